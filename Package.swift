@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "shoal",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "shoal", targets: ["shoal"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "shoal",
+            dependencies: [
+                "ShoalAPI", "Daemon", "Lab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "ShoalAPI"),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "ShoalAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
+        .target(name: "Netlink", dependencies: ["CNetlink", "CShoalSystem"]),
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
+        ),
+        .target(name: "CShoalSystem"),
+        .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ShoalAPI
+
+/// The local API: HTTP/1.1 on a unix socket, answered by an `HTTPRouter`.
+final class APIServer: Sendable {
+    private let channel: Channel
+
+    /// Binds the socket (replacing a stale socket file) and starts serving.
+    static func start(socketPath: String, router: HTTPRouter, group: EventLoopGroup) throws -> APIServer {
+        let channel = try ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(router: router))
+                }
+            }
+            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true)
+            .wait()
+        guard chmod(socketPath, 0o600) == 0 else {
+            try? channel.close().wait()
+            throw ShoalError("cannot restrict \(socketPath) to root", hint: "check the file system it is on")
+        }
+        return APIServer(channel: channel)
+    }
+
+    private init(channel: Channel) { self.channel = channel }
+
+    func close() throws { try channel.close().wait() }
+}
+
+/// Collects one request at a time and answers it through the router.
+private final class HTTPRequestHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Bodies larger than this are refused; the API's requests are small.
+    private static let maximumBodyBytes = 8 << 20
+
+    private let router: HTTPRouter
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(router: HTTPRouter) { self.router = router }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+            tooLarge = false
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > Self.maximumBodyBytes {
+                tooLarge = true
+            } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                body += bytes
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            respond(context: context, head: head)
+        }
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let keepAlive = head.isKeepAlive
+        let version = head.version
+        if tooLarge {
+            write(context: context, version: version, keepAlive: false,
+                  response: .text("request body too large\n", status: 413))
+            return
+        }
+        let (path, query) = Self.split(head.uri)
+        let request = APIRequest(method: head.method.rawValue, path: path, query: query, body: body)
+        let router = self.router
+        let promise = context.eventLoop.makePromise(of: APIResponse.self)
+        promise.completeWithTask { await router.respond(to: request) }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenSuccess { response in
+            let (handler, context) = loopBound.value
+            handler.write(context: context, version: version, keepAlive: keepAlive, response: response)
+        }
+    }
+
+    private func write(context: ChannelHandlerContext, version: HTTPVersion, keepAlive: Bool, response: APIResponse) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        let head = HTTPResponseHead(version: version, status: .init(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        buffer.writeBytes(response.body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Splits "/path?a=1&b=2" into the path and its (undecoded) query pairs.
+    static func split(_ uri: String) -> (String, [String: String]) {
+        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return (String(uri[..<mark]), query)
+    }
+}

@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import Logging
+import NIOPosix
+import ShoalAPI
+
+/// `shoal daemon`: the one long-running process of a node. It owns the data
+/// dir, serves the local API and (as later parts land) runs the agent, the
+/// manager and the cluster transport. Runs in the foreground until SIGTERM
+/// or SIGINT.
+public enum Daemon {
+    public static func run(_ configuration: DaemonConfiguration) throws {
+        // Everything the daemon creates — data, socket, logs — is root-only.
+        umask(0o077)
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, level: level) }
+        let logger = Logger(label: "daemon")
+
+        try FileSystem.makeDirectory(configuration.dataDirectory, mode: 0o700)
+        let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
+        defer { lock.release() }
+        try claimSocket(configuration.socketPath)
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let router = makeRouter(configuration)
+        let server: APIServer
+        do {
+            server = try APIServer.start(socketPath: configuration.socketPath, router: router, group: group)
+        } catch {
+            throw ShoalError("cannot listen on \(configuration.socketPath): \(error)",
+                             hint: "check that its directory is writable by root")
+        }
+        logger.info("shoal daemon started", metadata: [
+            "version": "\(Defaults.version)", "pid": "\(getpid())",
+            "data_dir": "\(configuration.dataDirectory)", "socket": "\(configuration.socketPath)",
+        ])
+
+        waitForTerminationSignal()
+        logger.info("shoal daemon stopping")
+        try? server.close()
+        unlink(configuration.socketPath)
+        logger.info("shoal daemon stopped")
+    }
+
+    private static func makeRouter(_ configuration: DaemonConfiguration) -> HTTPRouter {
+        var router = HTTPRouter()
+        router.add("GET", "/_ping") { _ in .text("OK") }
+        router.add("HEAD", "/_ping") { _ in .text("") }
+        router.add("GET", "/info") { _ in
+            try .json(DaemonInfo(version: Defaults.version, nodeID: nil, hostname: hostname(),
+                                 dataDirectory: configuration.dataDirectory,
+                                 socketPath: configuration.socketPath,
+                                 listenAddress: configuration.listenAddress,
+                                 advertiseAddress: configuration.advertiseAddress, pid: getpid()))
+        }
+        return router
+    }
+
+    /// Refuses to start when another daemon answers on the socket; makes the
+    /// socket's directory (root-only) when it is missing.
+    private static func claimSocket(_ path: String) throws {
+        if APIClient(socketPath: path).ping() {
+            throw ShoalError("another shoal daemon answers on \(path)",
+                             hint: "stop it first, or give this one another --socket")
+        }
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        try FileSystem.makeDirectory(String(path[..<slash]), mode: 0o700)
+    }
+
+    private static func waitForTerminationSignal() {
+        let stop = DispatchSemaphore(value: 0)
+        let sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        stop.wait()
+        sources.forEach { $0.cancel() }
+    }
+
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

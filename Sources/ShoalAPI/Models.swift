@@ -1,0 +1,31 @@
+/// Answer of `GET /info`: what a daemon is and where it keeps its state.
+public struct DaemonInfo: Codable, Equatable, Sendable {
+    public var version: String
+    /// The node id, once this node is part of a swarm.
+    public var nodeID: String?
+    public var hostname: String
+    public var dataDirectory: String
+    public var socketPath: String
+    public var listenAddress: String
+    public var advertiseAddress: String?
+    public var pid: Int32
+
+    public init(version: String, nodeID: String?, hostname: String, dataDirectory: String,
+                socketPath: String, listenAddress: String, advertiseAddress: String?, pid: Int32) {
+        self.version = version
+        self.nodeID = nodeID
+        self.hostname = hostname
+        self.dataDirectory = dataDirectory
+        self.socketPath = socketPath
+        self.listenAddress = listenAddress
+        self.advertiseAddress = advertiseAddress
+        self.pid = pid
+    }
+}
+
+/// The body of every error answer of the local API.
+public struct APIErrorBody: Codable, Equatable, Sendable {
+    public var message: String
+
+    public init(message: String) { self.message = message }
+}

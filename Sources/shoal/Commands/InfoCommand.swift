@@ -1,0 +1,30 @@
+import ArgumentParser
+import ShoalAPI
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show what the daemon is and where it keeps its state."
+    )
+
+    @OptionGroup var format: FormatOption
+
+    func run() throws {
+        let info = try HostOption.client().get("/info", as: DaemonInfo.self)
+        if format.isJSON { return try printJSON(info) }
+        let rows: [(String, String)] = [
+            ("Version", info.version),
+            ("Hostname", info.hostname),
+            ("Node ID", info.nodeID ?? "(not in a swarm)"),
+            ("Data Dir", info.dataDirectory),
+            ("Socket", info.socketPath),
+            ("Listen Address", info.listenAddress),
+            ("Advertise Address", info.advertiseAddress ?? "(automatic)"),
+            ("PID", String(info.pid)),
+        ]
+        let width = (rows.map(\.0.count).max() ?? 0) + 2
+        for (label, value) in rows {
+            print(label + ":" + String(repeating: " ", count: width - label.count - 1) + value)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Lab
+import ShoalAPI
+
+struct LabUpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Create N nodes cabled to one switch and start a daemon on each."
+    )
+
+    @Option(help: "Number of nodes (1 to 32).")
+    var nodes: Int = 3
+
+    @OptionGroup var lab: LabNameOption
+
+    func validate() throws {
+        guard (1...32).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 32") }
+        try Lab.validate(name: lab.name)
+    }
+
+    func run() throws {
+        try requireRoot("shoal lab up")
+        let state = try Lab(name: lab.name).up(nodes: nodes, executable: DaemonLauncher.currentExecutable())
+        print("Lab \(state.name) is up on \(state.subnet) with \(state.nodes.count) nodes:")
+        print(LabListCommand.table([state]))
+    }
+}

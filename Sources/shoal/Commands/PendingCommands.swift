@@ -1,0 +1,55 @@
+import ArgumentParser
+import ShoalAPI
+
+/// Commands whose issue has not landed yet: listed in `--help`, and
+/// saying so plainly when run.
+protocol PendingCommand: ParsableCommand {
+    var arguments: [String] { get }
+}
+
+extension PendingCommand {
+    func run() throws {
+        throw ShoalError("'shoal \(Self._commandName)' is not yet available in shoal \(Defaults.version)",
+                         hint: "see the README for what works today")
+    }
+}
+
+struct InitCommand: PendingCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Initialize a swarm (not yet available).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+}
+
+struct JoinCommand: PendingCommand {
+    static let configuration = CommandConfiguration(commandName: "join", abstract: "Join a swarm as a node (not yet available).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+}
+
+struct JoinTokenCommand: PendingCommand {
+    static let configuration = CommandConfiguration(commandName: "join-token", abstract: "Manage join tokens (not yet available).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+}
+
+struct LeaveCommand: PendingCommand {
+    static let configuration = CommandConfiguration(commandName: "leave", abstract: "Leave the swarm (not yet available).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+}
+
+struct NodeCommand: PendingCommand {
+    static let configuration = CommandConfiguration(commandName: "node", abstract: "Manage swarm nodes (not yet available).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+}
+
+struct ServiceCommand: PendingCommand {
+    static let configuration = CommandConfiguration(commandName: "service", abstract: "Manage services (not yet available).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+}
+
+struct NetworkCommand: PendingCommand {
+    static let configuration = CommandConfiguration(commandName: "network", abstract: "Manage overlay networks (not yet available).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+}
+
+struct DigCommand: PendingCommand {
+    static let configuration = CommandConfiguration(commandName: "dig", abstract: "Query the swarm's DNS (not yet available).")
+    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
+}
