@@ -41,6 +41,11 @@ let package = Package(
         .target(name: "CShoalSystem"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "ShoalAPI", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

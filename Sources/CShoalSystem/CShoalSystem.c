@@ -10,14 +10,6 @@
 #include <unistd.h>
 
 int shoal_setns(int fd, int nstype) { return setns(fd, nstype); }
-int shoal_unshare(int flags) { return unshare(flags); }
-int shoal_sethostname(const char *name, size_t len) { return sethostname(name, len); }
-
-int shoal_mount(const char *source, const char *target, const char *fstype,
-                unsigned long flags, const void *data) {
-    return mount(source, target, fstype, flags, data);
-}
-
 int shoal_umount2(const char *target, int flags) { return umount2(target, flags); }
 
 int shoal_is_namespace_file(const char *path) {

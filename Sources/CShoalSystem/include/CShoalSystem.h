@@ -1,7 +1,7 @@
 #ifndef SHOAL_CSYSTEM_H
 #define SHOAL_CSYSTEM_H
 
-/// What Swift's Glibc module lacks: namespace syscalls, mounts and a way to
+/// What Swift's Glibc module lacks: namespace syscalls, unmounting and a way to
 /// open a socket inside another network namespace without moving a thread
 /// that Swift's runtime might reuse.
 
@@ -9,20 +9,10 @@
 
 static const int SHOAL_CLONE_NEWNET = 0x40000000;
 static const int SHOAL_CLONE_NEWUTS = 0x04000000;
-static const int SHOAL_CLONE_NEWNS = 0x00020000;
-static const int SHOAL_CLONE_NEWIPC = 0x08000000;
-static const int SHOAL_CLONE_NEWPID = 0x20000000;
 
-static const unsigned long SHOAL_MS_BIND = 4096;
-static const unsigned long SHOAL_MS_REC = 16384;
-static const unsigned long SHOAL_MS_PRIVATE = 1 << 18;
 static const int SHOAL_MNT_DETACH = 2;
 
 int shoal_setns(int fd, int nstype);
-int shoal_unshare(int flags);
-int shoal_sethostname(const char *name, size_t len);
-int shoal_mount(const char *source, const char *target, const char *fstype,
-                unsigned long flags, const void *data);
 int shoal_umount2(const char *target, int flags);
 
 /// 1 when `path` is a pinned namespace (a file on nsfs), else 0.

@@ -1,0 +1,74 @@
+# shoal — the project's vocabulary: make, make test, make e2e, make demo,
+# make bench, make install. Run as root on Debian or Ubuntu with Swift 6.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BIN := bin/shoal
+ARCH := $(shell uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')
+DIST := dist
+STATIC_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable
+SOURCES := $(shell find Sources -type f) Package.swift
+
+# Debian packages the build, the tests and the benchmarks need.
+APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping \
+	curl python3 util-linux procps
+
+.PHONY: all deps bench-deps test unit e2e demo bench install uninstall dist clean
+
+all: $(BIN)
+
+# The one static, stripped executable everything else runs.
+$(BIN): $(SOURCES)
+	@command -v swift >/dev/null || { echo "shoal: swift not found: install Swift 6 from swift.org and retry" >&2; exit 1; }
+	swift build $(STATIC_FLAGS)
+	@mkdir -p bin
+	cp "$$(swift build $(STATIC_FLAGS) --show-bin-path)/shoal" $(BIN)
+	strip $(BIN)
+	@file $(BIN) | grep -q "statically linked" || { echo "shoal: $(BIN) is not statically linked" >&2; exit 1; }
+
+# The peers the benchmarks measure shoal against.
+BENCH_PACKAGES := etcd-server
+
+# Installs the Debian packages of $(1) that are missing, and nothing when all are there.
+define apt_install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call apt_install_missing,$(APT_PACKAGES))
+
+bench-deps:
+	$(call apt_install_missing,$(BENCH_PACKAGES))
+
+test: deps $(BIN) unit e2e
+
+unit: deps
+	swift test
+
+e2e: deps $(BIN)
+	SHOAL=$(CURDIR)/$(BIN) DIST=$(CURDIR)/$(DIST) bash Tests/e2e/run.sh
+
+demo: deps $(BIN)
+	SHOAL=$(CURDIR)/$(BIN) bash scripts/demo.sh
+
+bench: deps bench-deps $(BIN)
+	SHOAL=$(CURDIR)/$(BIN) bash scripts/bench.sh
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/shoal
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/shoal
+
+# What install.sh downloads: the binary and its published checksum.
+dist: $(BIN)
+	@mkdir -p $(DIST)
+	cp $(BIN) $(DIST)/shoal-linux-$(ARCH)
+	cd $(DIST) && sha256sum shoal-linux-$(ARCH) > sha256sums.txt
+
+clean:
+	rm -rf .build bin $(DIST)

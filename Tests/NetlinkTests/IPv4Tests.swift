@@ -1,0 +1,33 @@
+import Testing
+@testable import Netlink
+
+@Suite struct IPv4Tests {
+    @Test func parsesAndPrintsAddresses() throws {
+        let address = try #require(IPv4Address("172.31.240.7"))
+        #expect(address.octets == [172, 31, 240, 7])
+        #expect(address.description == "172.31.240.7")
+        #expect(IPv4Address("0.0.0.0")?.value == 0)
+        #expect(IPv4Address("255.255.255.255")?.value == UInt32.max)
+    }
+
+    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.-4", "a.b.c.d", "1..2.3", " 1.2.3.4"])
+    func refusesMalformedAddresses(_ text: String) {
+        #expect(IPv4Address(text) == nil)
+    }
+
+    @Test func networksKnowTheirHostsAndOverlaps() throws {
+        let lab = try #require(IPv4Network("172.31.240.0/24"))
+        #expect(lab.host(1).description == "172.31.240.1")
+        #expect(lab.contains(try #require(IPv4Address("172.31.240.200"))))
+        #expect(!lab.contains(try #require(IPv4Address("172.31.241.1"))))
+        #expect(lab.overlaps(try #require(IPv4Network("172.31.0.0/16"))))
+        #expect(lab.overlaps(try #require(IPv4Network("0.0.0.0/0"))))
+        #expect(!lab.overlaps(try #require(IPv4Network("172.31.241.0/24"))))
+        #expect(IPv4Network("10.1.2.3/8")?.networkAddress.description == "10.0.0.0")
+    }
+
+    @Test(arguments: ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0/8", "10.0.0.0/x"])
+    func refusesMalformedNetworks(_ text: String) {
+        #expect(IPv4Network(text) == nil)
+    }
+}

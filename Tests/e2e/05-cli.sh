@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The command line: help, version, and one-line errors for what a user gets wrong.
+source "$(dirname "$0")/lib.sh"
+
+check "the binary is statically linked" bash -c 'file "$SHOAL" | grep -q "statically linked"'
+check "the binary is at most 30 MB" bash -c '[ "$(stat -c %s "$SHOAL")" -le $((30 * 1024 * 1024)) ]'
+
+help=$("$SHOAL" --help)
+for command in daemon init join join-token leave node service network dig lab version info; do
+    check "--help lists $command" bash -c 'printf "%s\n" "$1" | grep -Eq "^  $2 "' _ "$help" "$command"
+done
+check "version prints the client version" bash -c '"$SHOAL" version | grep -Eq "[0-9]+\.[0-9]+\.[0-9]+"'
+
+check_fails "an unknown flag is one line" "^shoal: .*--bogus" "$SHOAL" lab up --bogus
+check_fails "an unknown command is one line" "^shoal: " "$SHOAL" frobnicate
+check_fails "a bad --listen-addr is one line" "^shoal: .*listen" "$SHOAL" daemon --listen-addr nope
+check_fails "no daemon on the socket is one line" "^shoal: .*daemon" \
+    "$SHOAL" -H "$E2E_WORK/nothing.sock" info
+check_fails "an unknown lab node is one line" "^shoal: .*lab-7" "$SHOAL" -H lab-7 info
+
+nobody_runs() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+check_fails "lab up without root says root is needed" "^shoal: .*root" nobody_runs "$SHOAL" lab up --nodes 1
+check_fails "daemon without root says root is needed" "^shoal: .*root" nobody_runs "$SHOAL" daemon
+
+# A daemon of its own on a private socket: info answers, a second one is refused.
+data="$E2E_WORK/data" socket="$E2E_WORK/shoal.sock"
+"$SHOAL" daemon --data-dir "$data" --socket "$socket" --listen-addr 127.0.0.1:2399 2>"$E2E_WORK/daemon.log" &
+daemon=$!
+on_exit "kill $daemon 2>/dev/null; wait $daemon 2>/dev/null"
+check "the daemon answers on its socket" eventually 10 "$SHOAL" -H "$socket" info
+check "info names the data dir and pid" \
+    bash -c 'out=$("$SHOAL" -H "unix://$1" info) && grep -q "$2" <<<"$out" && grep -q "$3" <<<"$out"' _ "$socket" "$data" "$daemon"
+check "the data dir is root-only" bash -c '[ "$(stat -c %a "$1")" = 700 ]' _ "$data"
+check "the socket is root-only" bash -c '[ "$(stat -c %a "$1")" = 600 ]' _ "$socket"
+check "logs are structured lines" bash -c 'grep -Eq "level=[a-z]+ .*msg=" "$1"' _ "$E2E_WORK/daemon.log"
+check_fails "a second daemon on the same data dir is refused" "^shoal: " \
+    "$SHOAL" daemon --data-dir "$data" --socket "$E2E_WORK/other.sock"
+kill -TERM "$daemon"
+check "SIGTERM stops the daemon and removes its socket" \
+    bash -c 'wait "$1" 2>/dev/null; for i in $(seq 50); do [ -e "$2" ] || exit 0; sleep 0.1; done; exit 1' _ "$daemon" "$socket"

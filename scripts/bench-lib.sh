@@ -1,0 +1,29 @@
+# Helpers shared by the benchmark scripts. Each benchmark owns one section of
+# BENCHMARKS.md, between "<!-- NAME -->" and "<!-- /NAME -->", and rewrites
+# only that section, so running one benchmark keeps the others' figures.
+
+BENCHMARKS_FILE=${BENCHMARKS_FILE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/BENCHMARKS.md}
+
+# write_section NAME FILE — puts FILE's text into section NAME.
+write_section() {
+    local name=$1 body=$2
+    [ -f "$BENCHMARKS_FILE" ] || printf '# Benchmarks\n\nEvery figure is a ratio against a peer measured in the same run on the same machine.\n' > "$BENCHMARKS_FILE"
+    python3 - "$BENCHMARKS_FILE" "$name" "$body" <<'PY'
+import re, sys
+path, name, body_path = sys.argv[1:]
+text = open(path).read()
+section = f"<!-- {name} -->\n{open(body_path).read().rstrip()}\n<!-- /{name} -->"
+pattern = re.compile(rf"<!-- {re.escape(name)} -->.*?<!-- /{re.escape(name)} -->", re.S)
+text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
+open(path, "w").write(text)
+PY
+}
+
+# machine_line — what the figures were measured on.
+machine_line() {
+    printf '%s, %s cores, kernel %s, %s' "$(date -u +%Y-%m-%d)" "$(nproc)" "$(uname -r)" \
+        "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+}
+
+# rss_kib PID — resident set size in KiB.
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
