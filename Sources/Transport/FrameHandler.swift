@@ -1,0 +1,101 @@
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+
+/// The top of every connection's pipeline, inbound or outbound: learns the
+/// peer's identity when the TLS handshake completes, checks it, and passes
+/// frames on. Whatever is wrong with a peer or its bytes is logged and ends
+/// in a dropped frame or a closed connection — never in a crash.
+final class FrameHandler: ChannelInboundHandler {
+    typealias InboundIn = DecodedFrame
+
+    struct Callbacks {
+        /// Whether frames from this peer are accepted (checked on every frame:
+        /// membership may change while a connection lasts).
+        var admits: @Sendable (PeerIdentity) -> Bool
+        var receive: @Sendable (PeerIdentity, Frame) -> Void
+        /// Called once the handshake proved the peer is who we dialled.
+        var ready: @Sendable (Channel) -> Void = { _ in }
+        var closed: @Sendable () -> Void = {}
+    }
+
+    /// For outbound connections, the node id the peer's certificate must carry.
+    private let expectedNodeID: String?
+    private let callbacks: Callbacks
+    private let handshakeTimeout: TimeAmount
+    private var logger: Logger
+    private var identity: PeerIdentity?
+    private var refusalLogged = false
+    private var handshakeDeadline: Scheduled<Void>?
+
+    init(expectedNodeID: String?, callbacks: Callbacks, handshakeTimeout: TimeAmount, logger: Logger) {
+        self.expectedNodeID = expectedNodeID
+        self.callbacks = callbacks
+        self.handshakeTimeout = handshakeTimeout
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if let remote = context.channel.remoteAddress { logger[metadataKey: "remote"] = "\(remote)" }
+        let channel = context.channel
+        handshakeDeadline = context.eventLoop.scheduleTask(in: handshakeTimeout) { [logger] in
+            logger.warning("closing connection: no TLS handshake in time")
+            channel.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        handshakeDeadline?.cancel()
+        let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+        guard let der = try? certificate?.toDERBytes(), let identity = PeerIdentity(certificateDER: der) else {
+            logger.warning("closing connection: the peer's certificate names no node")
+            context.close(promise: nil)
+            return
+        }
+        logger[metadataKey: "peer"] = "\(identity.nodeID)"
+        if let expectedNodeID, identity.nodeID != expectedNodeID {
+            logger.warning("closing connection: dialled \(expectedNodeID) but the certificate names \(identity.nodeID)")
+            context.close(promise: nil)
+            return
+        }
+        self.identity = identity
+        if expectedNodeID != nil { callbacks.ready(context.channel) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let identity else { return }  // no application data arrives before the handshake
+        switch unwrapInboundIn(data) {
+        case .unsupportedVersion(let version):
+            logger.warning("dropping frame of unsupported wire version \(version)")
+        case .frame(let frame):
+            guard callbacks.admits(identity) else {
+                if !refusalLogged {
+                    logger.warning("dropping frames from \(identity): not a member of this cluster")
+                    refusalLogged = true
+                }
+                return
+            }
+            callbacks.receive(identity, frame)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let error = error as? FrameError {
+            logger.warning("closing connection: \(error)")
+        } else {
+            logger.info("closing connection: \(error)")
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshakeDeadline?.cancel()
+        callbacks.closed()
+        context.fireChannelInactive()
+    }
+}

@@ -1,0 +1,97 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// Node-to-node messaging: framed, versioned messages over mutual-TLS TCP.
+///
+/// Each node listens for its peers and dials each peer it sends to over one
+/// connection of its own. Whoever connects must present a certificate of the
+/// cluster CA; frames reach `receive` tagged with the sender's verified
+/// identity, and only while `admits` accepts it. Sends never block: a frame
+/// for a peer whose queue is full is dropped, as a lossy network would.
+public final class Transport: Sendable {
+    public typealias Receiver = @Sendable (PeerIdentity, Frame) -> Void
+
+    private let configuration: TransportConfiguration
+    private let group: EventLoopGroup
+    private let logger: Logger
+    private let serverTLS: NIOSSLContext
+    private let clientTLS: NIOSSLContext
+    private let callbacks: FrameHandler.Callbacks
+    private let peers = NIOLockedValueBox<[String: PeerLink]>([:])
+    private let listener = NIOLockedValueBox<Channel?>(nil)
+
+    public init(credentials: TransportCredentials, configuration: TransportConfiguration = .init(),
+                group: EventLoopGroup, logger: Logger,
+                admits: @escaping @Sendable (PeerIdentity) -> Bool, receive: @escaping Receiver) throws {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        serverTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: true))
+        clientTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: false))
+        callbacks = FrameHandler.Callbacks(admits: admits, receive: receive)
+    }
+
+    /// Starts accepting peers on `host:port` (port 0 picks one) and returns the bound port.
+    public func listen(host: String, port: Int) async throws -> Int {
+        let tls = serverTLS
+        let callbacks = callbacks
+        let logger = logger
+        let maximumFrameBytes = configuration.maximumFrameBytes
+        let handshakeTimeout = TimeAmount.milliseconds(configuration.connectTimeoutMilliseconds)
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    try sync.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameBytes: maximumFrameBytes)))
+                    try sync.addHandler(MessageToByteHandler(FrameEncoder()))
+                    try sync.addHandler(FrameHandler(expectedNodeID: nil, callbacks: callbacks,
+                                                     handshakeTimeout: handshakeTimeout, logger: logger))
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        listener.withLockedValue { $0 = channel }
+        return channel.localAddress?.port ?? port
+    }
+
+    /// Adds a peer, or moves it to a new address.
+    public func setPeer(_ nodeID: String, host: String, port: Int) {
+        let endpoint = PeerLink.Endpoint(host: host, port: port)
+        peers.withLockedValue { peers in
+            if let link = peers[nodeID] {
+                link.update(endpoint: endpoint)
+            } else {
+                peers[nodeID] = PeerLink(nodeID: nodeID, endpoint: endpoint, eventLoop: group.next(), tls: clientTLS,
+                                         configuration: configuration, callbacks: callbacks, logger: logger)
+            }
+        }
+    }
+
+    public func removePeer(_ nodeID: String) {
+        peers.withLockedValue { $0.removeValue(forKey: nodeID) }?.close()
+    }
+
+    /// Sends `frame` to a known peer. False when the peer is unknown or its
+    /// send queue is full; the frame is dropped then.
+    @discardableResult
+    public func send(_ frame: Frame, to nodeID: String) -> Bool {
+        guard frame.wireLength - Frame.headerBytes <= configuration.maximumFrameBytes,
+              let link = peers.withLockedValue({ $0[nodeID] }) else { return false }
+        return link.send(frame)
+    }
+
+    /// Stops listening and closes every peer connection.
+    public func shutdown() async {
+        for link in peers.withLockedValue({ peers in defer { peers = [:] }; return Array(peers.values) }) {
+            link.close()
+        }
+        try? await listener.withLockedValue({ $0 })?.close()
+    }
+}
