@@ -36,6 +36,13 @@ let package = Package(
         ),
         .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
         .target(
+            name: "ClusterCA",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .target(
             name: "Transport",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
@@ -59,9 +66,7 @@ let package = Package(
         .testTarget(
             name: "TransportTests",
             dependencies: [
-                "Transport",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "X509", package: "swift-certificates"),
+                "Transport", "ClusterCA",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,0 +1,63 @@
+import Crypto
+import FoundationEssentials
+import X509
+
+/// A cluster's certificate authority: an ECDSA P-256 root that issues node
+/// certificates whose common name is the node id and whose organizational
+/// unit is the node's role — what the transport reads back as the peer's identity.
+public struct CertificateAuthority: Sendable {
+    public let certificate: Certificate
+    private let key: Certificate.PrivateKey
+
+    /// A new root, valid for `years`.
+    public init(commonName: String, years: Int = 20, now: Date = Date()) throws {
+        key = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let name = try DistinguishedName { CommonName(commonName) }
+        certificate = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: key.publicKey,
+            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(years) * 365 * 86_400),
+            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+            },
+            issuerPrivateKey: key)
+    }
+
+    /// Loads a root saved with `certificatePEM` and `privateKeyPEM`.
+    public init(certificatePEM: String, privateKeyPEM: String) throws {
+        certificate = try Certificate(pemEncoded: certificatePEM)
+        key = try Certificate.PrivateKey(pemEncoded: privateKeyPEM)
+    }
+
+    public var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
+    public var privateKeyPEM: String { get throws { try key.serializeAsPEM().pemString } }
+
+    /// A node's key pair and certificate, valid for `days`.
+    public func issue(nodeID: String, role: String, days: Int = 90, now: Date = Date()) throws -> IssuedCertificate {
+        let nodeKey = P256.Signing.PrivateKey()
+        let nodeCertificate = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(nodeKey.publicKey),
+            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(days) * 86_400),
+            issuer: certificate.subject,
+            subject: try DistinguishedName {
+                OrganizationalUnitName(role)
+                CommonName(nodeID)
+            },
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.serverAuth, .clientAuth])
+            },
+            issuerPrivateKey: key)
+        return IssuedCertificate(certificatePEM: try nodeCertificate.serializeAsPEM().pemString,
+                                 privateKeyPEM: nodeKey.pemRepresentation)
+    }
+}
+
+/// A node's certificate and its private key, PEM.
+public struct IssuedCertificate: Sendable, Equatable {
+    public var certificatePEM: String
+    public var privateKeyPEM: String
+}
