@@ -75,6 +75,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
         .testTarget(
             name: "DaemonTests",

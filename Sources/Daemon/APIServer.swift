@@ -6,32 +6,44 @@ import NIOHTTP1
 import NIOPosix
 import ShoalAPI
 
-/// The local API: HTTP/1.1 on a unix socket, answered by an `HTTPRouter`.
-final class APIServer: Sendable {
+/// An HTTP/1.1 + JSON API answered by an `HTTPRouter`: the local API on its
+/// unix socket, or (for tools such as the benchmark store) on TCP.
+public final class APIServer: Sendable {
+    public enum Endpoint: Sendable {
+        /// Bound root-only (0600), replacing a stale socket file.
+        case unixSocket(path: String)
+        case tcp(host: String, port: Int)
+    }
+
     private let channel: Channel
 
-    /// Binds the socket (replacing a stale socket file) and starts serving.
-    static func start(socketPath: String, router: HTTPRouter, group: EventLoopGroup) throws -> APIServer {
-        let channel = try ServerBootstrap(group: group)
+    public static func start(_ endpoint: Endpoint, router: HTTPRouter, group: EventLoopGroup) throws -> APIServer {
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(router: router))
                 }
             }
-            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true)
-            .wait()
-        guard chmod(socketPath, 0o600) == 0 else {
-            try? channel.close().wait()
-            throw ShoalError("cannot restrict \(socketPath) to root", hint: "check the file system it is on")
+        switch endpoint {
+        case .tcp(let host, let port):
+            return APIServer(channel: try bootstrap.bind(host: host, port: port).wait())
+        case .unixSocket(let socketPath):
+            let channel = try bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).wait()
+            guard chmod(socketPath, 0o600) == 0 else {
+                try? channel.close().wait()
+                throw ShoalError("cannot restrict \(socketPath) to root", hint: "check the file system it is on")
+            }
+            return APIServer(channel: channel)
         }
-        return APIServer(channel: channel)
     }
 
     private init(channel: Channel) { self.channel = channel }
 
-    func close() throws { try channel.close().wait() }
+    public func close() throws { try channel.close().wait() }
 }
 
 /// Collects one request at a time and answers it through the router.

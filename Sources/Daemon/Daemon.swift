@@ -28,7 +28,7 @@ public enum Daemon {
         let router = makeRouter(configuration)
         let server: APIServer
         do {
-            server = try APIServer.start(socketPath: configuration.socketPath, router: router, group: group)
+            server = try APIServer.start(.unixSocket(path: configuration.socketPath), router: router, group: group)
         } catch {
             throw ShoalError("cannot listen on \(configuration.socketPath): \(error)",
                              hint: "check that its directory is writable by root")

@@ -21,7 +21,7 @@ import Testing
         router.add("POST", "/echo") { request in try .json(request.decode(Echo.self)) }
         router.add("GET", "/query") { request in .text(request.query["name"] ?? "-") }
         router.add("GET", "/refuse") { _ in throw APIError(status: 409, message: "version conflict") }
-        let server = try APIServer.start(socketPath: socketPath, router: router, group: MultiThreadedEventLoopGroup.singleton)
+        let server = try APIServer.start(.unixSocket(path: socketPath), router: router, group: MultiThreadedEventLoopGroup.singleton)
         do {
             try await body(socketPath)
         } catch {

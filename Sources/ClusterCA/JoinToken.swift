@@ -1,0 +1,97 @@
+import Crypto
+import FoundationEssentials
+import X509
+
+/// A swarm join token, `SWMTKN-1-<digest>-<secret>`, as docker writes them:
+/// the digest is the SHA-256 of the root CA certificate in base 36 (50
+/// characters), so a joiner can check it reached the right cluster *before*
+/// it sends the secret (25 base-36 characters, one per role).
+public struct JoinToken: Equatable, Sendable, CustomStringConvertible {
+    public static let prefix = "SWMTKN"
+    public static let version = "1"
+    static let digestLength = 50
+    static let secretLength = 25
+
+    public let caDigest: String
+    public let secret: String
+
+    public init(caDigest: String, secret: String) {
+        self.caDigest = caDigest
+        self.secret = secret
+    }
+
+    /// A fresh token for the CA whose certificate is `caCertificateDER`.
+    public static func generate(caCertificateDER: [UInt8]) -> JoinToken {
+        var generator = SystemRandomNumberGenerator()
+        return JoinToken(caDigest: digest(of: caCertificateDER), secret: randomBase36(length: secretLength, using: &generator))
+    }
+
+    /// Parses a token a user typed; the error says what is wrong with it.
+    public init(parsing text: String) throws(JoinTokenError) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == Self.prefix else { throw .malformed }
+        guard parts[1] == Self.version else { throw .unsupportedVersion(String(parts[1])) }
+        guard parts[2].count == Self.digestLength, parts[2].allSatisfy(Self.isBase36),
+              parts[3].count == Self.secretLength, parts[3].allSatisfy(Self.isBase36) else { throw .malformed }
+        self.init(caDigest: String(parts[2]), secret: String(parts[3]))
+    }
+
+    public var description: String { "\(Self.prefix)-\(Self.version)-\(caDigest)-\(secret)" }
+
+    /// Whether `caCertificateDER` is the CA this token was made for.
+    public func pins(caCertificateDER: [UInt8]) -> Bool {
+        Self.digest(of: caCertificateDER) == caDigest
+    }
+
+    /// Compares secrets in time independent of where they differ.
+    public func hasSecret(_ other: String) -> Bool {
+        let a = Array(secret.utf8), b = Array(other.utf8)
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// SHA-256 of the certificate as a 50-digit base-36 number.
+    static func digest(of der: [UInt8]) -> String {
+        var number = Array(SHA256.hash(data: der))  // big-endian base-256 digits
+        var digits: [UInt8] = []
+        while number.contains(where: { $0 != 0 }) {
+            var remainder = 0
+            for i in number.indices {
+                let value = remainder * 256 + Int(number[i])
+                number[i] = UInt8(value / 36)
+                remainder = value % 36
+            }
+            digits.append(base36[remainder])
+        }
+        while digits.count < digestLength { digits.append(base36[0]) }
+        return String(decoding: digits.reversed(), as: UTF8.self)
+    }
+
+    static func randomBase36(length: Int, using generator: inout some RandomNumberGenerator) -> String {
+        String(decoding: (0..<length).map { _ in base36[Int.random(in: 0..<36, using: &generator)] }, as: UTF8.self)
+    }
+
+    private static let base36 = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+    private static func isBase36(_ character: Character) -> Bool {
+        character.isASCII && (character.isNumber || ("a"..."z").contains(character))
+    }
+}
+
+public enum JoinTokenError: Error, Equatable, CustomStringConvertible {
+    case malformed
+    case unsupportedVersion(String)
+
+    public var description: String {
+        switch self {
+        case .malformed: "invalid join token: it should look like SWMTKN-1-<50 characters>-<25 characters>"
+        case .unsupportedVersion(let version): "invalid join token: version \(version) is not supported, only 1"
+        }
+    }
+}
+
+extension CertificateAuthority {
+    /// The CA certificate, DER.
+    public var certificateDER: [UInt8] {
+        get throws { try certificate.serializeAsPEM().derBytes }
+    }
+}
