@@ -6,14 +6,14 @@ DESTDIR ?=
 BIN := bin/shoal
 ARCH := $(shell uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')
 DIST := dist
-STATIC_FLAGS := -c release --static-swift-stdlib -Xswiftc -static-executable
+STATIC_FLAGS := --product shoal -c release --static-swift-stdlib -Xswiftc -static-executable
 SOURCES := $(shell find Sources -type f) Package.swift
 
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping \
 	curl python3 util-linux procps
 
-.PHONY: all deps bench-deps test unit e2e demo bench install uninstall dist clean
+.PHONY: all deps bench-deps test unit e2e demo bench bench-raft install uninstall dist clean
 
 all: $(BIN)
 
@@ -57,6 +57,13 @@ demo: deps $(BIN)
 
 bench: deps bench-deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) bash scripts/bench.sh
+
+# The Raft benchmark's own tool: a store member and a load generator, built
+# apart from the static binary so neither build invalidates the other.
+BENCH_BUILD := swift build -c release --scratch-path .build-bench --product shoal-raft-bench
+bench-raft: deps bench-deps
+	$(BENCH_BUILD)
+	BENCH="$$($(BENCH_BUILD) --show-bin-path)/shoal-raft-bench" bash scripts/bench-raft.sh
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/shoal

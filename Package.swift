@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "shoal", targets: ["shoal"]),
+        .executable(name: "shoal-raft-bench", targets: ["RaftBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +36,28 @@ let package = Package(
             ]
         ),
         .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
+        .target(name: "ClusterStore"),
+        .target(name: "Raft"),
+        .target(name: "RaftStorage", dependencies: ["Raft"]),
+        .target(
+            name: "RaftHost",
+            dependencies: [
+                "Raft", "RaftStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "RaftBench",
+            dependencies: [
+                "Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "ClusterCA",
             dependencies: [
@@ -75,6 +98,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(
+            name: "RaftHostTests",
+            dependencies: [
+                "RaftHost", "Raft", "RaftStorage", "ShoalAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "ClusterStoreTests", dependencies: ["ClusterStore"]),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
         .testTarget(

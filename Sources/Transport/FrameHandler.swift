@@ -15,6 +15,9 @@ final class FrameHandler: ChannelInboundHandler {
         /// membership may change while a connection lasts).
         var admits: @Sendable (PeerIdentity) -> Bool
         var receive: @Sendable (PeerIdentity, Frame) -> Void
+        /// A connection with a verified peer ended — for a peer that died,
+        /// the first sign, well before any timeout.
+        var disconnected: @Sendable (PeerIdentity) -> Void = { _ in }
         /// Called once the handshake proved the peer is who we dialled.
         var ready: @Sendable (Channel) -> Void = { _ in }
         var closed: @Sendable () -> Void = {}
@@ -95,6 +98,7 @@ final class FrameHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         handshakeDeadline?.cancel()
+        if let identity { callbacks.disconnected(identity) }
         callbacks.closed()
         context.fireChannelInactive()
     }

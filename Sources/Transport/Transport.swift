@@ -25,13 +25,14 @@ public final class Transport: Sendable {
 
     public init(credentials: TransportCredentials, configuration: TransportConfiguration = .init(),
                 group: EventLoopGroup, logger: Logger,
-                admits: @escaping @Sendable (PeerIdentity) -> Bool, receive: @escaping Receiver) throws {
+                admits: @escaping @Sendable (PeerIdentity) -> Bool, receive: @escaping Receiver,
+                disconnected: @escaping @Sendable (PeerIdentity) -> Void = { _ in }) throws {
         self.configuration = configuration
         self.group = group
         self.logger = logger
         serverTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: true))
         clientTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: false))
-        callbacks = FrameHandler.Callbacks(admits: admits, receive: receive)
+        callbacks = FrameHandler.Callbacks(admits: admits, receive: receive, disconnected: disconnected)
     }
 
     /// Starts accepting peers on `host:port` (port 0 picks one) and returns the bound port.

@@ -130,6 +130,26 @@ import Testing
         await impostor.transport.shutdown()
     }
 
+    @Test func aPeerThatGoesAwayIsReportedAtOnce() async throws {
+        let pki = try TestPKI()
+        let gone = NIOLockedValueBox<[String]>([])
+        let a = try Transport(credentials: pki.credentials(nodeID: "node-a"), group: Self.group, logger: Self.logger,
+                              admits: { _ in true }, receive: { _, _ in },
+                              disconnected: { peer in gone.withLockedValue { $0.append(peer.nodeID) } })
+        let aPort = try await a.listen(host: "127.0.0.1", port: 0)
+        let b = try await node(pki.credentials(nodeID: "node-b"))
+        b.transport.setPeer("node-a", host: "127.0.0.1", port: aPort)
+        b.transport.send(Frame(kind: 1, payload: [1]), to: "node-a")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(gone.withLockedValue { $0 }.isEmpty)
+        await b.transport.shutdown()
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while gone.withLockedValue({ $0 }).isEmpty, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(gone.withLockedValue { $0 } == ["node-b"])
+        await a.shutdown()
+    }
+
     @Test func sendsBeyondTheQueueBoundAreDropped() async throws {
         let pki = try TestPKI()
         let a = try await node(pki.credentials(nodeID: "node-a"), configuration: .init(sendQueueBytes: 1000))

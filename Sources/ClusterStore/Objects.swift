@@ -1,0 +1,105 @@
+import FoundationEssentials
+
+/// Every object carries its id and the version the store gave it: the Raft
+/// index of the write that last changed it. A write names the version it
+/// read; if the object moved on since, the write is refused.
+public struct ObjectMeta: Codable, Equatable, Sendable {
+    public var id: String
+    public var version: UInt64
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: String, version: UInt64 = 0, createdAt: Date = Date(timeIntervalSince1970: 0),
+                updatedAt: Date = Date(timeIntervalSince1970: 0)) {
+        self.id = id
+        self.version = version
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// The swarm itself: its CA and join secrets, and its settings.
+public struct ClusterObject: Codable, Equatable, Sendable {
+    public var meta: ObjectMeta
+    public var rootCACertificatePEM: String
+    public var rootCAKeyPEM: String
+    public var workerJoinSecret: String
+    public var managerJoinSecret: String
+    public var heartbeatPeriodSeconds: Double
+    public var taskHistoryLimit: Int
+
+    public init(meta: ObjectMeta, rootCACertificatePEM: String, rootCAKeyPEM: String, workerJoinSecret: String,
+                managerJoinSecret: String, heartbeatPeriodSeconds: Double = 1, taskHistoryLimit: Int = 5) {
+        self.meta = meta
+        self.rootCACertificatePEM = rootCACertificatePEM
+        self.rootCAKeyPEM = rootCAKeyPEM
+        self.workerJoinSecret = workerJoinSecret
+        self.managerJoinSecret = managerJoinSecret
+        self.heartbeatPeriodSeconds = heartbeatPeriodSeconds
+        self.taskHistoryLimit = taskHistoryLimit
+    }
+}
+
+public enum NodeRole: String, Codable, Sendable { case manager, worker }
+public enum NodeAvailability: String, Codable, Sendable { case active, pause, drain }
+public enum NodeState: String, Codable, Sendable { case unknown, ready, down, disconnected }
+
+public struct NodeObject: Codable, Equatable, Sendable {
+    public var meta: ObjectMeta
+    public var hostname: String
+    /// Where peers reach this node's transport, HOST:PORT.
+    public var advertiseAddress: String
+    public var role: NodeRole
+    public var availability: NodeAvailability
+    public var state: NodeState
+    public var stateMessage: String
+    public var labels: [String: String]
+    /// The node's Raft member id while it is a manager.
+    public var raftID: UInt64?
+    public var engineVersion: String
+
+    public init(meta: ObjectMeta, hostname: String, advertiseAddress: String, role: NodeRole,
+                availability: NodeAvailability = .active, state: NodeState = .unknown, stateMessage: String = "",
+                labels: [String: String] = [:], raftID: UInt64? = nil, engineVersion: String) {
+        self.meta = meta
+        self.hostname = hostname
+        self.advertiseAddress = advertiseAddress
+        self.role = role
+        self.availability = availability
+        self.state = state
+        self.stateMessage = stateMessage
+        self.labels = labels
+        self.raftID = raftID
+        self.engineVersion = engineVersion
+    }
+}
+
+/// One object of any kind, as writes and events carry them.
+public enum StoredObject: Codable, Equatable, Sendable {
+    case cluster(ClusterObject)
+    case node(NodeObject)
+
+    public var kind: ObjectKind {
+        switch self {
+        case .cluster: .cluster
+        case .node: .node
+        }
+    }
+
+    public var meta: ObjectMeta {
+        get {
+            switch self {
+            case .cluster(let object): object.meta
+            case .node(let object): object.meta
+            }
+        }
+        set {
+            switch self {
+            case .cluster(var object): object.meta = newValue; self = .cluster(object)
+            case .node(var object): object.meta = newValue; self = .node(object)
+            }
+        }
+    }
+}
+
+public enum ObjectKind: String, Codable, Sendable, CaseIterable { case cluster, node }

@@ -1,0 +1,252 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Raft
+import RaftStorage
+
+/// Runs one `RaftNode` against a real clock, disk and network, on a thread
+/// of its own, following the node's contract: persist (fsync), then send,
+/// then apply, then advance.
+///
+/// Everything that reaches the node — peer messages, proposals, ticks — is
+/// queued and taken in batches, so many proposals arriving during one fsync
+/// share the next one. A failed write or fsync stops the host for good
+/// (`onStorageFailure`): it never goes on as if the data had been persisted.
+public final class RaftHost: Sendable {
+    public struct Failure: Error, Equatable, CustomStringConvertible {
+        public enum Reason: Equatable, Sendable { case notLeader(leader: NodeID), stopped, rejected(String) }
+        public var reason: Reason
+        public var description: String {
+            switch reason {
+            case .notLeader(let leader): leader == 0 ? "no leader elected yet" : "not the leader; the leader is \(leader)"
+            case .stopped: "the consensus host has stopped"
+            case .rejected(let why): why
+            }
+        }
+    }
+
+    /// What the node said about itself after its last `Ready`.
+    public struct Status: Sendable, Equatable {
+        public var leader: NodeID
+        public var isLeader: Bool
+        public var appliedIndex: UInt64
+    }
+
+    private typealias Completion = @Sendable (Result<[UInt8], Failure>) -> Void
+
+    private struct Inbox {
+        var messages: [Message] = []
+        var proposals: [(command: [UInt8], completion: Completion)] = []
+        var stopping = false
+    }
+
+    public let id: NodeID
+    private let inbox = NIOLockedValueBox(Inbox())
+    private let wakeUp = ConditionLock<Bool>(value: false)
+    private let status: NIOLockedValueBox<Status>
+    private let thread = NIOThreadPool(numberOfThreads: 1)
+    private let core: NIOLockedValueBox<Core>
+
+    /// Compaction: keep a snapshot every this many applied entries.
+    public static let snapshotInterval: UInt64 = 10_000
+
+    public init(node: RaftNode, wal: WAL, stateMachine: any ReplicatedStateMachine & Sendable,
+                tickMilliseconds: Int64 = 100, logger: Logger,
+                send: @escaping @Sendable ([Message]) -> Void,
+                onStorageFailure: @escaping @Sendable (Error) -> Void) {
+        id = node.id
+        status = NIOLockedValueBox(Status(leader: 0, isLeader: false, appliedIndex: node.appliedIndex))
+        core = NIOLockedValueBox(Core(node: node, wal: UncheckedBox(value: wal), stateMachine: stateMachine,
+                                      tickNanoseconds: UInt64(tickMilliseconds) * 1_000_000, logger: logger,
+                                      send: send, onStorageFailure: onStorageFailure))
+    }
+
+    public func start() {
+        thread.start()
+        thread.submit { [self] _ in self.run() }
+    }
+
+    /// Stops the loop; pending proposals fail with `.stopped`.
+    public func stop() {
+        inbox.withLockedValue { $0.stopping = true }
+        signal()
+        try? thread.syncShutdownGracefully()
+    }
+
+    public var currentStatus: Status { status.withLockedValue { $0 } }
+
+    /// Hands a peer's message to the node.
+    public func receive(_ message: Message) {
+        inbox.withLockedValue { $0.messages.append(message) }
+        signal()
+    }
+
+    /// Replicates `command` and returns the state machine's answer once it
+    /// was applied here. Fails at once when this node is not the leader.
+    public func propose(_ command: [UInt8]) async throws(Failure) -> [UInt8] {
+        let result: Result<[UInt8], Failure> = await withCheckedContinuation { continuation in
+            let accepted = inbox.withLockedValue { inbox in
+                guard !inbox.stopping else { return false }
+                inbox.proposals.append((command, { continuation.resume(returning: $0) }))
+                return true
+            }
+            if accepted { signal() } else { continuation.resume(returning: .failure(Failure(reason: .stopped))) }
+        }
+        return try result.get()
+    }
+
+    private func signal() {
+        wakeUp.lock()
+        wakeUp.unlock(withValue: true)
+    }
+
+    private func run() {
+        var nextTick = NIODeadline.now().uptimeNanoseconds + core.withLockedValue { $0.tickNanoseconds }
+        while true {
+            let now = NIODeadline.now().uptimeNanoseconds
+            if now < nextTick, wakeUp.lock(whenValue: true, timeoutSeconds: Double(nextTick - now) / 1e9) {
+                wakeUp.unlock(withValue: false)
+            }
+            let work = inbox.withLockedValue { inbox in defer { inbox.messages = []; inbox.proposals = [] }; return inbox }
+            let keepGoing = core.withLockedValue { core in
+                if work.stopping {
+                    core.failAll(Failure(reason: .stopped))
+                    for proposal in work.proposals { proposal.completion(.failure(Failure(reason: .stopped))) }
+                    return false
+                }
+                let tickDue = NIODeadline.now().uptimeNanoseconds >= nextTick
+                if tickDue { nextTick += core.tickNanoseconds }
+                return core.process(work.messages, work.proposals, tick: tickDue)
+            }
+            status.withLockedValue { $0 = core.withLockedValue { $0.status } }
+            if !keepGoing { return }
+        }
+    }
+}
+
+/// `WAL` is a class used only from the host's thread.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// The node, its storage and its application, touched only by the host thread.
+private struct Core: @unchecked Sendable {
+    var node: RaftNode
+    let wal: UncheckedBox<WAL>
+    let stateMachine: any ReplicatedStateMachine & Sendable
+    let tickNanoseconds: UInt64
+    let logger: Logger
+    let send: @Sendable ([Message]) -> Void
+    let onStorageFailure: @Sendable (Error) -> Void
+    var pending: [ProposalID: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void] = [:]
+    var random = SystemRandomNumberGenerator()
+    var failed = false
+    var snapshotIndex: UInt64 = 0
+    var leader: NodeID = 0
+
+    var status: RaftHost.Status {
+        RaftHost.Status(leader: leader, isLeader: leader == node.id, appliedIndex: node.appliedIndex)
+    }
+
+    mutating func failAll(_ failure: RaftHost.Failure) {
+        for completion in pending.values { completion(.failure(failure)) }
+        pending = [:]
+    }
+
+    /// One round: step everything in, then drain `Ready`s. False once storage failed.
+    mutating func process(_ messages: [Message],
+                          _ proposals: [(command: [UInt8], completion: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void)],
+                          tick: Bool) -> Bool {
+        guard !failed else {
+            for proposal in proposals { proposal.completion(.failure(RaftHost.Failure(reason: .stopped))) }
+            return false
+        }
+        if tick { node.tick() }
+        for message in messages { node.step(message) }
+        for proposal in proposals {
+            let id = ProposalID(node: node.id, nonce: random.next())
+            do {
+                _ = try node.propose(id.encoded + proposal.command)
+                pending[id] = proposal.completion
+            } catch .notLeader(let leader) {
+                proposal.completion(.failure(RaftHost.Failure(reason: .notLeader(leader: leader))))
+            } catch {
+                proposal.completion(.failure(RaftHost.Failure(reason: .rejected("\(error)"))))
+            }
+        }
+        while node.hasReady {
+            let ready = node.ready()
+            do {
+                if let snapshot = ready.snapshot { try wal.value.saveSnapshot(snapshot) }
+                try wal.value.save(hardState: ready.hardState, entries: ready.entries)
+            } catch {
+                logger.critical("cannot persist the raft log: \(error); stopping")
+                failed = true
+                failAll(RaftHost.Failure(reason: .stopped))
+                onStorageFailure(error)
+                return false
+            }
+            if !ready.messages.isEmpty { send(ready.messages) }
+            if let snapshot = ready.snapshot {
+                do {
+                    try stateMachine.restore(from: snapshot.data)
+                    snapshotIndex = snapshot.metadata.index
+                } catch {
+                    logger.critical("cannot restore a snapshot: \(error); stopping")
+                    failed = true
+                    onStorageFailure(error)
+                    return false
+                }
+            }
+            for entry in ready.committedEntries { apply(entry) }
+            if let soft = ready.softState {
+                leader = soft.leader
+                // Proposals made while leading may never commit now; their callers retry.
+                if soft.role != .leader { failAll(RaftHost.Failure(reason: .notLeader(leader: soft.leader))) }
+            }
+            node.advance(ready)
+        }
+        compactIfDue()
+        return true
+    }
+
+    private mutating func apply(_ entry: Entry) {
+        switch entry.kind {
+        case .normal:
+            guard let (id, command) = ProposalID.split(entry.data) else { return }  // a leader's empty entry
+            let answer = stateMachine.apply(command, at: entry.index)
+            pending.removeValue(forKey: id)?(.success(answer))
+        case .configChange:
+            if let change = try? ConfChange(decoding: entry.data) { stateMachine.membershipChanged(change) }
+        }
+    }
+
+    private mutating func compactIfDue() {
+        let applied = node.appliedIndex
+        guard applied >= snapshotIndex + RaftHost.snapshotInterval else { return }
+        do {
+            let snapshot = try node.compact(snapshotData: stateMachine.snapshot())
+            try wal.value.saveSnapshot(snapshot)
+            try wal.value.compact()
+            snapshotIndex = snapshot.metadata.index
+        } catch {
+            logger.warning("cannot compact the raft log: \(error)")
+        }
+    }
+}
+
+/// Marks a proposal so the proposer recognises it when it is applied: the
+/// proposing node and a random nonce, 16 bytes in front of the command.
+struct ProposalID: Hashable {
+    var node: NodeID
+    var nonce: UInt64
+
+    var encoded: [UInt8] { withUnsafeBytes(of: node.bigEndian, Array.init) + withUnsafeBytes(of: nonce.bigEndian, Array.init) }
+
+    static func split(_ data: [UInt8]) -> (ProposalID, [UInt8])? {
+        guard data.count >= 16 else { return nil }
+        func word(_ offset: Int) -> UInt64 { data[offset..<offset + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        return (ProposalID(node: word(0), nonce: word(8)), Array(data[16...]))
+    }
+}
