@@ -36,7 +36,10 @@ let package = Package(
             ]
         ),
         .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
-        .target(name: "ClusterStore"),
+        .target(
+            name: "ClusterStore",
+            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         .target(name: "Raft"),
         .target(name: "RaftStorage", dependencies: ["Raft"]),
         .target(
@@ -106,7 +109,10 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "ClusterStoreTests", dependencies: ["ClusterStore"]),
+        .testTarget(
+            name: "ClusterStoreTests",
+            dependencies: ["ClusterStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
         .testTarget(

@@ -15,10 +15,11 @@ public enum StoreEvent: Equatable, Sendable {
     case deleted(StoredObject)
 }
 
-public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum StoreError: Error, Codable, Equatable, Sendable, CustomStringConvertible {
     case exists(ObjectKind, String)
     case notFound(ObjectKind, String)
     case versionConflict(ObjectKind, String, expected: UInt64, actual: UInt64)
+    case malformedCommand(index: UInt64)
 
     public var description: String {
         switch self {
@@ -26,6 +27,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notFound(let kind, let id): "\(kind.rawValue) \(id) not found"
         case .versionConflict(let kind, let id, let expected, let actual):
             "update out of sequence: \(kind.rawValue) \(id) is at version \(actual), not \(expected); read it again and retry"
+        case .malformedCommand(let index): "the log entry at \(index) is not a batch of writes"
         }
     }
 }
