@@ -101,6 +101,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftStorage"]),
         .testTarget(
             name: "RaftHostTests",
             dependencies: [

@@ -22,7 +22,8 @@
 ///    3. **Then apply** — restore the state machine from `ready.snapshot` (if any), then apply
 ///       `ready.committedEntries` in order, and serve `ready.readStates` once the applied index
 ///       reaches their `index`.
-///    4. **Then call `advance(ready)`**, before the next `step`, `tick`, `propose` or `ready`.
+///    4. **Then call `advance(ready)`**. Between `ready()` and `advance(ready)` the node must not
+///       be stepped, ticked or asked anything; before `ready()` any number of calls may pile up.
 ///
 ///    If persisting fails (a write or fsync throws), the process must stop and restart from
 ///    what is on disk: it must never send, apply or advance as if the data were persisted.
@@ -140,6 +141,23 @@ public struct RaftNode: Sendable {
             }
         }
     }
+
+    /// Tells a follower that its connection with `peer` ended (the transport saw the socket
+    /// close). When `peer` is its leader, the leader has most likely died: the follower forgets
+    /// it, so its lease no longer shields the leader from votes, and returns true — the caller
+    /// then calls `campaign()` after a short random delay (sub-tick, so that two followers
+    /// rarely collide) unless a leader has appeared meanwhile. Safety does not rest on this:
+    /// pre-vote still needs a quorum, and voters that still hear a live leader refuse.
+    public mutating func reportLeaderUnreachable(_ peer: NodeID) -> Bool {
+        guard role == .follower, peer != 0, peer == leader, isPromotable else { return false }
+        leader = 0
+        electionElapsed = max(electionElapsed, config.electionTicks)
+        randomizedElectionTimeout = max(randomizedElectionTimeout, electionElapsed + 1)
+        return true
+    }
+
+    /// Whether this node follows no known leader and may start an election.
+    public var isLeaderless: Bool { role == .follower && leader == 0 && isPromotable }
 
     /// Starts an election now (as if the election timeout had passed), with pre-vote if enabled.
     public mutating func campaign() {

@@ -18,8 +18,8 @@ public struct SoftState: Sendable, Equatable {
     public var role: RaftRole
 }
 
-/// The answer to a `readIndex` request: once `applied >= index`, reads reflect every
-/// write acknowledged before the request.
+/// The answer to a `readIndex` request: once the applied index reaches `index`, a read of the
+/// local state machine reflects every write acknowledged before the request was made.
 public struct ReadState: Sendable, Equatable {
     /// Commit index at the time leadership was confirmed.
     public var index: UInt64
@@ -27,8 +27,9 @@ public struct ReadState: Sendable, Equatable {
     public var context: [UInt8]
 }
 
-/// Work the caller must do, in this order: persist `hardState`, `snapshot` and `entries`;
-/// send `messages`; apply `snapshot` and then `committedEntries`; call `advance`.
+/// Work the caller must do, in this order: persist `snapshot`, `entries` and `hardState`
+/// (fsync'd); then send `messages`; then apply `snapshot` and `committedEntries` and serve
+/// `readStates`; then call `advance`. See the contract at the top of `RaftNode`.
 public struct Ready: Sendable {
     /// Leader and role, when they changed since the last `advance`.
     public var softState: SoftState?

@@ -55,6 +55,9 @@ struct ServeCommand: ParsableCommand {
                 guard frame.kind == RaftFrame.kind, let message = try? Message(decoding: frame.payload),
                       String(message.from) == peer.nodeID else { return }
                 hostBox.host?.receive(message)
+            },
+            disconnected: { peer in
+                if let member = UInt64(peer.nodeID) { hostBox.host?.peerDisconnected(member) }
             })
         for (memberID, address) in peers where memberID != id {
             transport.setPeer(String(memberID), host: address.host, port: address.port)

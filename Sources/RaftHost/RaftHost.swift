@@ -37,6 +37,7 @@ public final class RaftHost: Sendable {
 
     private struct Inbox {
         var messages: [Message] = []
+        var lostPeers: [NodeID] = []
         var proposals: [(command: [UInt8], completion: Completion)] = []
         var stopping = false
     }
@@ -82,6 +83,13 @@ public final class RaftHost: Sendable {
         signal()
     }
 
+    /// The transport saw the connection with `peer` end. If it was the leader,
+    /// this follower campaigns within a tick instead of an election timeout.
+    public func peerDisconnected(_ peer: NodeID) {
+        inbox.withLockedValue { $0.lostPeers.append(peer) }
+        signal()
+    }
+
     /// Replicates `command` and returns the state machine's answer once it
     /// was applied here. Fails at once when this node is not the leader.
     public func propose(_ command: [UInt8]) async throws(Failure) -> [UInt8] {
@@ -105,10 +113,14 @@ public final class RaftHost: Sendable {
         var nextTick = NIODeadline.now().uptimeNanoseconds + core.withLockedValue { $0.tickNanoseconds }
         while true {
             let now = NIODeadline.now().uptimeNanoseconds
-            if now < nextTick, wakeUp.lock(whenValue: true, timeoutSeconds: Double(nextTick - now) / 1e9) {
+            let wakeAt = min(nextTick, core.withLockedValue { $0.campaignAt } ?? .max)
+            if now < wakeAt, wakeUp.lock(whenValue: true, timeoutSeconds: Double(wakeAt - now) / 1e9) {
                 wakeUp.unlock(withValue: false)
             }
-            let work = inbox.withLockedValue { inbox in defer { inbox.messages = []; inbox.proposals = [] }; return inbox }
+            let work = inbox.withLockedValue { inbox in
+                defer { inbox.messages = []; inbox.proposals = []; inbox.lostPeers = [] }
+                return inbox
+            }
             let keepGoing = core.withLockedValue { core in
                 if work.stopping {
                     core.failAll(Failure(reason: .stopped))
@@ -117,7 +129,7 @@ public final class RaftHost: Sendable {
                 }
                 let tickDue = NIODeadline.now().uptimeNanoseconds >= nextTick
                 if tickDue { nextTick += core.tickNanoseconds }
-                return core.process(work.messages, work.proposals, tick: tickDue)
+                return core.process(work.messages, work.proposals, lostPeers: work.lostPeers, tick: tickDue)
             }
             status.withLockedValue { $0 = core.withLockedValue { $0.status } }
             if !keepGoing { return }
@@ -144,6 +156,8 @@ private struct Core: @unchecked Sendable {
     var failed = false
     var snapshotIndex: UInt64 = 0
     var leader: NodeID = 0
+    /// When to campaign after losing the leader's connection (monotonic ns).
+    var campaignAt: UInt64?
 
     var status: RaftHost.Status {
         RaftHost.Status(leader: leader, isLeader: leader == node.id, appliedIndex: node.appliedIndex)
@@ -157,13 +171,22 @@ private struct Core: @unchecked Sendable {
     /// One round: step everything in, then drain `Ready`s. False once storage failed.
     mutating func process(_ messages: [Message],
                           _ proposals: [(command: [UInt8], completion: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void)],
-                          tick: Bool) -> Bool {
+                          lostPeers: [NodeID], tick: Bool) -> Bool {
         guard !failed else {
             for proposal in proposals { proposal.completion(.failure(RaftHost.Failure(reason: .stopped))) }
             return false
         }
         if tick { node.tick() }
         for message in messages { node.step(message) }
+        let now = NIODeadline.now().uptimeNanoseconds
+        for peer in lostPeers where node.reportLeaderUnreachable(peer) {
+            // A random point within the next tick, so two followers rarely collide.
+            campaignAt = now + UInt64.random(in: 0..<tickNanoseconds, using: &random)
+        }
+        if let due = campaignAt, now >= due {
+            campaignAt = nil
+            if node.isLeaderless { node.campaign() }
+        }
         for proposal in proposals {
             let id = ProposalID(node: node.id, nonce: random.next())
             do {

@@ -44,6 +44,15 @@ public final class InMemoryFileSystem: FileSystem {
         data.bytes[offset] ^= 0xFF
     }
 
+    /// Creates or replaces a file with `bytes`, durably (for tests that craft damaged files).
+    public func setContents(_ path: String, _ bytes: [UInt8]) {
+        let data = FileData()
+        data.bytes = bytes
+        data.syncedCount = bytes.count
+        files[path] = data
+        durableFiles[path] = data
+    }
+
     /// The current contents of a file, if it exists.
     public func contents(of path: String) -> [UInt8]? {
         files[path]?.bytes

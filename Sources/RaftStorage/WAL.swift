@@ -1,14 +1,30 @@
 import Raft
 
-/// A write-ahead log for one Raft node: hard states, entries and snapshot markers as
-/// CRC32C-framed records in numbered segment files (`<seq>-<firstIndex>.wal`, hex), plus
-/// snapshot files under `snap/` written atomically (temp file, fsync, rename, directory fsync).
+/// The durable storage of one Raft node: a write-ahead log plus snapshot files.
+///
+/// ## On disk
+///
+/// - `<dir>/<seq>-<firstIndex>.wal` (16 hex digits each): segments, replayed in `seq` order.
+///   A segment is a sequence of records `[length u32 LE][crc32c u32 LE][type u8][body]`; the
+///   length counts type and body, the CRC-32C (Castagnoli) covers them. Types: 1 entry (it
+///   replaces every stored entry from its index on), 2 hard state, 3 snapshot marker (index,
+///   term, whether the entries after it stay valid). Bodies use the `Raft` codec (varints).
+///   A new segment is started when the current one would exceed `segmentSize`; it begins with
+///   the hard state and the snapshot marker, so older segments can be deleted once a snapshot
+///   covers all their entries (`compact()`).
+/// - `<dir>/snap/<term>-<index>.snap`: `[crc32c u32 LE][encoded Snapshot]`, written to a
+///   `.tmp` file, fsync'd, renamed into place, and the directory fsync'd; only then is its
+///   marker appended to the log. Leftover `.tmp` files are deleted on open.
+///
+/// ## Guarantees
 ///
 /// Every save is fsync'd before it returns, so the caller may then send messages that
-/// depend on it. If a write or sync fails, the WAL is failed for good and every later call
-/// throws: the node must stop rather than continue as if the data were durable.
+/// depend on it; new files and renames are followed by a directory fsync. If a write or sync
+/// fails, the WAL is failed for good and every later call throws (see `StorageError`): the
+/// node must stop rather than continue as if the data were durable.
 /// Recovery truncates a torn tail (an incomplete or checksum-failing last record of the last
-/// segment); damage anywhere else throws an error naming the file and byte offset.
+/// segment, or zero fill); damage anywhere else throws `StorageError.corrupt` naming the file
+/// and byte offset, and nothing is modified.
 public final class WAL {
     fileprivate struct Segment {
         var sequence: UInt64
@@ -107,7 +123,7 @@ public final class WAL {
     }
 
     /// Durably appends `entries` (an entry at index i replaces stored entries from i on) and
-    /// then `hardState`, fsync'd before returning.
+    /// then `hardState`, fsync'd before returning — except a change of the commit index alone.
     public func save(hardState newState: HardState?, entries: [Entry]) throws {
         try checkHealthy()
         if let first = entries.first?.index {
@@ -122,11 +138,15 @@ public final class WAL {
         for entry in entries { WALRecord.entry(entry).encode(into: &writer) }
         if let newState { WALRecord.hardState(newState).encode(into: &writer) }
         if writer.bytes.isEmpty { return }
+        // Entries, a term and a vote are promises to peers and must be on disk before any
+        // message leaves; a commit index alone may be lost in a crash (Raft recovers it), so
+        // it rides along with the next fsync, as in etcd.
+        let mustSync = !entries.isEmpty || newState.map { $0.term != hardState.term || $0.vote != hardState.vote } ?? false
         try failing {
             if currentSize > 0 && currentSize + writer.bytes.count > segmentSize {
                 try cutSegment(firstIndex: entries.first?.index ?? lastIndex + 1)
             }
-            try append(writer.bytes)
+            try append(writer.bytes, sync: mustSync)
         }
         if let first = entries.first?.index {
             terms.removeSubrange(Int(first - baseIndex - 1)...)
@@ -176,11 +196,13 @@ public final class WAL {
             while removable + 1 < segments.count && segments[removable + 1].firstIndex <= baseIndex + 1 {
                 removable += 1
             }
+            // Oldest first, each removal made durable before the next, so that whatever a crash
+            // leaves behind is always a suffix of the segment sequence.
             for segment in segments.prefix(removable) {
                 try fileSystem.removeFile(directory + "/" + segment.name)
+                try fileSystem.syncDirectory(directory)
             }
             segments.removeFirst(removable)
-            if removable > 0 { try fileSystem.syncDirectory(directory) }
             guard let marker else { return }
             let keep = Self.snapshotName(index: marker.index, term: marker.term)
             for name in try fileSystem.listDirectory(snapshotDirectory) where name != keep {
@@ -209,15 +231,17 @@ public final class WAL {
         }
     }
 
-    private func append(_ bytes: [UInt8]) throws {
+    private func append(_ bytes: [UInt8], sync: Bool = true) throws {
         try current.write(bytes)
         currentSize += bytes.count
-        try current.sync()
+        if sync { try current.sync() }
     }
 
     /// Starts a new segment whose header repeats the hard state and snapshot marker, so older
     /// segments can be deleted without losing them.
     private func cutSegment(firstIndex: UInt64) throws {
+        // A commit-only record may still be unsynced; only the last segment may have a torn tail.
+        try current.sync()
         let next = Segment(sequence: (segments.last?.sequence ?? 0) + 1, firstIndex: firstIndex)
         let file = try fileSystem.openForAppend(directory + "/" + next.name)
         var header = ByteWriter()

@@ -12,6 +12,15 @@ struct WALReplay {
 
     /// Applies one record; `file` and `offset` locate it for error messages.
     mutating func apply(_ record: WALRecord, file: String, offset: Int) throws(StorageError) {
+        // Values no node can reach are damage (and would overflow index arithmetic).
+        let limit: UInt64 = 1 << 62
+        let impossible: Bool
+        switch record {
+        case let .entry(entry): impossible = entry.index >= limit || entry.term >= limit || entry.index == 0
+        case let .snapshotMarker(index, term, _): impossible = index >= limit || term >= limit
+        case let .hardState(state): impossible = state.term >= limit || state.commit >= limit
+        }
+        if impossible { throw .corrupt(file: file, offset: offset, reason: "impossible index, term or commit") }
         switch record {
         case let .hardState(state):
             hardState = state
