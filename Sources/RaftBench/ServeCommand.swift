@@ -65,8 +65,8 @@ struct ServeCommand: ParsableCommand {
         let host = RaftHost(
             node: node, wal: wal, stateMachine: KeyValueStore(), logger: logger,
             send: { messages in
-                for message in messages {
-                    transport.send(Frame(kind: RaftFrame.kind, payload: message.encode()), to: String(message.to))
+                for (peer, batch) in Dictionary(grouping: messages, by: \.to) {
+                    transport.send(batch.map { Frame(kind: RaftFrame.kind, payload: $0.encode()) }, to: String(peer))
                 }
             },
             onStorageFailure: { error in

@@ -45,28 +45,30 @@ final class PeerLink: Sendable {
         state = NIOLockedValueBox(State(endpoint: endpoint, backoffMilliseconds: configuration.initialBackoffMilliseconds))
     }
 
-    /// Queues or writes `frame`; false when the peer's queue is full (dropped).
-    func send(_ frame: Frame) -> Bool {
-        let size = frame.wireLength
-        enum Action { case dropped, write(Channel), queued(dial: Bool) }
-        let action: Action = state.withLockedValue { state in
-            guard !state.closed, state.pendingBytes + size <= configuration.sendQueueBytes else { return .dropped }
-            state.pendingBytes += size
-            if let channel = state.channel { return .write(channel) }
-            state.queued.append(frame)
-            let dial = !state.connecting && !state.retryScheduled
+    /// Queues or writes `frames` (flushed together); returns how many were
+    /// accepted — the rest were dropped because the peer's queue is full.
+    func send(_ frames: [Frame]) -> Int {
+        enum Action { case write(Channel), queued(dial: Bool) }
+        let (accepted, action): ([Frame], Action) = state.withLockedValue { state in
+            guard !state.closed else { return ([], .queued(dial: false)) }
+            var accepted: [Frame] = []
+            for frame in frames where state.pendingBytes + frame.wireLength <= configuration.sendQueueBytes {
+                state.pendingBytes += frame.wireLength
+                accepted.append(frame)
+            }
+            if let channel = state.channel { return (accepted, .write(channel)) }
+            state.queued += accepted
+            let dial = !accepted.isEmpty && !state.connecting && !state.retryScheduled
             if dial { state.connecting = true }
-            return .queued(dial: dial)
+            return (accepted, .queued(dial: dial))
         }
         switch action {
-        case .dropped:
-            return false
         case .write(let channel):
-            write([frame], to: channel)
+            if !accepted.isEmpty { write(accepted, to: channel) }
         case .queued(let dial):
             if dial { connect() }
         }
-        return true
+        return accepted.count
     }
 
     func update(endpoint: Endpoint) {

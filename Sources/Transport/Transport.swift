@@ -83,9 +83,16 @@ public final class Transport: Sendable {
     /// send queue is full; the frame is dropped then.
     @discardableResult
     public func send(_ frame: Frame, to nodeID: String) -> Bool {
-        guard frame.wireLength - Frame.headerBytes <= configuration.maximumFrameBytes,
-              let link = peers.withLockedValue({ $0[nodeID] }) else { return false }
-        return link.send(frame)
+        send([frame], to: nodeID) == 1
+    }
+
+    /// Sends `frames` to a known peer in order, flushed together. Returns how
+    /// many were accepted; the rest (unknown peer, oversized, full queue) were dropped.
+    @discardableResult
+    public func send(_ frames: [Frame], to nodeID: String) -> Int {
+        let fitting = frames.filter { $0.wireLength - Frame.headerBytes <= configuration.maximumFrameBytes }
+        guard let link = peers.withLockedValue({ $0[nodeID] }) else { return 0 }
+        return link.send(fitting)
     }
 
     /// Stops listening and closes every peer connection.
