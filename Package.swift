@@ -28,7 +28,8 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "ShoalAPI",
+                "ShoalAPI", "Manager", "Netlink",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -39,6 +40,15 @@ let package = Package(
         .target(
             name: "ClusterStore",
             dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
+        .target(
+            name: "Manager",
+            dependencies: [
+                "ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport", "ShoalAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .target(name: "Raft"),
         .target(name: "RaftStorage", dependencies: ["Raft"]),
@@ -114,6 +124,7 @@ let package = Package(
             name: "ClusterStoreTests",
             dependencies: ["ClusterStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
+        .testTarget(name: "ManagerTests", dependencies: ["Manager"]),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
         .testTarget(

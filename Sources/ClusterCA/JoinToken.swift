@@ -22,8 +22,7 @@ public struct JoinToken: Equatable, Sendable, CustomStringConvertible {
 
     /// A fresh token for the CA whose certificate is `caCertificateDER`.
     public static func generate(caCertificateDER: [UInt8]) -> JoinToken {
-        var generator = SystemRandomNumberGenerator()
-        return JoinToken(caDigest: digest(of: caCertificateDER), secret: randomBase36(length: secretLength, using: &generator))
+        JoinToken(caDigest: digest(of: caCertificateDER), secret: Base36.random(length: secretLength))
     }
 
     /// Parses a token a user typed; the error says what is wrong with it.
@@ -61,17 +60,12 @@ public struct JoinToken: Equatable, Sendable, CustomStringConvertible {
                 number[i] = UInt8(value / 36)
                 remainder = value % 36
             }
-            digits.append(base36[remainder])
+            digits.append(Base36.digits[remainder])
         }
-        while digits.count < digestLength { digits.append(base36[0]) }
+        while digits.count < digestLength { digits.append(Base36.digits[0]) }
         return String(decoding: digits.reversed(), as: UTF8.self)
     }
 
-    static func randomBase36(length: Int, using generator: inout some RandomNumberGenerator) -> String {
-        String(decoding: (0..<length).map { _ in base36[Int.random(in: 0..<36, using: &generator)] }, as: UTF8.self)
-    }
-
-    private static let base36 = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
     private static func isBase36(_ character: Character) -> Bool {
         character.isASCII && (character.isNumber || ("a"..."z").contains(character))
     }
@@ -94,4 +88,18 @@ extension CertificateAuthority {
     public var certificateDER: [UInt8] {
         get throws { try certificate.serializeAsPEM().derBytes }
     }
+}
+
+/// Lowercase base-36 text, the alphabet of docker's ids and tokens.
+public enum Base36 {
+    static let digits = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// `length` random base-36 characters from the system's secure generator.
+    public static func random(length: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(decoding: (0..<length).map { _ in digits[Int.random(in: 0..<36, using: &generator)] }, as: UTF8.self)
+    }
+
+    /// A docker-style object id: 25 random base-36 characters (about 129 bits).
+    public static func objectID() -> String { random(length: 25) }
 }

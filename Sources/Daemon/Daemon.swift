@@ -3,6 +3,10 @@ import Glibc
 #endif
 import Dispatch
 import Logging
+import Manager
+import Netlink
+import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 import ShoalAPI
 
@@ -25,7 +29,10 @@ public enum Daemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { try? group.syncShutdownGracefully() }
-        let router = makeRouter(configuration)
+        let swarm = Swarm(dataDirectory: configuration.dataDirectory, hostname: hostname(), group: group,
+                          logger: Logger(label: "swarm"))
+        try blocking { try await swarm.resume() }
+        let router = makeRouter(configuration, swarm: swarm)
         let server: APIServer
         do {
             server = try APIServer.start(.unixSocket(path: configuration.socketPath), router: router, group: group)
@@ -41,22 +48,63 @@ public enum Daemon {
         waitForTerminationSignal()
         logger.info("shoal daemon stopping")
         try? server.close()
+        try? blocking { await swarm.shutdown() }
         unlink(configuration.socketPath)
         logger.info("shoal daemon stopped")
     }
 
-    private static func makeRouter(_ configuration: DaemonConfiguration) -> HTTPRouter {
+    private static func makeRouter(_ configuration: DaemonConfiguration, swarm: Swarm) -> HTTPRouter {
         var router = HTTPRouter()
         router.add("GET", "/_ping") { _ in .text("OK") }
         router.add("HEAD", "/_ping") { _ in .text("") }
         router.add("GET", "/info") { _ in
-            try .json(DaemonInfo(version: Defaults.version, nodeID: nil, hostname: hostname(),
+            try .json(DaemonInfo(version: Defaults.version, nodeID: await swarm.nodeID, hostname: hostname(),
                                  dataDirectory: configuration.dataDirectory,
                                  socketPath: configuration.socketPath,
                                  listenAddress: configuration.listenAddress,
                                  advertiseAddress: configuration.advertiseAddress, pid: getpid()))
         }
+        router.add("POST", "/swarm/init") { request in
+            let body = try request.decode(SwarmInitRequest.self)
+            return try await answering {
+                let listenAddress = body.listenAddress ?? configuration.listenAddress
+                let port = Int(listenAddress.split(separator: ":").last ?? "") ?? Defaults.clusterPort
+                let interfaces = try RouteSocket().ipv4Addresses().map {
+                    AdvertiseAddress.InterfaceAddress(interface: $0.link, address: $0.address.address.description)
+                }
+                let advertise = try AdvertiseAddress.resolve(body.advertiseAddress ?? configuration.advertiseAddress,
+                                                             defaultPort: port, interfaces: interfaces)
+                return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listenAddress))
+            }
+        }
+        router.add("GET", "/swarm/join-token") { request in
+            try await answering {
+                try .json(await swarm.joinToken(role: request.query["role"] ?? "", rotate: request.query["rotate"] == "1"))
+            }
+        }
+        router.add("GET", "/nodes") { _ in try await answering { try .json(await swarm.nodes()) } }
         return router
+    }
+
+    /// Runs a swarm call, turning what the manager refuses into an API error with its status.
+    private static func answering(_ body: () async throws -> APIResponse) async throws -> APIResponse {
+        do {
+            return try await body()
+        } catch let error as ManagerError {
+            throw APIError(status: error.status, message: error.description)
+        }
+    }
+
+    /// Runs async work from the daemon's synchronous start and stop.
+    private static func blocking(_ work: @escaping @Sendable () async throws -> Void) throws {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = NIOLockedValueBox<Result<Void, any Error>>(.success(()))
+        Task {
+            do { try await work() } catch { outcome.withLockedValue { $0 = .failure(error) } }
+            done.signal()
+        }
+        done.wait()
+        try outcome.withLockedValue { $0 }.get()
     }
 
     /// Refuses to start when another daemon answers on the socket; makes the

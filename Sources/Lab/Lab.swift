@@ -112,6 +112,22 @@ public struct Lab: Sendable {
         }
     }
 
+    /// Starts node `name`'s daemon again after it stopped or was killed; it
+    /// comes back with its data dir, so it rejoins its swarm on its own.
+    public static func start(node name: String, executable: String, root: String = Lab.root) throws -> Int32 {
+        guard var state = all(root: root).first(where: { $0.nodes.contains { $0.name == name } }),
+              let index = state.nodes.firstIndex(where: { $0.name == name }) else {
+            throw ShoalError("no lab node named '\(name)'", hint: "see 'shoal lab ls' for the nodes")
+        }
+        if let pid = state.nodes[index].pid, ProcessTable.isAlive(pid) {
+            throw ShoalError("node \(name) is already running (pid \(pid))", hint: "stop it first, e.g. kill \(pid)")
+        }
+        let lab = Lab(name: state.name, root: root)
+        state.nodes[index].pid = try lab.startDaemon(state.nodes[index], executable: executable)
+        try lab.save(state)
+        return state.nodes[index].pid ?? 0
+    }
+
     // MARK: down
 
     /// Stops every process inside the lab's namespaces (daemons and whatever

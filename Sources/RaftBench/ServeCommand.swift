@@ -46,7 +46,7 @@ struct ServeCommand: ParsableCommand {
             certificateChainPEM: try String(contentsOfFile: "\(pki)/\(id).pem", encoding: .utf8),
             privateKeyPEM: try String(contentsOfFile: "\(pki)/\(id).key", encoding: .utf8),
             trustedRootsPEM: try String(contentsOfFile: "\(pki)/ca.pem", encoding: .utf8))
-        let hostBox = HostBox()
+        let hostBox = LateBound<RaftHost>()
         let memberNames = Set(peers.keys.map(String.init))
         let transport = try Transport(
             credentials: credentials, group: group, logger: logger,
@@ -54,10 +54,10 @@ struct ServeCommand: ParsableCommand {
             receive: { peer, frame in
                 guard frame.kind == RaftFrame.kind, let message = try? Message(decoding: frame.payload),
                       String(message.from) == peer.nodeID else { return }
-                hostBox.host?.receive(message)
+                hostBox.value?.receive(message)
             },
             disconnected: { peer in
-                if let member = UInt64(peer.nodeID) { hostBox.host?.peerDisconnected(member) }
+                if let member = UInt64(peer.nodeID) { hostBox.value?.peerDisconnected(member) }
             })
         for (memberID, address) in peers where memberID != id {
             transport.setPeer(String(memberID), host: address.host, port: address.port)
@@ -73,7 +73,7 @@ struct ServeCommand: ParsableCommand {
                 writeToStandardError("shoal-raft-bench: storage failed: \(error)")
                 Foundation.exit(1)
             })
-        hostBox.host = host
+        hostBox.value = host
 
         let done = DispatchSemaphore(value: 0)
         Task {
@@ -125,16 +125,6 @@ struct ServeCommand: ParsableCommand {
 
 enum RaftFrame {
     static let kind: UInt8 = 1
-}
-
-/// Lets the transport's receive closure reach the host created after it.
-final class HostBox: @unchecked Sendable {
-    var host: RaftHost? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-    private var stored: RaftHost?
-    private let lock = NSLock()
 }
 
 func writeToStandardError(_ text: String) {

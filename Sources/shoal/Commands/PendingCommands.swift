@@ -14,28 +14,13 @@ extension PendingCommand {
     }
 }
 
-struct InitCommand: PendingCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Initialize a swarm (not yet available).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
 struct JoinCommand: PendingCommand {
     static let configuration = CommandConfiguration(commandName: "join", abstract: "Join a swarm as a node (not yet available).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
 }
 
-struct JoinTokenCommand: PendingCommand {
-    static let configuration = CommandConfiguration(commandName: "join-token", abstract: "Manage join tokens (not yet available).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
 struct LeaveCommand: PendingCommand {
     static let configuration = CommandConfiguration(commandName: "leave", abstract: "Leave the swarm (not yet available).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
-struct NodeCommand: PendingCommand {
-    static let configuration = CommandConfiguration(commandName: "node", abstract: "Manage swarm nodes (not yet available).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []
 }
 

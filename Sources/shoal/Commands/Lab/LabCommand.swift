@@ -4,7 +4,7 @@ struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Run several shoal nodes on this machine, each in its own network namespace.",
-        subcommands: [LabUpCommand.self, LabListCommand.self, LabExecCommand.self, LabDownCommand.self]
+        subcommands: [LabUpCommand.self, LabListCommand.self, LabExecCommand.self, LabStartCommand.self, LabDownCommand.self]
     )
 }
 

@@ -1,0 +1,68 @@
+/// Chooses the address a node tells its peers, as `docker swarm init` does:
+/// an IP, an interface name (its IPv4 address), either with an optional
+/// `:PORT`; or, when none is given, the one address this host has outside
+/// loopback — several addresses on different interfaces need a choice.
+public enum AdvertiseAddress {
+    public struct InterfaceAddress: Sendable {
+        public var interface: String
+        public var address: String
+
+        public init(interface: String, address: String) {
+            self.interface = interface
+            self.address = address
+        }
+    }
+
+    public static func resolve(_ flag: String?, defaultPort: Int, interfaces: [InterfaceAddress]) throws(ManagerError) -> String {
+        let candidates = interfaces.filter { $0.interface != "lo" && !$0.address.hasPrefix("127.") }
+        guard let flag, !flag.isEmpty else {
+            let distinct = Dictionary(grouping: candidates, by: \.address).values.compactMap(\.first)
+            if distinct.count == 1, let only = distinct.first { return "\(only.address):\(defaultPort)" }
+            if distinct.isEmpty {
+                throw ManagerError("could not find an IP address to advertise: this system has no address outside loopback - specify one with --advertise-addr")
+            }
+            let listed = distinct.prefix(2).map { "\($0.address) on \($0.interface)" }.joined(separator: " and ")
+            throw ManagerError("could not choose an IP address to advertise since this system has multiple addresses on different interfaces (\(listed)) - specify one with --advertise-addr")
+        }
+        var host = flag
+        var port = defaultPort
+        if let colon = flag.lastIndex(of: ":") {
+            guard let parsed = Int(flag[flag.index(after: colon)...]), (1...65535).contains(parsed) else {
+                throw ManagerError("invalid --advertise-addr \(flag): the port must be a number from 1 to 65535")
+            }
+            host = String(flag[..<colon])
+            port = parsed
+        }
+        if isIPv4(host) { return "\(host):\(port)" }
+        guard let match = interfaces.first(where: { $0.interface == host }) else {
+            throw ManagerError("advertise address must be a non-zero IP address or network interface (with optional port number), not \(flag)")
+        }
+        return "\(match.address):\(port)"
+    }
+
+    static func isIPv4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && (UInt8(part) != nil)
+        } && text != "0.0.0.0"
+    }
+}
+
+/// An error a user caused or can fix, with docker's wording where docker has one.
+public struct ManagerError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var description: String
+    /// The HTTP status the local API answers with.
+    public var status: Int
+
+    public init(_ description: String, status: Int = 400) {
+        self.description = description
+        self.status = status
+    }
+
+    static let notInSwarm = ManagerError(
+        "This node is not a swarm manager. Use \"shoal init\" or \"shoal join\" to connect this node to swarm and try again.",
+        status: 503)
+    static let alreadyInSwarm = ManagerError(
+        "This node is already part of a swarm. Use \"shoal leave\" to leave this swarm and join another one.",
+        status: 409)
+}

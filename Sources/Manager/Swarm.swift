@@ -1,0 +1,117 @@
+import ClusterCA
+import ClusterStore
+import FoundationEssentials
+import Logging
+import NIOCore
+import ShoalAPI
+
+/// This node's place in a swarm, as the daemon's API sees it: not in one,
+/// or a manager running its Raft member and store.
+public actor Swarm {
+    private let dataDirectory: String
+    private let hostname: String
+    private let group: EventLoopGroup
+    private let logger: Logger
+    private var manager: ManagerRuntime?
+
+    public init(dataDirectory: String, hostname: String, group: EventLoopGroup, logger: Logger) {
+        self.dataDirectory = dataDirectory
+        self.hostname = hostname
+        self.group = group
+        self.logger = logger
+    }
+
+    public var nodeID: String? { manager?.identity.nodeID }
+
+    /// At daemon start: takes this node's place again if it was in a swarm.
+    public func resume() async throws {
+        guard let identity = try NodeIdentity.load(from: dataDirectory) else { return }
+        manager = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
+                                                 group: group, logger: logger)
+        logger.info("rejoined the swarm", metadata: ["node_id": "\(identity.nodeID)"])
+    }
+
+    /// `shoal init`: a new swarm with this node as its only manager.
+    public func initialize(advertiseAddress: String, listenAddress: String) async throws -> SwarmInitResponse {
+        guard manager == nil, try NodeIdentity.load(from: dataDirectory) == nil else { throw ManagerError.alreadyInSwarm }
+        let authority = try CertificateAuthority(commonName: "swarm-ca")
+        let nodeID = Base36.objectID()
+        let issued = try authority.issue(nodeID: nodeID, role: NodeRole.manager.rawValue)
+        let identity = NodeIdentity(
+            nodeID: nodeID, role: NodeRole.manager.rawValue, raftID: UInt64.random(in: 1...UInt64.max >> 2),
+            hostname: hostname, advertiseAddress: advertiseAddress, listenAddress: listenAddress,
+            caCertificatePEM: try authority.certificatePEM, certificatePEM: issued.certificatePEM,
+            privateKeyPEM: issued.privateKeyPEM)
+        let caDER = try authority.certificateDER
+        let workerToken = JoinToken.generate(caCertificateDER: caDER)
+        let managerToken = JoinToken.generate(caCertificateDER: caDER)
+        let cluster = ClusterObject(
+            meta: ObjectMeta(id: Base36.objectID()), rootCACertificatePEM: try authority.certificatePEM,
+            rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: workerToken.secret,
+            managerJoinSecret: managerToken.secret)
+        let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: hostname, advertiseAddress: advertiseAddress,
+                              role: .manager, state: .ready, raftID: identity.raftID, engineVersion: Defaults.version)
+
+        let runtime = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: true,
+                                                     group: group, logger: logger)
+        do {
+            try await runtime.waitForLeadership(seconds: 10)
+            _ = try await runtime.propose([.create(.cluster(cluster)), .create(.node(node))])
+            try identity.save(to: dataDirectory)
+        } catch {
+            await runtime.stop()
+            FileSystem.removeTree("\(dataDirectory)/swarm")
+            throw error
+        }
+        manager = runtime
+        logger.info("swarm initialized", metadata: ["node_id": "\(nodeID)", "advertise": "\(advertiseAddress)"])
+        return SwarmInitResponse(nodeID: nodeID, workerToken: workerToken.description, managerAddress: advertiseAddress)
+    }
+
+    /// The join token for `role`; with `rotate`, a new secret first (old tokens stop working for new joins).
+    public func joinToken(role: String, rotate: Bool) async throws -> JoinTokenResponse {
+        let manager = try requireManager()
+        guard let nodeRole = NodeRole(rawValue: role) else { throw ManagerError("unknown role \(role)") }
+        guard var cluster = manager.store.snapshot.cluster else { throw ManagerError.notInSwarm }
+        let caDER = try CertificateAuthority(certificatePEM: cluster.rootCACertificatePEM,
+                                             privateKeyPEM: cluster.rootCAKeyPEM).certificateDER
+        if rotate {
+            let fresh = JoinToken.generate(caCertificateDER: caDER).secret
+            switch nodeRole {
+            case .worker: cluster.workerJoinSecret = fresh
+            case .manager: cluster.managerJoinSecret = fresh
+            }
+            _ = try await manager.propose([.update(.cluster(cluster))])
+        }
+        let secret = nodeRole == .worker ? cluster.workerJoinSecret : cluster.managerJoinSecret
+        let token = JoinToken(caDigest: JoinToken.generate(caCertificateDER: caDER).caDigest, secret: secret)
+        return JoinTokenResponse(role: role, token: token.description, managerAddress: manager.identity.advertiseAddress,
+                                 rotated: rotate)
+    }
+
+    /// `shoal node ls`.
+    public func nodes() throws -> [NodeSummary] {
+        let manager = try requireManager()
+        let status = manager.host.currentStatus
+        return manager.store.snapshot.nodes.sorted { $0.hostname < $1.hostname }.map { node in
+            var managerStatus = ""
+            if node.role == .manager {
+                managerStatus = node.raftID == status.leader ? "leader" : "reachable"
+            }
+            return NodeSummary(id: node.meta.id, hostname: node.hostname, isSelf: node.meta.id == manager.identity.nodeID,
+                               status: node.state.rawValue, availability: node.availability.rawValue,
+                               role: node.role.rawValue, managerStatus: managerStatus,
+                               engineVersion: node.engineVersion, address: node.advertiseAddress)
+        }
+    }
+
+    public func shutdown() async {
+        await manager?.stop()
+        manager = nil
+    }
+
+    private func requireManager() throws -> ManagerRuntime {
+        guard let manager else { throw ManagerError.notInSwarm }
+        return manager
+    }
+}

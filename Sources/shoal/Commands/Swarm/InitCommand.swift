@@ -1,0 +1,71 @@
+import ArgumentParser
+import ShoalAPI
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Initialize a swarm.")
+
+    @Option(help: "Address peers reach this node at: an IP or an interface name, with an optional :PORT.")
+    var advertiseAddr: String?
+
+    @Option(help: "Address the cluster transport listens on (ADDRESS:PORT, default 0.0.0.0:2377).")
+    var listenAddr: String?
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: true)
+        let answer: SwarmInitResponse = try client.post(
+            "/swarm/init", SwarmInitRequest(advertiseAddress: advertiseAddr, listenAddress: listenAddr))
+        print("""
+            Swarm initialized: current node (\(answer.nodeID)) is now a manager.
+
+            To add a worker to this swarm, run the following command:
+
+                shoal join --token \(answer.workerToken) \(answer.managerAddress)
+
+            To add a manager to this swarm, run 'shoal join-token manager' and follow the instructions.
+
+            """)
+    }
+}
+
+struct JoinTokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "join-token", abstract: "Manage join tokens.")
+
+    @Argument(help: "worker or manager") var role: String
+    @Flag(name: .shortAndLong, help: "Only display the token.") var quiet = false
+    @Flag(help: "Rotate the join token.") var rotate = false
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        let answer: JoinTokenResponse = try client.get("/swarm/join-token?role=\(role)\(rotate ? "&rotate=1" : "")")
+        if rotate { print("Successfully rotated \(answer.role) join token.\n") }
+        if quiet {
+            print(answer.token)
+            return
+        }
+        print("""
+            To add a \(answer.role) to this swarm, run the following command:
+
+                shoal join --token \(answer.token) \(answer.managerAddress)
+
+            """)
+    }
+}
+
+/// The daemon a swarm command talks to; `init` and `join` start one in the
+/// background when none answers on the default socket.
+enum SwarmClient {
+    static func daemon(startingIfNeeded: Bool) throws -> APIClient {
+        let client = try HostOption.client()
+        guard !client.ping() else { return client }
+        guard startingIfNeeded, client.socketPath == Defaults.socketPath else {
+            throw ShoalError("no shoal daemon answers on \(client.socketPath)",
+                             hint: "start it with 'systemctl start shoal' or 'shoal daemon'")
+        }
+        try requireRoot("starting the shoal daemon")
+        try FileSystem.makeDirectory(Defaults.dataDirectory, mode: 0o700)
+        _ = try DaemonLauncher(arguments: [try DaemonLauncher.currentExecutable(), "daemon"],
+                               socketPath: client.socketPath,
+                               logPath: "\(Defaults.dataDirectory)/\(Defaults.daemonLogName)").start()
+        return client
+    }
+}
