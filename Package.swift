@@ -124,7 +124,7 @@ let package = Package(
             name: "ClusterStoreTests",
             dependencies: ["ClusterStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
-        .testTarget(name: "ManagerTests", dependencies: ["Manager"]),
+        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ClusterStore"]),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
         .testTarget(

@@ -35,9 +35,16 @@ public struct CertificateAuthority: Sendable {
 
     /// A node's key pair and certificate, valid for `days`.
     public func issue(nodeID: String, role: String, days: Int = 90, now: Date = Date()) throws -> IssuedCertificate {
-        let nodeKey = P256.Signing.PrivateKey()
+        let key = NodeKey()
+        return IssuedCertificate(
+            certificatePEM: try issue(nodeID: nodeID, role: role, publicKeyPEM: key.publicKeyPEM, days: days, now: now),
+            privateKeyPEM: key.privateKeyPEM)
+    }
+
+    /// A certificate for a key the node made itself (its private key never leaves it).
+    public func issue(nodeID: String, role: String, publicKeyPEM: String, days: Int = 90, now: Date = Date()) throws -> String {
         let nodeCertificate = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(nodeKey.publicKey),
+            version: .v3, serialNumber: .init(), publicKey: try Certificate.PublicKey(pemEncoded: publicKeyPEM),
             notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(days) * 86_400),
             issuer: certificate.subject,
             subject: try DistinguishedName {
@@ -51,8 +58,19 @@ public struct CertificateAuthority: Sendable {
                 try ExtendedKeyUsage([.serverAuth, .clientAuth])
             },
             issuerPrivateKey: key)
-        return IssuedCertificate(certificatePEM: try nodeCertificate.serializeAsPEM().pemString,
-                                 privateKeyPEM: nodeKey.pemRepresentation)
+        return try nodeCertificate.serializeAsPEM().pemString
+    }
+}
+
+/// A node's ECDSA P-256 key pair, PEM.
+public struct NodeKey: Sendable {
+    public let privateKeyPEM: String
+    public let publicKeyPEM: String
+
+    public init() {
+        let key = P256.Signing.PrivateKey()
+        privateKeyPEM = key.pemRepresentation
+        publicKeyPEM = key.publicKey.pemRepresentation
     }
 }
 

@@ -42,6 +42,12 @@ public struct JoinToken: Equatable, Sendable, CustomStringConvertible {
         Self.digest(of: caCertificateDER) == caDigest
     }
 
+    /// Whether the CA certificate in `pem` is the CA this token was made for.
+    public func pins(caCertificatePEM pem: String) -> Bool {
+        guard let der = try? Certificate(pemEncoded: pem).serializeAsPEM().derBytes else { return false }
+        return pins(caCertificateDER: der)
+    }
+
     /// Compares secrets in time independent of where they differ.
     public func hasSecret(_ other: String) -> Bool {
         let a = Array(secret.utf8), b = Array(other.utf8)

@@ -67,14 +67,17 @@ public enum Daemon {
         router.add("POST", "/swarm/init") { request in
             let body = try request.decode(SwarmInitRequest.self)
             return try await answering {
-                let listenAddress = body.listenAddress ?? configuration.listenAddress
-                let port = Int(listenAddress.split(separator: ":").last ?? "") ?? Defaults.clusterPort
-                let interfaces = try RouteSocket().ipv4Addresses().map {
-                    AdvertiseAddress.InterfaceAddress(interface: $0.link, address: $0.address.address.description)
-                }
-                let advertise = try AdvertiseAddress.resolve(body.advertiseAddress ?? configuration.advertiseAddress,
-                                                             defaultPort: port, interfaces: interfaces)
-                return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listenAddress))
+                let (advertise, listen) = try addresses(body.advertiseAddress, body.listenAddress, configuration)
+                return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listen))
+            }
+        }
+        router.add("POST", "/swarm/join") { request in
+            let body = try request.decode(SwarmJoinRequest.self)
+            return try await answering {
+                let (advertise, listen) = try addresses(body.advertiseAddress, body.listenAddress, configuration)
+                let role = try await swarm.join(token: body.token, remoteAddress: body.remoteAddress,
+                                                advertiseAddress: advertise, listenAddress: listen)
+                return try .json(SwarmJoinResponse(role: role))
             }
         }
         router.add("GET", "/swarm/join-token") { request in
@@ -84,6 +87,20 @@ public enum Daemon {
         }
         router.add("GET", "/nodes") { _ in try await answering { try .json(await swarm.nodes()) } }
         return router
+    }
+
+    /// The addresses `init` and `join` use: the listen address asked for (or
+    /// the daemon's), and the advertise address resolved as docker does.
+    private static func addresses(_ advertise: String?, _ listen: String?,
+                                  _ configuration: DaemonConfiguration) throws -> (advertise: String, listen: String) {
+        let listenAddress = listen ?? configuration.listenAddress
+        let port = Int(listenAddress.split(separator: ":").last ?? "") ?? Defaults.clusterPort
+        let interfaces = try RouteSocket().ipv4Addresses().map {
+            AdvertiseAddress.InterfaceAddress(interface: $0.link, address: $0.address.address.description)
+        }
+        let advertiseAddress = try AdvertiseAddress.resolve(advertise ?? configuration.advertiseAddress,
+                                                            defaultPort: port, interfaces: interfaces)
+        return (advertiseAddress, listenAddress)
     }
 
     /// Runs a swarm call, turning what the manager refuses into an API error with its status.

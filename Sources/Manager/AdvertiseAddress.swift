@@ -62,6 +62,9 @@ public struct ManagerError: Error, Equatable, Sendable, CustomStringConvertible 
     static let notInSwarm = ManagerError(
         "This node is not a swarm manager. Use \"shoal init\" or \"shoal join\" to connect this node to swarm and try again.",
         status: 503)
+    static let workerNotManager = ManagerError(
+        "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.",
+        status: 503)
     static let alreadyInSwarm = ManagerError(
         "This node is already part of a swarm. Use \"shoal leave\" to leave this swarm and join another one.",
         status: 409)

@@ -15,6 +15,8 @@ struct NodeIdentity: Codable, Equatable, Sendable {
     var caCertificatePEM: String
     var certificatePEM: String
     var privateKeyPEM: String
+    /// The managers as of joining, for a worker to reach them.
+    var managers: [ClusterProtocol.ManagerInfo]
 
     static func path(in dataDirectory: String) -> String { "\(dataDirectory)/swarm/identity.json" }
 

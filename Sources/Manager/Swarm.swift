@@ -4,6 +4,7 @@ import FoundationEssentials
 import Logging
 import NIOCore
 import ShoalAPI
+import Transport
 
 /// This node's place in a swarm, as the daemon's API sees it: not in one,
 /// or a manager running its Raft member and store.
@@ -13,6 +14,7 @@ public actor Swarm {
     private let group: EventLoopGroup
     private let logger: Logger
     private var manager: ManagerRuntime?
+    private var worker: WorkerSession?
 
     public init(dataDirectory: String, hostname: String, group: EventLoopGroup, logger: Logger) {
         self.dataDirectory = dataDirectory
@@ -21,19 +23,89 @@ public actor Swarm {
         self.logger = logger
     }
 
-    public var nodeID: String? { manager?.identity.nodeID }
+    public var nodeID: String? { manager?.identity.nodeID ?? worker?.identity.nodeID }
 
     /// At daemon start: takes this node's place again if it was in a swarm.
     public func resume() async throws {
         guard let identity = try NodeIdentity.load(from: dataDirectory) else { return }
-        manager = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
-                                                 group: group, logger: logger)
-        logger.info("rejoined the swarm", metadata: ["node_id": "\(identity.nodeID)"])
+        if identity.role == NodeRole.worker.rawValue {
+            worker = try WorkerSession.start(identity: identity, group: group, logger: logger)
+        } else {
+            manager = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
+                                                     group: group, logger: logger)
+        }
+        logger.info("rejoined the swarm", metadata: ["node_id": "\(identity.nodeID)", "role": "\(identity.role)"])
+    }
+
+    /// `shoal join`: checks the manager's CA against the token before the
+    /// secret leaves this node, then joins with a certificate for its own key.
+    public func join(token text: String, remoteAddress: String, advertiseAddress: String,
+                     listenAddress: String) async throws -> String {
+        guard manager == nil, worker == nil, try NodeIdentity.load(from: dataDirectory) == nil else {
+            throw ManagerError.alreadyInSwarm
+        }
+        let token: JoinToken
+        do {
+            token = try JoinToken(parsing: text)
+        } catch {
+            throw ManagerError(error.description)
+        }
+        var (host, port) = try Self.managerAddress(remoteAddress)
+        let caFrame = try await requesting(host, port) {
+            try await Request.send(Frame(kind: ClusterProtocol.rootCA, payload: []), host: host, port: port,
+                                   trustedRootsPEM: nil, group: group)
+        }
+        let caPEM = String(decoding: caFrame.payload, as: UTF8.self)
+        guard token.pins(caCertificatePEM: caPEM) else {
+            throw ManagerError("error while validating Root CA Certificate: remote CA does not match fingerprint. Expected: \(token.caDigest)")
+        }
+        let key = NodeKey()
+        let request = ClusterProtocol.JoinRequest(secret: token.secret, hostname: hostname,
+                                                  advertiseAddress: advertiseAddress, publicKeyPEM: key.publicKeyPEM)
+        for _ in 0..<3 {
+            let answerFrame = try await requesting(host, port) {
+                try await Request.send(ClusterProtocol.frame(ClusterProtocol.join, request), host: host, port: port,
+                                       trustedRootsPEM: caPEM, group: group)
+            }
+            guard let answer = ClusterProtocol.decode(ClusterProtocol.JoinAnswer.self, from: answerFrame) else {
+                throw ManagerError("the manager at \(host):\(port) sent an answer this node cannot read: check that both run shoal \(Defaults.version)")
+            }
+            switch answer {
+            case .refused(let why):
+                throw ManagerError(why)
+            case .redirect(let leader):
+                (host, port) = try Self.managerAddress(leader)
+            case .joined(let nodeID, let role, let certificatePEM, let managers):
+                let identity = NodeIdentity(
+                    nodeID: nodeID, role: role, raftID: 0, hostname: hostname, advertiseAddress: advertiseAddress,
+                    listenAddress: listenAddress, caCertificatePEM: caPEM, certificatePEM: certificatePEM,
+                    privateKeyPEM: key.privateKeyPEM, managers: managers)
+                try identity.save(to: dataDirectory)
+                worker = try WorkerSession.start(identity: identity, group: group, logger: logger)
+                logger.info("joined the swarm", metadata: ["node_id": "\(nodeID)", "role": "\(role)"])
+                return role
+            }
+        }
+        throw ManagerError("the managers kept sending this node elsewhere: retry in a moment", status: 503)
+    }
+
+    private func requesting(_ host: String, _ port: Int, _ body: () async throws -> Frame) async throws -> Frame {
+        do {
+            return try await body()
+        } catch {
+            throw ManagerError("cannot reach a manager at \(host):\(port) (\(error)): check the address and that the manager runs", status: 503)
+        }
+    }
+
+    private static func managerAddress(_ text: String) throws -> (String, Int) {
+        text.contains(":") ? try ManagerRuntime.split(text) : (text, Defaults.clusterPort)
     }
 
     /// `shoal init`: a new swarm with this node as its only manager.
     public func initialize(advertiseAddress: String, listenAddress: String) async throws -> SwarmInitResponse {
-        guard manager == nil, try NodeIdentity.load(from: dataDirectory) == nil else { throw ManagerError.alreadyInSwarm }
+        guard manager == nil, worker == nil, try NodeIdentity.load(from: dataDirectory) == nil else {
+            throw ManagerError.alreadyInSwarm
+        }
         let authority = try CertificateAuthority(commonName: "swarm-ca")
         let nodeID = Base36.objectID()
         let issued = try authority.issue(nodeID: nodeID, role: NodeRole.manager.rawValue)
@@ -41,7 +113,7 @@ public actor Swarm {
             nodeID: nodeID, role: NodeRole.manager.rawValue, raftID: UInt64.random(in: 1...UInt64.max >> 2),
             hostname: hostname, advertiseAddress: advertiseAddress, listenAddress: listenAddress,
             caCertificatePEM: try authority.certificatePEM, certificatePEM: issued.certificatePEM,
-            privateKeyPEM: issued.privateKeyPEM)
+            privateKeyPEM: issued.privateKeyPEM, managers: [])
         let caDER = try authority.certificateDER
         let workerToken = JoinToken.generate(caCertificateDER: caDER)
         let managerToken = JoinToken.generate(caCertificateDER: caDER)
@@ -107,11 +179,13 @@ public actor Swarm {
 
     public func shutdown() async {
         await manager?.stop()
+        await worker?.stop()
         manager = nil
+        worker = nil
     }
 
     private func requireManager() throws -> ManagerRuntime {
-        guard let manager else { throw ManagerError.notInSwarm }
-        return manager
+        if let manager { return manager }
+        throw worker == nil ? ManagerError.notInSwarm : ManagerError.workerNotManager
     }
 }

@@ -22,6 +22,28 @@ public struct SwarmInitResponse: Codable, Equatable, Sendable {
     }
 }
 
+/// `POST /swarm/join`.
+public struct SwarmJoinRequest: Codable, Equatable, Sendable {
+    public var token: String
+    public var remoteAddress: String
+    public var advertiseAddress: String?
+    public var listenAddress: String?
+
+    public init(token: String, remoteAddress: String, advertiseAddress: String?, listenAddress: String?) {
+        self.token = token
+        self.remoteAddress = remoteAddress
+        self.advertiseAddress = advertiseAddress
+        self.listenAddress = listenAddress
+    }
+}
+
+public struct SwarmJoinResponse: Codable, Equatable, Sendable {
+    /// worker or manager
+    public var role: String
+
+    public init(role: String) { self.role = role }
+}
+
 /// `GET /swarm/join-token?role=worker|manager[&rotate=1]`.
 public struct JoinTokenResponse: Codable, Equatable, Sendable {
     public var role: String

@@ -21,6 +21,11 @@ public struct Frame: Equatable, Sendable {
     }
 
     var wireLength: Int { Self.headerBytes + Self.prefixBytes + payload.count }
+
+    /// Kinds from 128 up are requests: the receiver's answer goes back on the
+    /// same connection. Below 128, frames are one-way.
+    public static let firstRequestKind: UInt8 = 128
+    public var isRequest: Bool { kind >= Self.firstRequestKind }
 }
 
 /// Why a connection's byte stream was given up. A stream whose framing is

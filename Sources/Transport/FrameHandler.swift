@@ -15,6 +15,10 @@ final class FrameHandler: ChannelInboundHandler {
         /// membership may change while a connection lasts).
         var admits: @Sendable (PeerIdentity) -> Bool
         var receive: @Sendable (PeerIdentity, Frame) -> Void
+        /// Answers request frames (`Frame.isRequest`), from members and — on a
+        /// listener that allows it — from anonymous peers (nil), such as a
+        /// node that is joining and has no certificate yet.
+        var serve: Transport.RequestHandler?
         /// A connection with a verified peer ended — for a peer that died,
         /// the first sign, well before any timeout.
         var disconnected: @Sendable (PeerIdentity) -> Void = { _ in }
@@ -29,6 +33,8 @@ final class FrameHandler: ChannelInboundHandler {
     private let handshakeTimeout: TimeAmount
     private var logger: Logger
     private var identity: PeerIdentity?
+    /// The handshake completed without a client certificate (joiners).
+    private var anonymous = false
     private var refusalLogged = false
     private var handshakeDeadline: Scheduled<Void>?
 
@@ -55,6 +61,10 @@ final class FrameHandler: ChannelInboundHandler {
         }
         handshakeDeadline?.cancel()
         let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+        if certificate == nil, expectedNodeID == nil, callbacks.serve != nil {
+            anonymous = true
+            return
+        }
         guard let der = try? certificate?.toDERBytes(), let identity = PeerIdentity(certificateDER: der) else {
             logger.warning("closing connection: the peer's certificate names no node")
             context.close(promise: nil)
@@ -71,11 +81,25 @@ final class FrameHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let identity else { return }  // no application data arrives before the handshake
+        guard identity != nil || anonymous else { return }  // no application data arrives before the handshake
         switch unwrapInboundIn(data) {
         case .unsupportedVersion(let version):
             logger.warning("dropping frame of unsupported wire version \(version)")
+        case .frame(let frame) where frame.isRequest:
+            guard let serve = callbacks.serve else {
+                logger.warning("dropping request of kind \(frame.kind): nothing here answers it")
+                return
+            }
+            let identity = self.identity
+            let channel = context.channel
+            Task {
+                if let reply = await serve(identity, frame) { channel.writeAndFlush(reply, promise: nil) }
+            }
         case .frame(let frame):
+            guard let identity else {
+                logger.warning("dropping frame of kind \(frame.kind) from an anonymous peer")
+                return
+            }
             guard callbacks.admits(identity) else {
                 if !refusalLogged {
                     logger.warning("dropping frames from \(identity): not a member of this cluster")

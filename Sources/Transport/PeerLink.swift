@@ -104,6 +104,7 @@ final class PeerLink: Sendable {
         let callbacks = FrameHandler.Callbacks(
             admits: self.callbacks.admits,
             receive: self.callbacks.receive,
+            serve: self.callbacks.serve,
             disconnected: self.callbacks.disconnected,
             ready: { [weak self] channel in self?.connected(channel) },
             closed: { [weak self] in self?.lost() }

@@ -13,6 +13,9 @@ import NIOSSL
 /// for a peer whose queue is full is dropped, as a lossy network would.
 public final class Transport: Sendable {
     public typealias Receiver = @Sendable (PeerIdentity, Frame) -> Void
+    /// Answers a request frame; nil sends no answer. The identity is nil for
+    /// a client without a certificate.
+    public typealias RequestHandler = @Sendable (PeerIdentity?, Frame) async -> Frame?
 
     private let configuration: TransportConfiguration
     private let group: EventLoopGroup
@@ -26,13 +29,14 @@ public final class Transport: Sendable {
     public init(credentials: TransportCredentials, configuration: TransportConfiguration = .init(),
                 group: EventLoopGroup, logger: Logger,
                 admits: @escaping @Sendable (PeerIdentity) -> Bool, receive: @escaping Receiver,
-                disconnected: @escaping @Sendable (PeerIdentity) -> Void = { _ in }) throws {
+                disconnected: @escaping @Sendable (PeerIdentity) -> Void = { _ in },
+                serve: RequestHandler? = nil) throws {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        serverTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: true))
+        serverTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: true, allowAnonymousClients: serve != nil))
         clientTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: false))
-        callbacks = FrameHandler.Callbacks(admits: admits, receive: receive, disconnected: disconnected)
+        callbacks = FrameHandler.Callbacks(admits: admits, receive: receive, serve: serve, disconnected: disconnected)
     }
 
     /// Starts accepting peers on `host:port` (port 0 picks one) and returns the bound port.

@@ -14,10 +14,11 @@ public struct TransportCredentials: Sendable {
     }
 
     /// Mutual TLS 1.3: each side presents its certificate and accepts only
-    /// certificates issued by the cluster CA. Host names are not checked —
+    /// certificates issued by the cluster CA (a listener that serves joiners
+    /// also lets clients without a certificate in, for requests only). Host names are not checked —
     /// peers are known by node id (the certificate's common name), which the
     /// transport compares itself.
-    func tlsConfiguration(server: Bool) throws -> TLSConfiguration {
+    func tlsConfiguration(server: Bool, allowAnonymousClients: Bool = false) throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMBytes(Array(certificateChainPEM.utf8)).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(bytes: Array(privateKeyPEM.utf8), format: .pem)
         let roots = try NIOSSLCertificate.fromPEMBytes(Array(trustedRootsPEM.utf8))
@@ -30,7 +31,7 @@ public struct TransportCredentials: Sendable {
         }
         configuration.minimumTLSVersion = .tlsv13
         configuration.trustRoots = .certificates(roots)
-        configuration.certificateVerification = .noHostnameVerification
+        configuration.certificateVerification = server && allowAnonymousClients ? .optionalVerification : .noHostnameVerification
         return configuration
     }
 }

@@ -14,11 +14,6 @@ extension PendingCommand {
     }
 }
 
-struct JoinCommand: PendingCommand {
-    static let configuration = CommandConfiguration(commandName: "join", abstract: "Join a swarm as a node (not yet available).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
 struct LeaveCommand: PendingCommand {
     static let configuration = CommandConfiguration(commandName: "leave", abstract: "Leave the swarm (not yet available).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []

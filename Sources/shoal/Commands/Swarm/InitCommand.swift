@@ -27,6 +27,30 @@ struct InitCommand: ParsableCommand {
     }
 }
 
+struct JoinCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "join", abstract: "Join a swarm as a node.")
+
+    @Option(help: "The join token (shoal join-token worker|manager on a manager shows it).")
+    var token: String
+
+    @Option(help: "Address peers reach this node at: an IP or an interface name, with an optional :PORT.")
+    var advertiseAddr: String?
+
+    @Option(help: "Address the cluster transport listens on (ADDRESS:PORT, default 0.0.0.0:2377).")
+    var listenAddr: String?
+
+    @Argument(help: "A manager's address, HOST[:PORT].")
+    var manager: String
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: true)
+        let answer: SwarmJoinResponse = try client.post(
+            "/swarm/join", SwarmJoinRequest(token: token, remoteAddress: manager,
+                                            advertiseAddress: advertiseAddr, listenAddress: listenAddr))
+        print("This node joined a swarm as a \(answer.role).")
+    }
+}
+
 struct JoinTokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "join-token", abstract: "Manage join tokens.")
 

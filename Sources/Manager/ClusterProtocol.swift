@@ -1,0 +1,41 @@
+import FoundationEssentials
+import Transport
+
+/// The frames nodes exchange besides Raft's, and their JSON bodies.
+enum ClusterProtocol {
+    /// One-way, member to member.
+    static let raft: UInt8 = 1
+    /// One-way, every node to the managers, once per heartbeat period.
+    static let heartbeat: UInt8 = 2
+    /// Requests (answered on the same connection), served to anyone.
+    static let rootCA: UInt8 = 128
+    static let join: UInt8 = 129
+
+    struct JoinRequest: Codable, Sendable {
+        var secret: String
+        var hostname: String
+        var advertiseAddress: String
+        var publicKeyPEM: String
+    }
+
+    struct ManagerInfo: Codable, Equatable, Sendable {
+        var nodeID: String
+        var raftID: UInt64
+        var address: String
+    }
+
+    enum JoinAnswer: Codable, Sendable {
+        case joined(nodeID: String, role: String, certificatePEM: String, managers: [ManagerInfo])
+        /// Ask the leader instead.
+        case redirect(address: String)
+        case refused(String)
+    }
+
+    static func frame(_ kind: UInt8, _ body: some Encodable) -> Frame {
+        Frame(kind: kind, payload: (try? Array(JSONEncoder().encode(body))) ?? [])
+    }
+
+    static func decode<Body: Decodable>(_ type: Body.Type, from frame: Frame) -> Body? {
+        try? JSONDecoder().decode(type, from: Data(frame.payload))
+    }
+}

@@ -1,0 +1,54 @@
+import ClusterStore
+import NIOConcurrencyHelpers
+
+/// Keeps track of which nodes are alive: every node heartbeats to the
+/// managers once per period; the leader marks a node `down` after three
+/// silent periods and `ready` again when it is heard from.
+final class Dispatcher: Sendable {
+    static let missedPeriodsBeforeDown = 3.0
+
+    private struct State {
+        var lastSeen: [String: ContinuousClock.Instant] = [:]
+        /// When this manager last became leader: nobody is judged on silence before that.
+        var leadingSince: ContinuousClock.Instant?
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func heard(from nodeID: String, at now: ContinuousClock.Instant = .now) {
+        state.withLockedValue { $0.lastSeen[nodeID] = now }
+    }
+
+    /// The status changes due now, for the leader to write; `selfID` is always ready.
+    func statusChanges(nodes: [NodeObject], selfID: String, isLeader: Bool, period: Duration,
+                       now: ContinuousClock.Instant = .now) -> [NodeObject] {
+        state.withLockedValue { state in
+            guard isLeader else {
+                state.leadingSince = nil
+                return []
+            }
+            let since = state.leadingSince ?? now
+            state.leadingSince = since
+            var changes: [NodeObject] = []
+            for var node in nodes {
+                let alive: Bool
+                if node.meta.id == selfID {
+                    alive = true
+                } else {
+                    let seen = max(state.lastSeen[node.meta.id] ?? since, since)
+                    alive = now - seen < period * Self.missedPeriodsBeforeDown
+                }
+                if alive, node.state != .ready {
+                    node.state = .ready
+                    node.stateMessage = ""
+                    changes.append(node)
+                } else if !alive, node.state == .ready {
+                    node.state = .down
+                    node.stateMessage = "heartbeat failure"
+                    changes.append(node)
+                }
+            }
+            return changes
+        }
+    }
+}
