@@ -86,6 +86,39 @@ public enum Daemon {
             }
         }
         router.add("GET", "/nodes") { _ in try await answering { try .json(await swarm.nodes()) } }
+        router.add("POST", "/nodes/inspect") { request in
+            let body = try request.decode(NodeChangeRequest.self)
+            return try await answering { try .json(await swarm.inspect(body.node)) }
+        }
+        router.add("POST", "/nodes/update") { request in
+            let body = try request.decode(NodeChangeRequest.self)
+            return try await answering {
+                if let availability = body.availability { try await swarm.setAvailability(availability, of: body.node) }
+                return try .json(MessageResponse(message: body.node))
+            }
+        }
+        router.add("POST", "/nodes/promote") { request in
+            let body = try request.decode(NodeChangeRequest.self)
+            return try await answering { try .json(MessageResponse(message: await swarm.promote(body.node))) }
+        }
+        router.add("POST", "/nodes/demote") { request in
+            let body = try request.decode(NodeChangeRequest.self)
+            return try await answering { try .json(MessageResponse(message: await swarm.demote(body.node))) }
+        }
+        router.add("POST", "/nodes/remove") { request in
+            let body = try request.decode(NodeChangeRequest.self)
+            return try await answering {
+                try await swarm.remove(body.node, force: body.force)
+                return try .json(MessageResponse(message: body.node))
+            }
+        }
+        router.add("POST", "/swarm/leave") { request in
+            let body = try request.decode(NodeChangeRequest.self)
+            return try await answering {
+                try await swarm.leave(force: body.force)
+                return try .json(MessageResponse(message: "Node left the swarm."))
+            }
+        }
         return router
     }
 

@@ -177,6 +177,82 @@ public actor Swarm {
         }
     }
 
+    /// `node update --availability`, and `drain`/`pause`/`activate`.
+    public func setAvailability(_ availability: String, of reference: String) async throws {
+        let manager = try requireManager()
+        guard let wanted = NodeAvailability(rawValue: availability) else {
+            throw ManagerError("invalid availability \(availability): use active, pause or drain")
+        }
+        var node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
+        guard node.availability != wanted else { return }
+        node.availability = wanted
+        _ = try await manager.propose([.update(.node(node))])
+    }
+
+    /// `node demote`: refused for the last manager (the only kind there is so far).
+    public func demote(_ reference: String) throws -> String {
+        let manager = try requireManager()
+        let nodes = manager.store.snapshot.nodes
+        let node = try NodeReference.resolve(reference, in: nodes)
+        guard node.role == .manager else { return "Node \(reference) is already a worker." }
+        if nodes.filter({ $0.role == .manager }).count == 1 {
+            throw ManagerError("attempting to demote the last manager of the swarm")
+        }
+        throw ManagerError("demoting a manager is not yet available in shoal \(Defaults.version)", status: 501)
+    }
+
+    /// `node promote`.
+    public func promote(_ reference: String) throws -> String {
+        let manager = try requireManager()
+        let node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
+        guard node.role == .worker else { return "Node \(reference) is already a manager." }
+        throw ManagerError("promoting a node to manager is not yet available in shoal \(Defaults.version)", status: 501)
+    }
+
+    /// `node rm`: a node must be down (or `force`d), and a manager demoted first.
+    public func remove(_ reference: String, force: Bool) async throws {
+        let manager = try requireManager()
+        let node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
+        if node.role == .manager {
+            throw ManagerError("rpc error: node \(node.meta.id) is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal")
+        }
+        if node.state != .down, !force {
+            throw ManagerError("node \(reference) is not down and can't be removed: use --force to remove it anyway")
+        }
+        _ = try await manager.propose([.delete(.node, id: node.meta.id, expectedVersion: node.meta.version)])
+    }
+
+    /// `node inspect`.
+    public func inspect(_ reference: String) throws -> NodeDetail {
+        let manager = try requireManager()
+        let node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
+        let summary = try nodes().first { $0.id == node.meta.id }
+        return NodeDetail(id: node.meta.id, version: node.meta.version, createdAt: node.meta.createdAt,
+                          updatedAt: node.meta.updatedAt, hostname: node.hostname, role: node.role.rawValue,
+                          availability: node.availability.rawValue, labels: node.labels, state: node.state.rawValue,
+                          stateMessage: node.stateMessage, address: node.advertiseAddress,
+                          managerStatus: summary?.managerStatus ?? "", engineVersion: node.engineVersion)
+    }
+
+    /// `shoal leave`: a worker leaves; the last manager only with `force`.
+    public func leave(force: Bool) async throws {
+        if let worker {
+            await worker.stop()
+            self.worker = nil
+        } else if let manager {
+            let managers = manager.store.snapshot.nodes.filter { $0.role == .manager }.count
+            guard force else {
+                throw ManagerError("You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves \(managers - 1) managers out of \(managers). Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message.")
+            }
+            await manager.stop()
+            self.manager = nil
+        } else {
+            throw ManagerError("This node is not part of a swarm")
+        }
+        FileSystem.removeTree("\(dataDirectory)/swarm")
+        logger.info("left the swarm")
+    }
+
     public func shutdown() async {
         await manager?.stop()
         await worker?.stop()

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// `POST /swarm/init`.
 public struct SwarmInitRequest: Codable, Equatable, Sendable {
     public var advertiseAddress: String?
@@ -86,4 +88,59 @@ public struct NodeSummary: Codable, Equatable, Sendable {
         self.engineVersion = engineVersion
         self.address = address
     }
+}
+
+/// `GET /nodes/inspect?node=REF`.
+public struct NodeDetail: Codable, Equatable, Sendable {
+    public var id: String
+    public var version: UInt64
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var hostname: String
+    public var role: String
+    public var availability: String
+    public var labels: [String: String]
+    public var state: String
+    public var stateMessage: String
+    public var address: String
+    public var managerStatus: String
+    public var engineVersion: String
+
+    public init(id: String, version: UInt64, createdAt: Date, updatedAt: Date, hostname: String, role: String,
+                availability: String, labels: [String: String], state: String, stateMessage: String, address: String,
+                managerStatus: String, engineVersion: String) {
+        self.id = id
+        self.version = version
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.hostname = hostname
+        self.role = role
+        self.availability = availability
+        self.labels = labels
+        self.state = state
+        self.stateMessage = stateMessage
+        self.address = address
+        self.managerStatus = managerStatus
+        self.engineVersion = engineVersion
+    }
+}
+
+/// The body of the node-changing calls: which node, and for updates what.
+public struct NodeChangeRequest: Codable, Equatable, Sendable {
+    public var node: String
+    public var availability: String?
+    public var force: Bool
+
+    public init(node: String, availability: String? = nil, force: Bool = false) {
+        self.node = node
+        self.availability = availability
+        self.force = force
+    }
+}
+
+/// What a node-changing call says back (docker echoes per node).
+public struct MessageResponse: Codable, Equatable, Sendable {
+    public var message: String
+
+    public init(message: String) { self.message = message }
 }

@@ -14,11 +14,6 @@ extension PendingCommand {
     }
 }
 
-struct LeaveCommand: PendingCommand {
-    static let configuration = CommandConfiguration(commandName: "leave", abstract: "Leave the swarm (not yet available).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
 struct ServiceCommand: PendingCommand {
     static let configuration = CommandConfiguration(commandName: "service", abstract: "Manage services (not yet available).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []

@@ -93,3 +93,14 @@ enum SwarmClient {
         return client
     }
 }
+
+struct LeaveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "leave", abstract: "Leave the swarm.")
+    @Flag(name: .shortAndLong, help: "Force this node to leave the swarm, ignoring warnings.") var force = false
+
+    func run() throws {
+        let answer: MessageResponse = try SwarmClient.daemon(startingIfNeeded: false)
+            .post("/swarm/leave", NodeChangeRequest(node: "self", force: force))
+        print(answer.message)
+    }
+}

@@ -4,7 +4,121 @@ import ShoalAPI
 struct NodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node", abstract: "Manage swarm nodes.",
-        subcommands: [NodeListCommand.self, NodePendingCommand.self])
+        subcommands: [NodeListCommand.self, NodeInspectCommand.self, NodeTasksCommand.self, NodePromoteCommand.self,
+                      NodeDemoteCommand.self, NodeUpdateCommand.self, NodeDrainCommand.self, NodePauseCommand.self,
+                      NodeActivateCommand.self, NodeRemoveCommand.self])
+}
+
+/// Runs one node call per node given, printing each answer; the first
+/// failure ends the command (docker goes on and reports at the end; one
+/// clear line is what a script needs).
+private func eachNode(_ nodes: [String], _ path: String, availability: String? = nil, force: Bool = false) throws {
+    let client = try SwarmClient.daemon(startingIfNeeded: false)
+    for node in nodes {
+        let answer: MessageResponse = try client.post(path, NodeChangeRequest(node: node, availability: availability, force: force))
+        print(answer.message)
+    }
+}
+
+struct NodeInspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more nodes.")
+    @Flag(help: "Print the information in a human friendly format.") var pretty = false
+    @Argument(help: "Node ids, id prefixes or hostnames; 'self' for this node.") var nodes: [String]
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        var details: [NodeDetail] = []
+        for node in nodes {
+            let reference = node == "self" ? try selfID(client) : node
+            details.append(try client.post("/nodes/inspect", NodeChangeRequest(node: reference)))
+        }
+        guard pretty else { return try printJSON(details) }
+        for detail in details {
+            print("""
+                ID:			\(detail.id)
+                Hostname:		\(detail.hostname)
+                Joined at:		\(detail.createdAt)
+                Status:
+                 State:			\(detail.state.capitalized)
+                 Availability:		\(detail.availability.capitalized)
+                 Address:		\(detail.address.split(separator: ":").first.map(String.init) ?? detail.address)
+                """)
+            if !detail.managerStatus.isEmpty {
+                print("Manager Status:\n Address:\t\t\(detail.address)\n Raft Status:\t\t\(detail.managerStatus.capitalized)")
+            }
+            print("Engine Version:\t\t\(detail.engineVersion)")
+        }
+    }
+
+    private func selfID(_ client: APIClient) throws -> String {
+        let info: DaemonInfo = try client.get("/info")
+        guard let id = info.nodeID else { throw ShoalError("this node is not in a swarm", hint: "use shoal init or shoal join") }
+        return id
+    }
+}
+
+struct NodeTasksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List tasks running on one or more nodes.")
+    @Argument(help: "Nodes (default: this node).") var nodes: [String] = []
+
+    func run() throws {
+        // Confirms the node exists and this is a manager; tasks come with services.
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        for node in nodes { let _: NodeDetail = try client.post("/nodes/inspect", NodeChangeRequest(node: node)) }
+        if nodes.isEmpty { let _: [NodeSummary] = try client.get("/nodes") }
+        print(Table(headers: ["ID", "NAME", "COMMAND", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"]).render())
+    }
+}
+
+struct NodePromoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "promote", abstract: "Promote one or more nodes to manager in the swarm.")
+    @Argument var nodes: [String]
+    func run() throws { try eachNode(nodes, "/nodes/promote") }
+}
+
+struct NodeDemoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demote", abstract: "Demote one or more nodes from manager in the swarm.")
+    @Argument var nodes: [String]
+    func run() throws { try eachNode(nodes, "/nodes/demote") }
+}
+
+struct NodeUpdateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Update a node.")
+    @Option(help: "Availability of the node: active, pause or drain.") var availability: String
+    @Argument var node: String
+
+    func validate() throws {
+        guard ["active", "pause", "drain"].contains(availability) else {
+            throw ValidationError("invalid availability '\(availability)': use active, pause or drain")
+        }
+    }
+
+    func run() throws { try eachNode([node], "/nodes/update", availability: availability) }
+}
+
+struct NodeDrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "drain", abstract: "Drain nodes: move their tasks elsewhere (node update --availability drain).")
+    @Argument var nodes: [String]
+    func run() throws { try eachNode(nodes, "/nodes/update", availability: "drain") }
+}
+
+struct NodePauseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause nodes: keep their tasks, place nothing new (node update --availability pause).")
+    @Argument var nodes: [String]
+    func run() throws { try eachNode(nodes, "/nodes/update", availability: "pause") }
+}
+
+struct NodeActivateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "activate", abstract: "Make nodes available for tasks again (node update --availability active).")
+    @Argument var nodes: [String]
+    func run() throws { try eachNode(nodes, "/nodes/update", availability: "active") }
+}
+
+struct NodeRemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more nodes from the swarm.")
+    @Flag(name: .shortAndLong, help: "Force remove a node from the swarm.") var force = false
+    @Argument var nodes: [String]
+    func run() throws { try eachNode(nodes, "/nodes/remove", force: force) }
 }
 
 struct NodeListCommand: ParsableCommand {
@@ -30,14 +144,6 @@ struct NodeListCommand: ParsableCommand {
     }
 }
 
-/// `node ps|inspect|promote|demote|update|drain|pause|activate|rm` until they land.
-struct NodePendingCommand: PendingCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ps", abstract: "(and inspect, promote, demote, update, drain, pause, activate, rm: not yet available)",
-        aliases: ["inspect", "promote", "demote", "update", "drain", "pause", "activate", "rm"])
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
-private extension String {
+extension String {
     var capitalized: String { prefix(1).uppercased() + dropFirst() }
 }
