@@ -56,11 +56,15 @@ public struct NodeObject: Codable, Equatable, Sendable {
     public var labels: [String: String]
     /// The node's Raft member id while it is a manager.
     public var raftID: UInt64?
+    /// For a manager, whether the leader hears its Raft member (written by the leader).
+    public var managerReachable: Bool?
+    /// The node's public key, PEM: a new certificate (after a promotion) is issued for it.
+    public var publicKeyPEM: String?
     public var engineVersion: String
 
     public init(meta: ObjectMeta, hostname: String, advertiseAddress: String, role: NodeRole,
                 availability: NodeAvailability = .active, state: NodeState = .unknown, stateMessage: String = "",
-                labels: [String: String] = [:], raftID: UInt64? = nil, engineVersion: String) {
+                labels: [String: String] = [:], raftID: UInt64? = nil, publicKeyPEM: String? = nil, engineVersion: String) {
         self.meta = meta
         self.hostname = hostname
         self.advertiseAddress = advertiseAddress
@@ -70,6 +74,7 @@ public struct NodeObject: Codable, Equatable, Sendable {
         self.stateMessage = stateMessage
         self.labels = labels
         self.raftID = raftID
+        self.publicKeyPEM = publicKeyPEM
         self.engineVersion = engineVersion
     }
 }

@@ -67,6 +67,7 @@ public enum Daemon {
         router.add("POST", "/swarm/init") { request in
             let body = try request.decode(SwarmInitRequest.self)
             return try await answering {
+                if body.forceNewCluster { return try .json(await swarm.forceNewCluster()) }
                 let (advertise, listen) = try addresses(body.advertiseAddress, body.listenAddress, configuration)
                 return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listen))
             }

@@ -65,6 +65,12 @@ public struct ManagerError: Error, Equatable, Sendable, CustomStringConvertible 
     static let workerNotManager = ManagerError(
         "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.",
         status: 503)
+    static let noLeader = ManagerError(
+        "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.",
+        status: 503)
+    static func notLeader(_ leaderAddress: String?) -> ManagerError {
+        ManagerError("this manager is not the leader: run the command on the leader\(leaderAddress.map { " (\($0))" } ?? "")", status: 503)
+    }
     static let alreadyInSwarm = ManagerError(
         "This node is already part of a swarm. Use \"shoal leave\" to leave this swarm and join another one.",
         status: 409)

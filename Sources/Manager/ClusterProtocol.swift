@@ -7,6 +7,10 @@ enum ClusterProtocol {
     static let raft: UInt8 = 1
     /// One-way, every node to the managers, once per heartbeat period.
     static let heartbeat: UInt8 = 2
+    /// One-way, leader to a worker it promoted: its Raft id, manager certificate and the managers.
+    static let promotion: UInt8 = 3
+    /// One-way, leader to workers: the current managers, to heartbeat to.
+    static let managers: UInt8 = 4
     /// Requests (answered on the same connection), served to anyone.
     static let rootCA: UInt8 = 128
     static let join: UInt8 = 129
@@ -22,6 +26,12 @@ enum ClusterProtocol {
         var nodeID: String
         var raftID: UInt64
         var address: String
+    }
+
+    struct Promotion: Codable, Sendable {
+        var raftID: UInt64
+        var certificatePEM: String
+        var managers: [ManagerInfo]
     }
 
     enum JoinAnswer: Codable, Sendable {

@@ -44,6 +44,16 @@ final class ManagerRuntime: Sendable {
             : RaftNode(config: config, recovered: recovered)
         let store = ReplicatedStore()
         let dispatcher = Dispatcher()
+        // Until a promoted node's store has caught up, the managers it was told about route its Raft traffic.
+        let seeds = identity.managers
+        @Sendable func raftID(of nodeID: String) -> UInt64? {
+            store.snapshot.nodes.first(where: { $0.meta.id == nodeID })?.raftID
+                ?? seeds.first(where: { $0.nodeID == nodeID })?.raftID
+        }
+        @Sendable func manager(withRaftID id: UInt64) -> (nodeID: String, address: String)? {
+            if let node = store.snapshot.nodes.first(where: { $0.raftID == id }) { return (node.meta.id, node.advertiseAddress) }
+            return seeds.first(where: { $0.raftID == id }).map { ($0.nodeID, $0.address) }
+        }
         let hostBox = LateBound<RaftHost>()
         let runtimeBox = LateBound<ManagerRuntime>()
         let transport = try Transport(
@@ -51,32 +61,31 @@ final class ManagerRuntime: Sendable {
                                               privateKeyPEM: identity.privateKeyPEM,
                                               trustedRootsPEM: identity.caCertificatePEM),
             group: group, logger: logger,
-            admits: { peer in store.snapshot.nodes.contains { $0.meta.id == peer.nodeID } },
+            admits: { peer in
+                store.snapshot.nodes.contains { $0.meta.id == peer.nodeID } || seeds.contains { $0.nodeID == peer.nodeID }
+            },
             receive: { peer, frame in
                 switch frame.kind {
                 case ClusterProtocol.heartbeat:
                     dispatcher.heard(from: peer.nodeID)
                 case ClusterProtocol.raft:
-                    guard let message = try? Message(decoding: frame.payload),
-                          store.snapshot.nodes.first(where: { $0.meta.id == peer.nodeID })?.raftID == message.from else { return }
+                    guard let message = try? Message(decoding: frame.payload), raftID(of: peer.nodeID) == message.from else { return }
                     hostBox.value?.receive(message)
                 default:
                     break
                 }
             },
             disconnected: { peer in
-                if let raftID = store.snapshot.nodes.first(where: { $0.meta.id == peer.nodeID })?.raftID {
-                    hostBox.value?.peerDisconnected(raftID)
-                }
+                if let id = raftID(of: peer.nodeID) { hostBox.value?.peerDisconnected(id) }
             },
             serve: { _, frame in await runtimeBox.value?.answer(frame) })
-        let host = RaftHost(
-            node: node, wal: wal, stateMachine: StoreStateMachine(store: store), logger: logger,
+        let host = try RaftHost(
+            node: node, wal: wal, recoveredSnapshot: recovered.snapshot, stateMachine: StoreStateMachine(store: store), logger: logger,
             send: { messages in
-                let managers = store.snapshot.nodes.filter { $0.raftID != nil }
-                for (raftID, batch) in Dictionary(grouping: messages, by: \.to) {
-                    guard let peer = managers.first(where: { $0.raftID == raftID }) else { continue }
-                    transport.send(batch.map { Frame(kind: ClusterProtocol.raft, payload: $0.encode()) }, to: peer.meta.id)
+                for (id, batch) in Dictionary(grouping: messages, by: \.to) {
+                    guard let peer = manager(withRaftID: id) else { continue }
+                    if let (host, port) = try? split(peer.address) { transport.setPeer(peer.nodeID, host: host, port: port) }
+                    transport.send(batch.map { Frame(kind: ClusterProtocol.raft, payload: $0.encode()) }, to: peer.nodeID)
                 }
             },
             onStorageFailure: { error in
@@ -104,8 +113,17 @@ final class ManagerRuntime: Sendable {
                 if let (host, port) = try? Self.split(node.advertiseAddress) { transport.setPeer(node.meta.id, host: host, port: port) }
                 transport.send(Frame(kind: ClusterProtocol.heartbeat, payload: []), to: node.meta.id)
             }
-            let changes = dispatcher.statusChanges(nodes: snapshot.nodes, selfID: identity.nodeID,
-                                                   isLeader: host.currentStatus.isLeader, period: period)
+            let status = host.currentStatus
+            var changes = dispatcher.statusChanges(nodes: snapshot.nodes, selfID: identity.nodeID,
+                                                   isLeader: status.isLeader, period: period)
+            if status.isLeader {
+                changes = Self.withReachability(changes, nodes: snapshot.nodes, status: status, selfID: identity.nodeID)
+                let list = ClusterProtocol.frame(ClusterProtocol.managers, managers())
+                for node in snapshot.nodes where node.role == .worker {
+                    if let (host, port) = try? Self.split(node.advertiseAddress) { transport.setPeer(node.meta.id, host: host, port: port) }
+                    transport.send(list, to: node.meta.id)
+                }
+            }
             if !changes.isEmpty {
                 do {
                     _ = try await propose(changes.map { .update(.node($0)) })
@@ -115,6 +133,76 @@ final class ManagerRuntime: Sendable {
             }
             try? await Task.sleep(for: period)
         }
+    }
+
+    /// The managers as peers reach them.
+    func managers() -> [ClusterProtocol.ManagerInfo] {
+        store.snapshot.nodes.compactMap { node in
+            guard node.role == .manager, let id = node.raftID else { return nil }
+            return ClusterProtocol.ManagerInfo(nodeID: node.meta.id, raftID: id, address: node.advertiseAddress)
+        }
+    }
+
+    /// Adds to `changes` every manager whose reachability, as the leader's Raft sees it, moved.
+    static func withReachability(_ changes: [NodeObject], nodes: [NodeObject], status: RaftHost.Status,
+                                 selfID: String) -> [NodeObject] {
+        var result = Dictionary(uniqueKeysWithValues: changes.map { ($0.meta.id, $0) })
+        for node in nodes where node.role == .manager && node.meta.id != selfID {
+            guard let id = node.raftID, let peer = status.peers[id] else { continue }
+            var updated = result[node.meta.id] ?? node
+            if updated.managerReachable != peer.recentlyActive {
+                updated.managerReachable = peer.recentlyActive
+                result[node.meta.id] = updated
+            }
+        }
+        return Array(result.values)
+    }
+
+    /// `node promote`, on the leader: the node gets a Raft id and a manager
+    /// certificate, joins Raft as a learner, catches up, then becomes a voter.
+    func promote(_ nodeID: String) async throws {
+        guard host.currentStatus.isLeader else { throw ManagerError.notLeader(leaderAddress()) }
+        guard var node = store.snapshot.nodes.first(where: { $0.meta.id == nodeID }),
+              let cluster = store.snapshot.cluster else { throw ManagerError("node \(nodeID) not found", status: 404) }
+        guard let publicKey = node.publicKeyPEM else {
+            throw ManagerError("node \(node.hostname) has no key on record: it must leave and join again before it can be promoted")
+        }
+        let raftID = UInt64.random(in: 1...UInt64.max >> 2)
+        let certificate = try CertificateAuthority(certificatePEM: cluster.rootCACertificatePEM, privateKeyPEM: cluster.rootCAKeyPEM)
+            .issue(nodeID: nodeID, role: NodeRole.manager.rawValue, publicKeyPEM: publicKey)
+        node.role = .manager
+        node.raftID = raftID
+        node.managerReachable = false
+        _ = try await propose([.update(.node(node))])
+        try await changeMembership(ConfChange(kind: .addLearner, node: raftID, context: Array(nodeID.utf8)))
+        let promotion = ClusterProtocol.frame(
+            ClusterProtocol.promotion,
+            ClusterProtocol.Promotion(raftID: raftID, certificatePEM: certificate, managers: managers()))
+        if let (host, port) = try? Self.split(node.advertiseAddress) { transport.setPeer(nodeID, host: host, port: port) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let status = host.currentStatus
+            if let peer = status.peers[raftID], peer.match >= status.commitIndex, peer.match > 0 { break }
+            guard ContinuousClock.now < deadline else {
+                throw ManagerError("node \(node.hostname) did not catch up with the raft log within 30 s: check that its daemon runs, then promote it again", status: 504)
+            }
+            transport.send(promotion, to: nodeID)  // again until it answers: the first may have been lost
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        try await changeMembership(ConfChange(kind: .addVoter, node: raftID, context: Array(nodeID.utf8)))
+    }
+
+    private func changeMembership(_ change: ConfChange) async throws {
+        do {
+            try await host.proposeConfChange(change)
+        } catch {
+            throw ManagerError("cannot change the raft membership: \(error)", status: 503)
+        }
+    }
+
+    func leaderAddress() -> String? {
+        let leader = host.currentStatus.leader
+        return store.snapshot.nodes.first { $0.raftID == leader && leader != 0 }?.advertiseAddress
     }
 
     /// Answers the requests anyone may send: the root CA, and joining.
@@ -157,14 +245,11 @@ final class ManagerRuntime: Sendable {
             let certificate = try authority.issue(nodeID: nodeID, role: role.rawValue, publicKeyPEM: request.publicKeyPEM)
             let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: request.hostname,
                                   advertiseAddress: request.advertiseAddress, role: role, state: .ready,
-                                  engineVersion: Defaults.version)
+                                  publicKeyPEM: request.publicKeyPEM, engineVersion: Defaults.version)
             dispatcher.heard(from: nodeID)
             _ = try await propose([.create(.node(node))])
             logger.info("node joined", metadata: ["node_id": "\(nodeID)", "hostname": "\(request.hostname)", "role": "\(role)"])
-            let managers = store.snapshot.nodes.compactMap { node in
-                node.raftID.map { ClusterProtocol.ManagerInfo(nodeID: node.meta.id, raftID: $0, address: node.advertiseAddress) }
-            }
-            return .joined(nodeID: nodeID, role: role.rawValue, certificatePEM: certificate, managers: managers)
+            return .joined(nodeID: nodeID, role: role.rawValue, certificatePEM: certificate, managers: managers())
         } catch {
             return .refused("\(error)")
         }
@@ -176,7 +261,8 @@ final class ManagerRuntime: Sendable {
         do {
             answer = try await host.propose(ReplicatedStore.command(batch))
         } catch let failure as RaftHost.Failure {
-            throw ManagerError("the swarm does not have a leader right now (\(failure)): wait a moment and retry", status: 503)
+            if case .notLeader(let leader) = failure.reason, leader != 0 { throw ManagerError.notLeader(leaderAddress()) }
+            throw ManagerError.noLeader
         }
         switch try ReplicatedStore.outcome(from: answer) {
         case .applied(let version): return version
@@ -199,6 +285,27 @@ final class ManagerRuntime: Sendable {
         statusLoop.value?.cancel()
         host.stop()
         await transport.shutdown()
+    }
+
+    /// `init --force-new-cluster`: replaces this manager's Raft log with a
+    /// snapshot of everything it has applied, whose only voter is itself, in
+    /// a term above any the old cluster reached. The old log is kept beside it.
+    static func rewriteAsSingleMember(identity: NodeIdentity, dataDirectory: String, storeSnapshot: [UInt8],
+                                      appliedIndex: UInt64) throws {
+        let directory = "\(dataDirectory)/swarm/raft"
+        let (_, recovered) = try WAL.open(directory: directory, fileSystem: PosixFileSystem())
+        let term = max(recovered.hardState.term, 1)
+        let kept = "\(directory).before-force-new-cluster"
+        FileSystem.removeTree(kept)
+        guard rename(directory, kept) == 0 else {
+            throw ManagerError("cannot set the old raft log aside at \(kept): errno \(errno)", status: 500)
+        }
+        let (wal, _) = try WAL.open(directory: directory, fileSystem: PosixFileSystem())
+        let snapshot = Snapshot(metadata: SnapshotMetadata(index: appliedIndex, term: term,
+                                                           conf: ConfState(voters: [identity.raftID])),
+                                data: storeSnapshot)
+        try wal.saveSnapshot(snapshot)
+        try wal.save(hardState: HardState(term: term + 1, vote: 0, commit: appliedIndex), entries: [])
     }
 
     static func split(_ address: String) throws -> (String, Int) {

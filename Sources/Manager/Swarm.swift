@@ -29,7 +29,7 @@ public actor Swarm {
     public func resume() async throws {
         guard let identity = try NodeIdentity.load(from: dataDirectory) else { return }
         if identity.role == NodeRole.worker.rawValue {
-            worker = try WorkerSession.start(identity: identity, group: group, logger: logger)
+            worker = try await startWorker(identity)
         } else {
             manager = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
                                                      group: group, logger: logger)
@@ -81,12 +81,39 @@ public actor Swarm {
                     listenAddress: listenAddress, caCertificatePEM: caPEM, certificatePEM: certificatePEM,
                     privateKeyPEM: key.privateKeyPEM, managers: managers)
                 try identity.save(to: dataDirectory)
-                worker = try WorkerSession.start(identity: identity, group: group, logger: logger)
+                worker = try await startWorker(identity)
                 logger.info("joined the swarm", metadata: ["node_id": "\(nodeID)", "role": "\(role)"])
                 return role
             }
         }
         throw ManagerError("the managers kept sending this node elsewhere: retry in a moment", status: 503)
+    }
+
+    private func startWorker(_ identity: NodeIdentity) async throws -> WorkerSession {
+        try await WorkerSession.start(identity: identity, group: group, logger: logger) { [weak self] promotion in
+            Task { await self?.becomeManager(promotion) }
+        }
+    }
+
+    /// The leader promoted this worker: it restarts as a manager with a
+    /// manager certificate and an empty Raft log the leader then fills.
+    private func becomeManager(_ promotion: ClusterProtocol.Promotion) async {
+        guard let worker else { return }  // a repeated promotion frame
+        var identity = worker.identity
+        identity.role = NodeRole.manager.rawValue
+        identity.raftID = promotion.raftID
+        identity.certificatePEM = promotion.certificatePEM
+        identity.managers = promotion.managers
+        do {
+            await worker.stop()
+            self.worker = nil
+            try identity.save(to: dataDirectory)
+            manager = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
+                                                     group: group, logger: logger)
+            logger.info("promoted to manager", metadata: ["raft_id": "\(promotion.raftID)"])
+        } catch {
+            logger.error("cannot become a manager: \(error)")
+        }
     }
 
     private func requesting(_ host: String, _ port: Int, _ body: () async throws -> Frame) async throws -> Frame {
@@ -99,6 +126,29 @@ public actor Swarm {
 
     private static func managerAddress(_ text: String) throws -> (String, Int) {
         text.contains(":") ? try ManagerRuntime.split(text) : (text, Defaults.clusterPort)
+    }
+
+    /// `shoal init --force-new-cluster`: a manager that lost its quorum goes
+    /// on alone, keeping every node, service and setting it had.
+    public func forceNewCluster() async throws -> SwarmInitResponse {
+        guard let manager else {
+            throw worker == nil ? ManagerError.notInSwarm
+                : ManagerError("--force-new-cluster needs a node that is a manager; this one is a worker")
+        }
+        let identity = manager.identity
+        let snapshot = manager.store.encodedSnapshot()
+        let applied = manager.host.currentStatus.appliedIndex
+        await manager.stop()
+        self.manager = nil
+        try ManagerRuntime.rewriteAsSingleMember(identity: identity, dataDirectory: dataDirectory,
+                                                 storeSnapshot: snapshot, appliedIndex: applied)
+        let runtime = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
+                                                     group: group, logger: logger)
+        self.manager = runtime
+        try await runtime.waitForLeadership(seconds: 10)
+        logger.warning("forced a new cluster with this manager as its only member", metadata: ["node_id": "\(identity.nodeID)"])
+        let token = try await joinToken(role: NodeRole.worker.rawValue, rotate: false)
+        return SwarmInitResponse(nodeID: identity.nodeID, workerToken: token.token, managerAddress: identity.advertiseAddress)
     }
 
     /// `shoal init`: a new swarm with this node as its only manager.
@@ -167,8 +217,9 @@ public actor Swarm {
         let status = manager.host.currentStatus
         return manager.store.snapshot.nodes.sorted { $0.hostname < $1.hostname }.map { node in
             var managerStatus = ""
-            if node.role == .manager {
-                managerStatus = node.raftID == status.leader ? "leader" : "reachable"
+            if node.role == .manager, let raftID = node.raftID {
+                let reachable = status.isLeader ? status.peers[raftID]?.recentlyActive ?? false : node.managerReachable ?? true
+                managerStatus = raftID == status.leader && status.leader != 0 ? "leader" : reachable ? "reachable" : "unreachable"
             }
             return NodeSummary(id: node.meta.id, hostname: node.hostname, isSelf: node.meta.id == manager.identity.nodeID,
                                status: node.state.rawValue, availability: node.availability.rawValue,
@@ -202,11 +253,12 @@ public actor Swarm {
     }
 
     /// `node promote`.
-    public func promote(_ reference: String) throws -> String {
+    public func promote(_ reference: String) async throws -> String {
         let manager = try requireManager()
         let node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
         guard node.role == .worker else { return "Node \(reference) is already a manager." }
-        throw ManagerError("promoting a node to manager is not yet available in shoal \(Defaults.version)", status: 501)
+        try await manager.promote(node.meta.id)
+        return "Node \(reference) promoted to a manager in the swarm."
     }
 
     /// `node rm`: a node must be down (or `force`d), and a manager demoted first.

@@ -1,38 +1,54 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import RaftHost
 import Transport
 
-/// A worker's link to the managers: mutual TLS with its certificate, and a
-/// heartbeat to every manager once per period so they know it is alive.
+/// A worker's link to the managers: mutual TLS with its certificate, a
+/// heartbeat to every manager once per period so they know it is alive, and
+/// a listener for what the leader tells it (the managers now; a promotion).
 final class WorkerSession: Sendable {
     let identity: NodeIdentity
     private let transport: Transport
+    private let managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>
     private let loop = LateBound<Task<Void, Never>>()
 
-    private init(identity: NodeIdentity, transport: Transport) {
+    private init(identity: NodeIdentity, transport: Transport, managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>) {
         self.identity = identity
         self.transport = transport
+        self.managers = managers
     }
 
-    static func start(identity: NodeIdentity, group: EventLoopGroup, logger: Logger,
-                      period: Duration = .seconds(1)) throws -> WorkerSession {
-        let managerIDs = Set(identity.managers.map(\.nodeID))
+    static func start(identity: NodeIdentity, group: EventLoopGroup, logger: Logger, period: Duration = .seconds(1),
+                      promoted: @escaping @Sendable (ClusterProtocol.Promotion) -> Void) async throws -> WorkerSession {
+        let managers = NIOLockedValueBox(identity.managers)
         let transport = try Transport(
             credentials: TransportCredentials(certificateChainPEM: identity.certificatePEM,
                                               privateKeyPEM: identity.privateKeyPEM,
                                               trustedRootsPEM: identity.caCertificatePEM),
             group: group, logger: logger,
-            admits: { managerIDs.contains($0.nodeID) }, receive: { _, _ in })
-        for manager in identity.managers {
-            if let (host, port) = try? ManagerRuntime.split(manager.address) {
-                transport.setPeer(manager.nodeID, host: host, port: port)
-            }
-        }
-        let session = WorkerSession(identity: identity, transport: transport)
+            admits: { peer in managers.withLockedValue { $0.contains { $0.nodeID == peer.nodeID } } },
+            receive: { _, frame in
+                switch frame.kind {
+                case ClusterProtocol.managers:
+                    if let list = ClusterProtocol.decode([ClusterProtocol.ManagerInfo].self, from: frame), !list.isEmpty {
+                        managers.withLockedValue { $0 = list }
+                    }
+                case ClusterProtocol.promotion:
+                    if let promotion = ClusterProtocol.decode(ClusterProtocol.Promotion.self, from: frame) { promoted(promotion) }
+                default:
+                    break
+                }
+            })
+        let (host, port) = try ManagerRuntime.split(identity.listenAddress)
+        _ = try await transport.listen(host: host, port: port)
+        let session = WorkerSession(identity: identity, transport: transport, managers: managers)
         session.loop.value = Task {
             while !Task.isCancelled {
-                for manager in identity.managers {
+                for manager in managers.withLockedValue({ $0 }) {
+                    if let (host, port) = try? ManagerRuntime.split(manager.address) {
+                        transport.setPeer(manager.nodeID, host: host, port: port)
+                    }
                     transport.send(Frame(kind: ClusterProtocol.heartbeat, payload: []), to: manager.nodeID)
                 }
                 try? await Task.sleep(for: period)

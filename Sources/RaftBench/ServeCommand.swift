@@ -62,8 +62,8 @@ struct ServeCommand: ParsableCommand {
         for (memberID, address) in peers where memberID != id {
             transport.setPeer(String(memberID), host: address.host, port: address.port)
         }
-        let host = RaftHost(
-            node: node, wal: wal, stateMachine: KeyValueStore(), logger: logger,
+        let host = try RaftHost(
+            node: node, wal: wal, recoveredSnapshot: recovered.snapshot, stateMachine: KeyValueStore(), logger: logger,
             send: { messages in
                 for (peer, batch) in Dictionary(grouping: messages, by: \.to) {
                     transport.send(batch.map { Frame(kind: RaftFrame.kind, payload: $0.encode()) }, to: String(peer))

@@ -31,6 +31,16 @@ public final class RaftHost: Sendable {
         public var leader: NodeID
         public var isLeader: Bool
         public var appliedIndex: UInt64
+        public var commitIndex: UInt64 = 0
+        /// On the leader: how far each member has replicated, and whether it
+        /// was heard from within the last election timeout.
+        public var peers: [NodeID: Peer] = [:]
+    }
+
+    public struct Peer: Sendable, Equatable {
+        public var match: UInt64
+        public var isLearner: Bool
+        public var recentlyActive: Bool
     }
 
     private typealias Completion = @Sendable (Result<[UInt8], Failure>) -> Void
@@ -39,6 +49,7 @@ public final class RaftHost: Sendable {
         var messages: [Message] = []
         var lostPeers: [NodeID] = []
         var proposals: [(command: [UInt8], completion: Completion)] = []
+        var confChanges: [(change: ConfChange, completion: Completion)] = []
         var stopping = false
     }
 
@@ -52,15 +63,19 @@ public final class RaftHost: Sendable {
     /// Compaction: keep a snapshot every this many applied entries.
     public static let snapshotInterval: UInt64 = 10_000
 
-    public init(node: RaftNode, wal: WAL, stateMachine: any ReplicatedStateMachine & Sendable,
+    /// `recoveredSnapshot` is the snapshot storage recovered (if any): the
+    /// state machine starts from it, then the node re-applies what follows.
+    public init(node: RaftNode, wal: WAL, recoveredSnapshot: Snapshot?, stateMachine: any ReplicatedStateMachine & Sendable,
                 tickMilliseconds: Int64 = 100, logger: Logger,
                 send: @escaping @Sendable ([Message]) -> Void,
-                onStorageFailure: @escaping @Sendable (Error) -> Void) {
+                onStorageFailure: @escaping @Sendable (Error) -> Void) throws {
+        if let recoveredSnapshot { try stateMachine.restore(from: recoveredSnapshot.data) }
         id = node.id
         status = NIOLockedValueBox(Status(leader: 0, isLeader: false, appliedIndex: node.appliedIndex))
         core = NIOLockedValueBox(Core(node: node, wal: UncheckedBox(value: wal), stateMachine: stateMachine,
                                       tickNanoseconds: UInt64(tickMilliseconds) * 1_000_000, logger: logger,
-                                      send: send, onStorageFailure: onStorageFailure))
+                                      send: send, onStorageFailure: onStorageFailure,
+                                      snapshotIndex: recoveredSnapshot?.metadata.index ?? 0))
     }
 
     public func start() {
@@ -104,6 +119,19 @@ public final class RaftHost: Sendable {
         return try result.get()
     }
 
+    /// Proposes a membership change; returns once it is applied here.
+    public func proposeConfChange(_ change: ConfChange) async throws(Failure) {
+        let result: Result<[UInt8], Failure> = await withCheckedContinuation { continuation in
+            let accepted = inbox.withLockedValue { inbox in
+                guard !inbox.stopping else { return false }
+                inbox.confChanges.append((change, { continuation.resume(returning: $0) }))
+                return true
+            }
+            if accepted { signal() } else { continuation.resume(returning: .failure(Failure(reason: .stopped))) }
+        }
+        _ = try result.get()
+    }
+
     private func signal() {
         wakeUp.lock()
         wakeUp.unlock(withValue: true)
@@ -118,18 +146,20 @@ public final class RaftHost: Sendable {
                 wakeUp.unlock(withValue: false)
             }
             let work = inbox.withLockedValue { inbox in
-                defer { inbox.messages = []; inbox.proposals = []; inbox.lostPeers = [] }
+                defer { inbox.messages = []; inbox.proposals = []; inbox.lostPeers = []; inbox.confChanges = [] }
                 return inbox
             }
             let keepGoing = core.withLockedValue { core in
                 if work.stopping {
                     core.failAll(Failure(reason: .stopped))
                     for proposal in work.proposals { proposal.completion(.failure(Failure(reason: .stopped))) }
+                    for change in work.confChanges { change.completion(.failure(Failure(reason: .stopped))) }
                     return false
                 }
                 let tickDue = NIODeadline.now().uptimeNanoseconds >= nextTick
                 if tickDue { nextTick += core.tickNanoseconds }
-                return core.process(work.messages, work.proposals, lostPeers: work.lostPeers, tick: tickDue)
+                return core.process(work.messages, work.proposals, confChanges: work.confChanges,
+                                    lostPeers: work.lostPeers, tick: tickDue)
             }
             status.withLockedValue { $0 = core.withLockedValue { $0.status } }
             if !keepGoing { return }
@@ -160,7 +190,15 @@ private struct Core: @unchecked Sendable {
     var campaignAt: UInt64?
 
     var status: RaftHost.Status {
-        RaftHost.Status(leader: leader, isLeader: leader == node.id, appliedIndex: node.appliedIndex)
+        var status = RaftHost.Status(leader: leader, isLeader: leader == node.id, appliedIndex: node.appliedIndex)
+        if status.isLeader {
+            let full = node.status
+            status.commitIndex = full.commit
+            status.peers = full.progress.mapValues {
+                RaftHost.Peer(match: $0.match, isLearner: $0.isLearner, recentlyActive: $0.recentActive)
+            }
+        }
+        return status
     }
 
     mutating func failAll(_ failure: RaftHost.Failure) {
@@ -171,9 +209,11 @@ private struct Core: @unchecked Sendable {
     /// One round: step everything in, then drain `Ready`s. False once storage failed.
     mutating func process(_ messages: [Message],
                           _ proposals: [(command: [UInt8], completion: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void)],
+                          confChanges: [(change: ConfChange, completion: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void)],
                           lostPeers: [NodeID], tick: Bool) -> Bool {
         guard !failed else {
             for proposal in proposals { proposal.completion(.failure(RaftHost.Failure(reason: .stopped))) }
+            for change in confChanges { change.completion(.failure(RaftHost.Failure(reason: .stopped))) }
             return false
         }
         if tick { node.tick() }
@@ -196,6 +236,18 @@ private struct Core: @unchecked Sendable {
                 proposal.completion(.failure(RaftHost.Failure(reason: .notLeader(leader: leader))))
             } catch {
                 proposal.completion(.failure(RaftHost.Failure(reason: .rejected("\(error)"))))
+            }
+        }
+        for var request in confChanges {
+            let id = ProposalID(node: node.id, nonce: random.next())
+            request.change.context = id.encoded + request.change.context
+            do {
+                _ = try node.proposeConfChange(request.change)
+                pending[id] = request.completion
+            } catch .notLeader(let leader) {
+                request.completion(.failure(RaftHost.Failure(reason: .notLeader(leader: leader))))
+            } catch {
+                request.completion(.failure(RaftHost.Failure(reason: .rejected("\(error)"))))
             }
         }
         while node.hasReady {
@@ -241,7 +293,12 @@ private struct Core: @unchecked Sendable {
             let answer = stateMachine.apply(command, at: entry.index)
             pending.removeValue(forKey: id)?(.success(answer))
         case .configChange:
-            if let change = try? ConfChange(decoding: entry.data) { stateMachine.membershipChanged(change) }
+            guard var change = try? ConfChange(decoding: entry.data) else { return }
+            if let (id, context) = ProposalID.split(change.context) {
+                change.context = context
+                pending.removeValue(forKey: id)?(.success([]))
+            }
+            stateMachine.membershipChanged(change)
         }
     }
 

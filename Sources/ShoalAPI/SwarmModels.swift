@@ -4,10 +4,12 @@ import FoundationEssentials
 public struct SwarmInitRequest: Codable, Equatable, Sendable {
     public var advertiseAddress: String?
     public var listenAddress: String?
+    public var forceNewCluster: Bool
 
-    public init(advertiseAddress: String?, listenAddress: String?) {
+    public init(advertiseAddress: String?, listenAddress: String?, forceNewCluster: Bool = false) {
         self.advertiseAddress = advertiseAddress
         self.listenAddress = listenAddress
+        self.forceNewCluster = forceNewCluster
     }
 }
 

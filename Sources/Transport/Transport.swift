@@ -25,6 +25,8 @@ public final class Transport: Sendable {
     private let callbacks: FrameHandler.Callbacks
     private let peers = NIOLockedValueBox<[String: PeerLink]>([:])
     private let listener = NIOLockedValueBox<Channel?>(nil)
+    /// Connections peers opened to us, closed with the transport.
+    private let accepted = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
 
     public init(credentials: TransportCredentials, configuration: TransportConfiguration = .init(),
                 group: EventLoopGroup, logger: Logger,
@@ -46,12 +48,16 @@ public final class Transport: Sendable {
         let logger = logger
         let maximumFrameBytes = configuration.maximumFrameBytes
         let handshakeTimeout = TimeAmount.milliseconds(configuration.connectTimeoutMilliseconds)
+        let accepted = self.accepted
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let key = ObjectIdentifier(channel)
+                accepted.withLockedValue { $0[key] = channel }
+                channel.closeFuture.whenComplete { _ in _ = accepted.withLockedValue { $0.removeValue(forKey: key) } }
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: tls))
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameBytes: maximumFrameBytes)))
@@ -99,11 +105,12 @@ public final class Transport: Sendable {
         return link.send(fitting)
     }
 
-    /// Stops listening and closes every peer connection.
+    /// Stops listening and closes every connection, ours and our peers'.
     public func shutdown() async {
         for link in peers.withLockedValue({ peers in defer { peers = [:] }; return Array(peers.values) }) {
             link.close()
         }
         try? await listener.withLockedValue({ $0 })?.close()
+        for channel in accepted.withLockedValue({ Array($0.values) }) { try? await channel.close() }
     }
 }

@@ -54,7 +54,7 @@ import Testing
                 ? RaftNode.bootstrap(config: config, voters: ids)
                 : RaftNode(config: config, recovered: recovered)
             let journal = Journal()
-            let host = RaftHost(node: node, wal: wal, stateMachine: journal, tickMilliseconds: 20,
+            let host = try RaftHost(node: node, wal: wal, recoveredSnapshot: recovered.snapshot, stateMachine: journal, tickMilliseconds: 20,
                                 logger: Logger(label: "raft-host-test", factory: { _ in SwiftLogNoOpLogHandler() }),
                                 send: { [weak self] messages in
                                     guard let self else { return }

@@ -10,10 +10,14 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Address the cluster transport listens on (ADDRESS:PORT, default 0.0.0.0:2377).")
     var listenAddr: String?
 
+    @Flag(help: "Restart a manager that lost its quorum as a single-member cluster, keeping its state.")
+    var forceNewCluster = false
+
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: true)
         let answer: SwarmInitResponse = try client.post(
-            "/swarm/init", SwarmInitRequest(advertiseAddress: advertiseAddr, listenAddress: listenAddr))
+            "/swarm/init", SwarmInitRequest(advertiseAddress: advertiseAddr, listenAddress: listenAddr,
+                                            forceNewCluster: forceNewCluster))
         print("""
             Swarm initialized: current node (\(answer.nodeID)) is now a manager.
 
