@@ -19,11 +19,14 @@ final class ManagerRuntime: Sendable {
     let host: RaftHost
     let transport: Transport
     let dispatcher: Dispatcher
+    /// Called once when the store says this node is a worker now.
+    let demoted: @Sendable () -> Void
     private let logger: Logger
     private let statusLoop = LateBound<Task<Void, Never>>()
 
     private init(identity: NodeIdentity, store: ReplicatedStore, host: RaftHost, transport: Transport,
-                 dispatcher: Dispatcher, logger: Logger) {
+                 dispatcher: Dispatcher, demoted: @escaping @Sendable () -> Void, logger: Logger) {
+        self.demoted = demoted
         self.identity = identity
         self.store = store
         self.host = host
@@ -35,7 +38,8 @@ final class ManagerRuntime: Sendable {
     /// Starts from the WAL under `dataDirectory`; `bootstrap` makes this node
     /// the single voter of a brand-new cluster when the WAL is empty.
     static func start(identity: NodeIdentity, dataDirectory: String, bootstrap: Bool,
-                      group: EventLoopGroup, logger: Logger) async throws -> ManagerRuntime {
+                      group: EventLoopGroup, logger: Logger,
+                      demoted: @escaping @Sendable () -> Void) async throws -> ManagerRuntime {
         try FileSystem.makeDirectory("\(dataDirectory)/swarm", mode: 0o700)
         let (wal, recovered) = try WAL.open(directory: "\(dataDirectory)/swarm/raft", fileSystem: PosixFileSystem())
         let config = RaftConfig(id: identity.raftID)
@@ -97,7 +101,7 @@ final class ManagerRuntime: Sendable {
         _ = try await transport.listen(host: listenHost, port: listenPort)
         host.start()
         let runtime = ManagerRuntime(identity: identity, store: store, host: host, transport: transport,
-                                     dispatcher: dispatcher, logger: logger)
+                                     dispatcher: dispatcher, demoted: demoted, logger: logger)
         runtimeBox.value = runtime
         runtime.statusLoop.value = Task { await runtime.watchNodes() }
         return runtime
@@ -108,6 +112,10 @@ final class ManagerRuntime: Sendable {
     private func watchNodes() async {
         while !Task.isCancelled {
             let snapshot = store.snapshot
+            if snapshot.nodes.first(where: { $0.meta.id == identity.nodeID })?.role == .worker {
+                demoted()
+                return
+            }
             let period = Duration.milliseconds(Int((snapshot.cluster?.heartbeatPeriodSeconds ?? 1) * 1000))
             for node in snapshot.nodes where node.role == .manager && node.meta.id != identity.nodeID {
                 if let (host, port) = try? Self.split(node.advertiseAddress) { transport.setPeer(node.meta.id, host: host, port: port) }
@@ -190,6 +198,29 @@ final class ManagerRuntime: Sendable {
             try await Task.sleep(for: .milliseconds(500))
         }
         try await changeMembership(ConfChange(kind: .addVoter, node: raftID, context: Array(nodeID.utf8)))
+    }
+
+    /// `node demote`, on the leader: the node is a worker in the store first
+    /// (while this node can still write), then leaves Raft. Demoting the
+    /// leader itself works the same way: Raft keeps it leading until the
+    /// removal commits, then hands leadership to an up-to-date voter.
+    func demote(_ nodeID: String) async throws {
+        let status = host.currentStatus
+        guard status.isLeader else { throw ManagerError.notLeader(leaderAddress()) }
+        let nodes = store.snapshot.nodes
+        guard var node = nodes.first(where: { $0.meta.id == nodeID }), let raftID = node.raftID else {
+            throw ManagerError("node \(nodeID) is not a manager", status: 404)
+        }
+        let voters = nodes.compactMap(\.raftID)
+        let reachableAfter = voters.filter { $0 != raftID && ($0 == status.leader || status.peers[$0]?.recentlyActive == true) }
+        guard reachableAfter.count >= (voters.count - 1) / 2 + 1 else {
+            throw ManagerError("can't remove member from the raft: this would result in a loss of quorum")
+        }
+        node.role = .worker
+        node.raftID = nil
+        node.managerReachable = nil
+        _ = try await propose([.update(.node(node))])
+        try await changeMembership(ConfChange(kind: .removeNode, node: raftID, context: Array(nodeID.utf8)))
     }
 
     private func changeMembership(_ change: ConfChange) async throws {

@@ -31,8 +31,7 @@ public actor Swarm {
         if identity.role == NodeRole.worker.rawValue {
             worker = try await startWorker(identity)
         } else {
-            manager = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
-                                                     group: group, logger: logger)
+            manager = try await startManager(identity, bootstrap: false)
         }
         logger.info("rejoined the swarm", metadata: ["node_id": "\(identity.nodeID)", "role": "\(identity.role)"])
     }
@@ -89,6 +88,33 @@ public actor Swarm {
         throw ManagerError("the managers kept sending this node elsewhere: retry in a moment", status: 503)
     }
 
+    private func startManager(_ identity: NodeIdentity, bootstrap: Bool) async throws -> ManagerRuntime {
+        try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: bootstrap,
+                                       group: group, logger: logger) { [weak self] in
+            Task { await self?.becomeWorker() }
+        }
+    }
+
+    /// The store says this manager was demoted: its Raft member is gone, so
+    /// it drops its Raft state and carries on as a worker of the same swarm.
+    private func becomeWorker() async {
+        guard let manager else { return }
+        var identity = manager.identity
+        identity.role = NodeRole.worker.rawValue
+        identity.raftID = 0
+        identity.managers = manager.managers()
+        await manager.stop()
+        self.manager = nil
+        do {
+            try identity.save(to: dataDirectory)
+            FileSystem.removeTree("\(dataDirectory)/swarm/raft")
+            worker = try await startWorker(identity)
+            logger.info("demoted to worker")
+        } catch {
+            logger.error("cannot become a worker: \(error)")
+        }
+    }
+
     private func startWorker(_ identity: NodeIdentity) async throws -> WorkerSession {
         try await WorkerSession.start(identity: identity, group: group, logger: logger) { [weak self] promotion in
             Task { await self?.becomeManager(promotion) }
@@ -108,8 +134,7 @@ public actor Swarm {
             await worker.stop()
             self.worker = nil
             try identity.save(to: dataDirectory)
-            manager = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
-                                                     group: group, logger: logger)
+            manager = try await startManager(identity, bootstrap: false)
             logger.info("promoted to manager", metadata: ["raft_id": "\(promotion.raftID)"])
         } catch {
             logger.error("cannot become a manager: \(error)")
@@ -142,8 +167,7 @@ public actor Swarm {
         self.manager = nil
         try ManagerRuntime.rewriteAsSingleMember(identity: identity, dataDirectory: dataDirectory,
                                                  storeSnapshot: snapshot, appliedIndex: applied)
-        let runtime = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: false,
-                                                     group: group, logger: logger)
+        let runtime = try await startManager(identity, bootstrap: false)
         self.manager = runtime
         try await runtime.waitForLeadership(seconds: 10)
         logger.warning("forced a new cluster with this manager as its only member", metadata: ["node_id": "\(identity.nodeID)"])
@@ -158,12 +182,13 @@ public actor Swarm {
         }
         let authority = try CertificateAuthority(commonName: "swarm-ca")
         let nodeID = Base36.objectID()
-        let issued = try authority.issue(nodeID: nodeID, role: NodeRole.manager.rawValue)
+        let key = NodeKey()
         let identity = NodeIdentity(
             nodeID: nodeID, role: NodeRole.manager.rawValue, raftID: UInt64.random(in: 1...UInt64.max >> 2),
             hostname: hostname, advertiseAddress: advertiseAddress, listenAddress: listenAddress,
-            caCertificatePEM: try authority.certificatePEM, certificatePEM: issued.certificatePEM,
-            privateKeyPEM: issued.privateKeyPEM, managers: [])
+            caCertificatePEM: try authority.certificatePEM,
+            certificatePEM: try authority.issue(nodeID: nodeID, role: NodeRole.manager.rawValue, publicKeyPEM: key.publicKeyPEM),
+            privateKeyPEM: key.privateKeyPEM, managers: [])
         let caDER = try authority.certificateDER
         let workerToken = JoinToken.generate(caCertificateDER: caDER)
         let managerToken = JoinToken.generate(caCertificateDER: caDER)
@@ -172,10 +197,10 @@ public actor Swarm {
             rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: workerToken.secret,
             managerJoinSecret: managerToken.secret)
         let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: hostname, advertiseAddress: advertiseAddress,
-                              role: .manager, state: .ready, raftID: identity.raftID, engineVersion: Defaults.version)
+                              role: .manager, state: .ready, raftID: identity.raftID, publicKeyPEM: key.publicKeyPEM,
+                              engineVersion: Defaults.version)
 
-        let runtime = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: true,
-                                                     group: group, logger: logger)
+        let runtime = try await startManager(identity, bootstrap: true)
         do {
             try await runtime.waitForLeadership(seconds: 10)
             _ = try await runtime.propose([.create(.cluster(cluster)), .create(.node(node))])
@@ -240,8 +265,8 @@ public actor Swarm {
         _ = try await manager.propose([.update(.node(node))])
     }
 
-    /// `node demote`: refused for the last manager (the only kind there is so far).
-    public func demote(_ reference: String) throws -> String {
+    /// `node demote`: refused for the last manager and when quorum would be lost.
+    public func demote(_ reference: String) async throws -> String {
         let manager = try requireManager()
         let nodes = manager.store.snapshot.nodes
         let node = try NodeReference.resolve(reference, in: nodes)
@@ -249,7 +274,8 @@ public actor Swarm {
         if nodes.filter({ $0.role == .manager }).count == 1 {
             throw ManagerError("attempting to demote the last manager of the swarm")
         }
-        throw ManagerError("demoting a manager is not yet available in shoal \(Defaults.version)", status: 501)
+        try await manager.demote(node.meta.id)
+        return "Manager \(reference) demoted in the swarm."
     }
 
     /// `node promote`.
