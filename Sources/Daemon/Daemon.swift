@@ -31,8 +31,16 @@ public enum Daemon {
         defer { try? group.syncShutdownGracefully() }
         let swarm = Swarm(dataDirectory: configuration.dataDirectory, hostname: hostname(), group: group,
                           logger: Logger(label: "swarm"))
-        try blocking { try await swarm.resume() }
         let router = makeRouter(configuration, swarm: swarm)
+        try blocking {
+            await swarm.setCallHandler { method, path, query, body in
+                var forwarded = query
+                forwarded[forwardedMark] = "1"
+                let response = await router.respond(to: APIRequest(method: method, path: path, query: forwarded, body: body))
+                return (response.status, response.body)
+            }
+            try await swarm.resume()
+        }
         let server: APIServer
         do {
             server = try APIServer.start(.unixSocket(path: configuration.socketPath), router: router, group: group)
@@ -81,38 +89,38 @@ public enum Daemon {
                 return try .json(SwarmJoinResponse(role: role))
             }
         }
-        router.add("GET", "/swarm/join-token") { request in
+        router.add("GET", "/swarm/join-token", onLeader(swarm, when: { $0.query["rotate"] == "1" }) { request in
             try await answering {
                 try .json(await swarm.joinToken(role: request.query["role"] ?? "", rotate: request.query["rotate"] == "1"))
             }
-        }
+        })
         router.add("GET", "/nodes") { _ in try await answering { try .json(await swarm.nodes()) } }
         router.add("POST", "/nodes/inspect") { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering { try .json(await swarm.inspect(body.node)) }
         }
-        router.add("POST", "/nodes/update") { request in
+        router.add("POST", "/nodes/update", onLeader(swarm) { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering {
                 if let availability = body.availability { try await swarm.setAvailability(availability, of: body.node) }
                 return try .json(MessageResponse(message: body.node))
             }
-        }
-        router.add("POST", "/nodes/promote") { request in
+        })
+        router.add("POST", "/nodes/promote", onLeader(swarm) { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering { try .json(MessageResponse(message: await swarm.promote(body.node))) }
-        }
-        router.add("POST", "/nodes/demote") { request in
+        })
+        router.add("POST", "/nodes/demote", onLeader(swarm) { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering { try .json(MessageResponse(message: await swarm.demote(body.node))) }
-        }
-        router.add("POST", "/nodes/remove") { request in
+        })
+        router.add("POST", "/nodes/remove", onLeader(swarm) { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering {
                 try await swarm.remove(body.node, force: body.force)
                 return try .json(MessageResponse(message: body.node))
             }
-        }
+        })
         router.add("POST", "/swarm/leave") { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering {
@@ -137,8 +145,27 @@ public enum Daemon {
         return (advertiseAddress, listenAddress)
     }
 
+    /// Marks a call another manager forwarded, so it is never forwarded twice.
+    static let forwardedMark = "forwarded"
+
+    /// A write any manager accepts: one that does not lead hands it to the
+    /// leader (over mutual TLS, as itself) and relays the answer.
+    private static func onLeader(_ swarm: Swarm, when applies: @escaping @Sendable (APIRequest) -> Bool = { _ in true },
+                                 _ handler: @escaping HTTPRouter.Handler) -> HTTPRouter.Handler {
+        { request in
+            if applies(request), request.query[forwardedMark] == nil {
+                let answer = try await answering {
+                    try await swarm.forwardToLeader(method: request.method, path: request.path, query: request.query,
+                                                    body: request.body)
+                }
+                if let answer { return APIResponse(status: answer.status, contentType: "application/json", body: answer.body) }
+            }
+            return try await handler(request)
+        }
+    }
+
     /// Runs a swarm call, turning what the manager refuses into an API error with its status.
-    private static func answering(_ body: () async throws -> APIResponse) async throws -> APIResponse {
+    private static func answering<Answer>(_ body: () async throws -> Answer) async throws -> Answer {
         do {
             return try await body()
         } catch let error as ManagerError {

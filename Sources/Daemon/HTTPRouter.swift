@@ -25,6 +25,12 @@ public struct APIResponse: Sendable {
     public var contentType: String
     public var body: [UInt8]
 
+    public init(status: Int, contentType: String, body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+
     public static func json<Value: Encodable>(_ value: Value, status: Int = 200) throws -> APIResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -14,6 +14,8 @@ enum ClusterProtocol {
     /// Requests (answered on the same connection), served to anyone.
     static let rootCA: UInt8 = 128
     static let join: UInt8 = 129
+    /// A manager that is not the leader hands a write of the local API to the leader.
+    static let forwardedCall: UInt8 = 130
 
     struct JoinRequest: Codable, Sendable {
         var secret: String
@@ -39,6 +41,18 @@ enum ClusterProtocol {
         /// Ask the leader instead.
         case redirect(address: String)
         case refused(String)
+    }
+
+    struct Call: Codable, Sendable {
+        var method: String
+        var path: String
+        var query: [String: String]
+        var body: [UInt8]
+    }
+
+    struct CallAnswer: Codable, Sendable {
+        var status: Int
+        var body: [UInt8]
     }
 
     static func frame(_ kind: UInt8, _ body: some Encodable) -> Frame {

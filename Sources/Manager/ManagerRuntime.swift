@@ -82,7 +82,7 @@ final class ManagerRuntime: Sendable {
             disconnected: { peer in
                 if let id = raftID(of: peer.nodeID) { hostBox.value?.peerDisconnected(id) }
             },
-            serve: { _, frame in await runtimeBox.value?.answer(frame) })
+            serve: { peer, frame in await runtimeBox.value?.answer(frame, from: peer) })
         let host = try RaftHost(
             node: node, wal: wal, recoveredSnapshot: recovered.snapshot, stateMachine: StoreStateMachine(store: store), logger: logger,
             send: { messages in
@@ -180,7 +180,7 @@ final class ManagerRuntime: Sendable {
             .issue(nodeID: nodeID, role: NodeRole.manager.rawValue, publicKeyPEM: publicKey)
         node.role = .manager
         node.raftID = raftID
-        node.managerReachable = false
+        node.managerReachable = nil
         _ = try await propose([.update(.node(node))])
         try await changeMembership(ConfChange(kind: .addLearner, node: raftID, context: Array(nodeID.utf8)))
         let promotion = ClusterProtocol.frame(
@@ -236,9 +236,45 @@ final class ManagerRuntime: Sendable {
         return store.snapshot.nodes.first { $0.raftID == leader && leader != 0 }?.advertiseAddress
     }
 
-    /// Answers the requests anyone may send: the root CA, and joining.
-    private func answer(_ frame: Frame) async -> Frame? {
+    /// Runs a local-API call a follower forwarded (set by the daemon).
+    let callHandler = LateBound<@Sendable (ClusterProtocol.Call) async -> ClusterProtocol.CallAnswer>()
+
+    /// Hands `call` to the leader and returns its answer; nil when this node
+    /// leads (or no leader is known) and should run the call itself.
+    func forwardToLeader(_ call: ClusterProtocol.Call, group: EventLoopGroup) async throws -> ClusterProtocol.CallAnswer? {
+        let status = host.currentStatus
+        guard !status.isLeader, status.leader != 0, let address = leaderAddress() else { return nil }
+        let (host, port) = try Self.split(address)
+        let credentials = TransportCredentials(certificateChainPEM: identity.certificatePEM,
+                                               privateKeyPEM: identity.privateKeyPEM,
+                                               trustedRootsPEM: identity.caCertificatePEM)
+        let frame: Frame
+        do {
+            frame = try await Request.send(ClusterProtocol.frame(ClusterProtocol.forwardedCall, call), host: host, port: port,
+                                           trustedRootsPEM: nil, credentials: credentials, group: group,
+                                           timeout: .seconds(60))
+        } catch {
+            throw ManagerError("cannot reach the leader at \(address) (\(error)): retry in a moment", status: 503)
+        }
+        guard let answer = ClusterProtocol.decode(ClusterProtocol.CallAnswer.self, from: frame) else {
+            throw ManagerError("the leader sent an answer this node cannot read", status: 502)
+        }
+        return answer
+    }
+
+    /// Answers requests: the root CA and joining (anyone), forwarded calls (managers only).
+    private func answer(_ frame: Frame, from peer: PeerIdentity?) async -> Frame? {
         switch frame.kind {
+        case ClusterProtocol.forwardedCall:
+            // Only a manager of this swarm may: a worker's certificate cannot make manager calls.
+            guard let peer, peer.role == NodeRole.manager.rawValue,
+                  store.snapshot.nodes.contains(where: { $0.meta.id == peer.nodeID && $0.role == .manager }),
+                  let call = ClusterProtocol.decode(ClusterProtocol.Call.self, from: frame) else {
+                return ClusterProtocol.frame(ClusterProtocol.forwardedCall, ClusterProtocol.CallAnswer(
+                    status: 403, body: Array(#"{"message":"only a manager of this swarm may forward calls"}"#.utf8)))
+            }
+            guard let handler = callHandler.value else { return nil }
+            return ClusterProtocol.frame(ClusterProtocol.forwardedCall, await handler(call))
         case ClusterProtocol.rootCA:
             return Frame(kind: ClusterProtocol.rootCA, payload: Array(identity.caCertificatePEM.utf8))
         case ClusterProtocol.join:

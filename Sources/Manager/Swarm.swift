@@ -15,6 +15,8 @@ public actor Swarm {
     private let logger: Logger
     private var manager: ManagerRuntime?
     private var worker: WorkerSession?
+    private var callHandler: (@Sendable (_ method: String, _ path: String, _ query: [String: String],
+                                         _ body: [UInt8]) async -> (status: Int, body: [UInt8]))?
 
     public init(dataDirectory: String, hostname: String, group: EventLoopGroup, logger: Logger) {
         self.dataDirectory = dataDirectory
@@ -89,10 +91,33 @@ public actor Swarm {
     }
 
     private func startManager(_ identity: NodeIdentity, bootstrap: Bool) async throws -> ManagerRuntime {
-        try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: bootstrap,
-                                       group: group, logger: logger) { [weak self] in
+        let runtime = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: bootstrap,
+                                                     group: group, logger: logger) { [weak self] in
             Task { await self?.becomeWorker() }
         }
+        if let callHandler {
+            runtime.callHandler.value = { call in
+                let (status, body) = await callHandler(call.method, call.path, call.query, call.body)
+                return ClusterProtocol.CallAnswer(status: status, body: body)
+            }
+        }
+        return runtime
+    }
+
+    /// How this daemon runs a local-API call another manager forwarded to it
+    /// (its own router). Set once, before `resume`.
+    public func setCallHandler(_ handler: @escaping @Sendable (_ method: String, _ path: String, _ query: [String: String],
+                                                               _ body: [UInt8]) async -> (status: Int, body: [UInt8])) {
+        callHandler = handler
+    }
+
+    /// On a manager that does not lead: the leader's answer to this write.
+    /// Nil when this node should run it itself (it leads, is a worker or in no swarm).
+    public func forwardToLeader(method: String, path: String, query: [String: String],
+                                body: [UInt8]) async throws -> (status: Int, body: [UInt8])? {
+        guard let manager else { return nil }
+        let call = ClusterProtocol.Call(method: method, path: path, query: query, body: body)
+        return try await manager.forwardToLeader(call, group: group).map { ($0.status, $0.body) }
     }
 
     /// The store says this manager was demoted: its Raft member is gone, so

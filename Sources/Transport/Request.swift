@@ -3,7 +3,7 @@ import NIOPosix
 import NIOSSL
 import NIOTLS
 
-/// One request on a connection of its own, without a client certificate:
+/// One request on a connection of its own — without a client certificate,
 /// what a node that is joining uses before it has one. With
 /// `trustedRootsPEM`, the server's certificate must chain to it; without,
 /// the server is not verified at all — only for fetching the CA whose
@@ -13,12 +13,17 @@ public enum Request {
         public var description: String
     }
 
+    /// With `credentials`, the request goes over mutual TLS as that node
+    /// (their trusted roots verify the server); without, anonymously.
     public static func send(_ frame: Frame, host: String, port: Int, trustedRootsPEM: String?,
+                            credentials: TransportCredentials? = nil,
                             group: EventLoopGroup, timeout: TimeAmount = .seconds(10),
                             maximumFrameBytes: Int = 16 << 20) async throws -> Frame {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv13
-        if let trustedRootsPEM {
+        if let credentials {
+            tls = try credentials.tlsConfiguration(server: false)
+        } else if let trustedRootsPEM {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(trustedRootsPEM.utf8)))
             tls.certificateVerification = .noHostnameVerification
         } else {

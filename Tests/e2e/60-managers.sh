@@ -20,6 +20,9 @@ check "both show Reachable" eventually 10 bash -c \
     '[ "$("$SHOAL" -H lab-1 node ls | grep -E " lab-[23] +Ready +Active +Reachable " | wc -l)" -eq 2 ]'
 check "promoting a manager says it is one" \
     bash -c '[ "$("$SHOAL" -H lab-1 node promote lab-2)" = "Node lab-2 is already a manager." ]'
+check "a manager that does not lead takes writes (handed to the leader)" \
+    bash -c '[ "$("$SHOAL" -H lab-3 node pause lab-4)" = lab-4 ] && "$SHOAL" -H lab-1 node ls | grep -Eq " lab-4 +Ready +Pause "'
+"$SHOAL" -H lab-1 node activate lab-4 >/dev/null
 check "a promoted manager answers node ls itself" bash -c '"$SHOAL" -H lab-3 node ls | grep -Eq " lab-1 +Ready +Active +Leader "'
 check_fails "a worker cannot promote" "This node is not a swarm manager. Worker nodes can't be used" \
     "$SHOAL" -H lab-4 node promote lab-4
