@@ -77,7 +77,8 @@ public enum Daemon {
             return try await answering {
                 if body.forceNewCluster { return try .json(await swarm.forceNewCluster()) }
                 let (advertise, listen) = try addresses(body.advertiseAddress, body.listenAddress, configuration)
-                return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listen))
+                return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listen,
+                                                        heartbeatPeriodSeconds: body.heartbeatPeriod))
             }
         }
         router.add("POST", "/swarm/join") { request in

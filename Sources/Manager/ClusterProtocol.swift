@@ -9,7 +9,7 @@ enum ClusterProtocol {
     static let heartbeat: UInt8 = 2
     /// One-way, leader to a worker it promoted: its Raft id, manager certificate and the managers.
     static let promotion: UInt8 = 3
-    /// One-way, leader to workers: the current managers, to heartbeat to.
+    /// One-way, leader to workers: the current managers and how often to heartbeat to them.
     static let managers: UInt8 = 4
     /// Requests (answered on the same connection), served to anyone.
     static let rootCA: UInt8 = 128
@@ -28,6 +28,11 @@ enum ClusterProtocol {
         var nodeID: String
         var raftID: UInt64
         var address: String
+    }
+
+    struct Session: Codable, Sendable {
+        var managers: [ManagerInfo]
+        var heartbeatPeriodSeconds: Double
     }
 
     struct Promotion: Codable, Sendable {

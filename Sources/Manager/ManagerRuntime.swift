@@ -4,6 +4,7 @@ import Glibc
 import ClusterCA
 import ClusterStore
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Raft
 import RaftHost
@@ -126,7 +127,8 @@ final class ManagerRuntime: Sendable {
                                                    isLeader: status.isLeader, period: period)
             if status.isLeader {
                 changes = Self.withReachability(changes, nodes: snapshot.nodes, status: status, selfID: identity.nodeID)
-                let list = ClusterProtocol.frame(ClusterProtocol.managers, managers())
+                let list = ClusterProtocol.frame(ClusterProtocol.managers, ClusterProtocol.Session(
+                    managers: managers(), heartbeatPeriodSeconds: snapshot.cluster?.heartbeatPeriodSeconds ?? 1))
                 for node in snapshot.nodes where node.role == .worker {
                     if let (host, port) = try? Self.split(node.advertiseAddress) { transport.setPeer(node.meta.id, host: host, port: port) }
                     transport.send(list, to: node.meta.id)
@@ -335,6 +337,28 @@ final class ManagerRuntime: Sendable {
         case .applied(let version): return version
         case .refused(let error): throw ManagerError("\(error)", status: 409)
         }
+    }
+
+    /// The store, read linearizably: after a ReadIndex round confirms this
+    /// node has applied everything committed. Without a leader (no quorum)
+    /// within `seconds`, this node's own copy — possibly stale, but an answer.
+    func linearizableSnapshot(seconds: Double = 2) async -> Store {
+        let host = self.host
+        // Whichever comes first answers; a read the leader never confirms must not hold the caller.
+        let confirmed: Bool = await withCheckedContinuation { continuation in
+            let answered = NIOLockedValueBox(false)
+            @Sendable func answer(_ value: Bool) {
+                guard answered.withLockedValue({ done in defer { done = true }; return !done }) else { return }
+                continuation.resume(returning: value)
+            }
+            Task { answer((try? await host.readBarrier()) != nil) }
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                answer(false)
+            }
+        }
+        if !confirmed { logger.debug("read served from this manager's copy: no leader confirmed it") }
+        return store.snapshot
     }
 
     /// Waits until this node leads (a new single-member cluster elects itself within ticks).

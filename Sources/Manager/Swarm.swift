@@ -201,7 +201,8 @@ public actor Swarm {
     }
 
     /// `shoal init`: a new swarm with this node as its only manager.
-    public func initialize(advertiseAddress: String, listenAddress: String) async throws -> SwarmInitResponse {
+    public func initialize(advertiseAddress: String, listenAddress: String,
+                           heartbeatPeriodSeconds: Double = 1) async throws -> SwarmInitResponse {
         guard manager == nil, worker == nil, try NodeIdentity.load(from: dataDirectory) == nil else {
             throw ManagerError.alreadyInSwarm
         }
@@ -220,7 +221,7 @@ public actor Swarm {
         let cluster = ClusterObject(
             meta: ObjectMeta(id: Base36.objectID()), rootCACertificatePEM: try authority.certificatePEM,
             rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: workerToken.secret,
-            managerJoinSecret: managerToken.secret)
+            managerJoinSecret: managerToken.secret, heartbeatPeriodSeconds: heartbeatPeriodSeconds)
         let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: hostname, advertiseAddress: advertiseAddress,
                               role: .manager, state: .ready, raftID: identity.raftID, publicKeyPEM: key.publicKeyPEM,
                               engineVersion: Defaults.version)
@@ -262,10 +263,11 @@ public actor Swarm {
     }
 
     /// `shoal node ls`.
-    public func nodes() throws -> [NodeSummary] {
+    public func nodes() async throws -> [NodeSummary] {
         let manager = try requireManager()
+        let snapshot = await manager.linearizableSnapshot()
         let status = manager.host.currentStatus
-        return manager.store.snapshot.nodes.sorted { $0.hostname < $1.hostname }.map { node in
+        return snapshot.nodes.sorted { $0.hostname < $1.hostname }.map { node in
             var managerStatus = ""
             if node.role == .manager, let raftID = node.raftID {
                 let reachable = status.isLeader ? status.peers[raftID]?.recentlyActive ?? false : node.managerReachable ?? true
@@ -326,10 +328,10 @@ public actor Swarm {
     }
 
     /// `node inspect`.
-    public func inspect(_ reference: String) throws -> NodeDetail {
+    public func inspect(_ reference: String) async throws -> NodeDetail {
         let manager = try requireManager()
         let node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
-        let summary = try nodes().first { $0.id == node.meta.id }
+        let summary = try await nodes().first { $0.id == node.meta.id }
         return NodeDetail(id: node.meta.id, version: node.meta.version, createdAt: node.meta.createdAt,
                           updatedAt: node.meta.updatedAt, hostname: node.hostname, role: node.role.rawValue,
                           availability: node.availability.rawValue, labels: node.labels, state: node.state.rawValue,

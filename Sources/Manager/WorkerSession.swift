@@ -19,9 +19,11 @@ final class WorkerSession: Sendable {
         self.managers = managers
     }
 
-    static func start(identity: NodeIdentity, group: EventLoopGroup, logger: Logger, period: Duration = .seconds(1),
+    /// Heartbeats every second until the leader tells the swarm's period.
+    static func start(identity: NodeIdentity, group: EventLoopGroup, logger: Logger,
                       promoted: @escaping @Sendable (ClusterProtocol.Promotion) -> Void) async throws -> WorkerSession {
         let managers = NIOLockedValueBox(identity.managers)
+        let period = NIOLockedValueBox(Duration.seconds(1))
         let transport = try Transport(
             credentials: TransportCredentials(certificateChainPEM: identity.certificatePEM,
                                               privateKeyPEM: identity.privateKeyPEM,
@@ -31,8 +33,9 @@ final class WorkerSession: Sendable {
             receive: { _, frame in
                 switch frame.kind {
                 case ClusterProtocol.managers:
-                    if let list = ClusterProtocol.decode([ClusterProtocol.ManagerInfo].self, from: frame), !list.isEmpty {
-                        managers.withLockedValue { $0 = list }
+                    if let session = ClusterProtocol.decode(ClusterProtocol.Session.self, from: frame), !session.managers.isEmpty {
+                        managers.withLockedValue { $0 = session.managers }
+                        period.withLockedValue { $0 = .milliseconds(Int(session.heartbeatPeriodSeconds * 1000)) }
                     }
                 case ClusterProtocol.promotion:
                     if let promotion = ClusterProtocol.decode(ClusterProtocol.Promotion.self, from: frame) { promoted(promotion) }
@@ -51,7 +54,7 @@ final class WorkerSession: Sendable {
                     }
                     transport.send(Frame(kind: ClusterProtocol.heartbeat, payload: []), to: manager.nodeID)
                 }
-                try? await Task.sleep(for: period)
+                try? await Task.sleep(for: period.withLockedValue { $0 })
             }
         }
         return session

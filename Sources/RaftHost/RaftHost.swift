@@ -50,6 +50,7 @@ public final class RaftHost: Sendable {
         var lostPeers: [NodeID] = []
         var proposals: [(command: [UInt8], completion: Completion)] = []
         var confChanges: [(change: ConfChange, completion: Completion)] = []
+        var reads: [Completion] = []
         var stopping = false
     }
 
@@ -119,6 +120,21 @@ public final class RaftHost: Sendable {
         return try result.get()
     }
 
+    /// Returns once this node has applied everything committed when the call
+    /// was made, as confirmed by the leader with a quorum (ReadIndex): a read
+    /// of the state machine after it is linearizable. Fails without a leader.
+    public func readBarrier() async throws(Failure) {
+        let result: Result<[UInt8], Failure> = await withCheckedContinuation { continuation in
+            let accepted = inbox.withLockedValue { inbox in
+                guard !inbox.stopping else { return false }
+                inbox.reads.append({ continuation.resume(returning: $0) })
+                return true
+            }
+            if accepted { signal() } else { continuation.resume(returning: .failure(Failure(reason: .stopped))) }
+        }
+        _ = try result.get()
+    }
+
     /// Proposes a membership change; returns once it is applied here.
     public func proposeConfChange(_ change: ConfChange) async throws(Failure) {
         let result: Result<[UInt8], Failure> = await withCheckedContinuation { continuation in
@@ -146,7 +162,7 @@ public final class RaftHost: Sendable {
                 wakeUp.unlock(withValue: false)
             }
             let work = inbox.withLockedValue { inbox in
-                defer { inbox.messages = []; inbox.proposals = []; inbox.lostPeers = []; inbox.confChanges = [] }
+                defer { inbox.messages = []; inbox.proposals = []; inbox.lostPeers = []; inbox.confChanges = []; inbox.reads = [] }
                 return inbox
             }
             let keepGoing = core.withLockedValue { core in
@@ -154,11 +170,12 @@ public final class RaftHost: Sendable {
                     core.failAll(Failure(reason: .stopped))
                     for proposal in work.proposals { proposal.completion(.failure(Failure(reason: .stopped))) }
                     for change in work.confChanges { change.completion(.failure(Failure(reason: .stopped))) }
+                    for read in work.reads { read(.failure(Failure(reason: .stopped))) }
                     return false
                 }
                 let tickDue = NIODeadline.now().uptimeNanoseconds >= nextTick
                 if tickDue { nextTick += core.tickNanoseconds }
-                return core.process(work.messages, work.proposals, confChanges: work.confChanges,
+                return core.process(work.messages, work.proposals, confChanges: work.confChanges, reads: work.reads,
                                     lostPeers: work.lostPeers, tick: tickDue)
             }
             status.withLockedValue { $0 = core.withLockedValue { $0.status } }
@@ -182,6 +199,8 @@ private struct Core: @unchecked Sendable {
     let send: @Sendable ([Message]) -> Void
     let onStorageFailure: @Sendable (Error) -> Void
     var pending: [ProposalID: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void] = [:]
+    /// Reads waiting for the leader's confirmation (index nil) or for this node to apply up to it.
+    var pendingReads: [ProposalID: (index: UInt64?, completion: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void)] = [:]
     var random = SystemRandomNumberGenerator()
     var failed = false
     var snapshotIndex: UInt64 = 0
@@ -203,15 +222,19 @@ private struct Core: @unchecked Sendable {
 
     mutating func failAll(_ failure: RaftHost.Failure) {
         for completion in pending.values { completion(.failure(failure)) }
+        for read in pendingReads.values { read.completion(.failure(failure)) }
         pending = [:]
+        pendingReads = [:]
     }
 
     /// One round: step everything in, then drain `Ready`s. False once storage failed.
     mutating func process(_ messages: [Message],
                           _ proposals: [(command: [UInt8], completion: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void)],
                           confChanges: [(change: ConfChange, completion: @Sendable (Result<[UInt8], RaftHost.Failure>) -> Void)],
+                          reads: [@Sendable (Result<[UInt8], RaftHost.Failure>) -> Void],
                           lostPeers: [NodeID], tick: Bool) -> Bool {
         guard !failed else {
+            for read in reads { read(.failure(RaftHost.Failure(reason: .stopped))) }
             for proposal in proposals { proposal.completion(.failure(RaftHost.Failure(reason: .stopped))) }
             for change in confChanges { change.completion(.failure(RaftHost.Failure(reason: .stopped))) }
             return false
@@ -250,6 +273,17 @@ private struct Core: @unchecked Sendable {
                 request.completion(.failure(RaftHost.Failure(reason: .rejected("\(error)"))))
             }
         }
+        for read in reads {
+            let id = ProposalID(node: node.id, nonce: random.next())
+            do {
+                try node.readIndex(context: id.encoded)
+                pendingReads[id] = (index: nil, completion: read)
+            } catch .notLeader(let leader) {
+                read(.failure(RaftHost.Failure(reason: .notLeader(leader: leader))))
+            } catch {
+                read(.failure(RaftHost.Failure(reason: .rejected("\(error)"))))
+            }
+        }
         while node.hasReady {
             let ready = node.ready()
             do {
@@ -275,6 +309,10 @@ private struct Core: @unchecked Sendable {
                 }
             }
             for entry in ready.committedEntries { apply(entry) }
+            for state in ready.readStates {
+                guard let (id, _) = ProposalID.split(state.context), pendingReads[id] != nil else { continue }
+                pendingReads[id]?.index = state.index
+            }
             if let soft = ready.softState {
                 leader = soft.leader
                 // Proposals made while leading may never commit now; their callers retry.
@@ -282,8 +320,19 @@ private struct Core: @unchecked Sendable {
             }
             node.advance(ready)
         }
+        completeReads()
         compactIfDue()
         return true
+    }
+
+    /// Answers the reads whose index this node has applied.
+    private mutating func completeReads() {
+        let applied = node.appliedIndex
+        for (id, read) in pendingReads {
+            guard let index = read.index, index <= applied else { continue }
+            pendingReads[id] = nil
+            read.completion(.success([]))
+        }
     }
 
     private mutating func apply(_ entry: Entry) {

@@ -5,11 +5,14 @@ public struct SwarmInitRequest: Codable, Equatable, Sendable {
     public var advertiseAddress: String?
     public var listenAddress: String?
     public var forceNewCluster: Bool
+    /// Seconds between heartbeats; a node silent for three is Down.
+    public var heartbeatPeriod: Double
 
-    public init(advertiseAddress: String?, listenAddress: String?, forceNewCluster: Bool = false) {
+    public init(advertiseAddress: String?, listenAddress: String?, forceNewCluster: Bool = false, heartbeatPeriod: Double = 1) {
         self.advertiseAddress = advertiseAddress
         self.listenAddress = listenAddress
         self.forceNewCluster = forceNewCluster
+        self.heartbeatPeriod = heartbeatPeriod
     }
 }
 

@@ -115,6 +115,17 @@ import Testing
         }
     }
 
+    @Test func aReadBarrierOnAFollowerWaitsForWhatTheLeaderCommitted() async throws {
+        let cluster = try Cluster()
+        defer { cluster.shutdown() }
+        for id in cluster.ids { try cluster.start(id) }
+        for i in 0..<5 { _ = try await cluster.propose([UInt8(i)]) }
+        let leader = try await cluster.leader()
+        let follower = try #require(cluster.hosts.values.first { $0.id != leader.id })
+        try await follower.readBarrier()
+        #expect((cluster.journals[follower.id]?.applied.count ?? 0) >= 5)
+    }
+
     @Test func aFollowerRefusesProposalsNamingTheLeader() async throws {
         let cluster = try Cluster()
         defer { cluster.shutdown() }

@@ -35,6 +35,7 @@ rotated=$("$SHOAL" -H lab-1 join-token --rotate worker)
 check "rotation says so and gives a new secret" \
     bash -c 'grep -q "^Successfully rotated worker join token\.$" <<<"$1" && ! grep -q -- "$2" <<<"$1"' _ "$rotated" "$worker"
 check_fails "an unknown role is refused" "unknown role boss" "$SHOAL" -H lab-1 join-token boss
+check_fails "a heartbeat period out of range is refused" "heartbeat-period" "$SHOAL" -H lab-2 init --heartbeat-period 0
 check_fails "a second init is refused" "already part of a swarm" "$SHOAL" -H lab-1 init
 
 pid=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $3 }')

@@ -7,7 +7,7 @@ use_private_lab_root
 on_exit '"$SHOAL" lab down >/dev/null 2>&1'
 
 "$SHOAL" lab up --nodes 4 >/dev/null || { fail "lab up"; exit 1; }  # lab-4 stays out of the swarm
-"$SHOAL" -H lab-1 init >/dev/null || { fail "init"; exit 1; }
+"$SHOAL" -H lab-1 init --heartbeat-period 0.5 >/dev/null || { fail "init"; exit 1; }
 manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
 token=$("$SHOAL" -H lab-1 join-token -q worker)
 
@@ -28,7 +28,7 @@ check_fails "node ls on a worker is refused in docker's words" "^shoal: This nod
     "$SHOAL" -H lab-2 node ls
 check_fails "a second join is refused" "already part of a swarm" "$SHOAL" -H lab-2 join --token "$token" "$manager"
 
-# Failure detection: a worker whose daemon dies is Down within 3 heartbeat periods, Ready when back.
+# Failure detection (heartbeat every 0.5 s here): a worker whose daemon dies is Down after 3 silent periods, Ready when back.
 pid=$("$SHOAL" lab ls | awk '$1 == "lab-3" { print $3 }')
 kill -9 "$pid"
 started=$(date +%s%N)

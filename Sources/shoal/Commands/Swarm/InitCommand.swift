@@ -13,11 +13,20 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Restart a manager that lost its quorum as a single-member cluster, keeping its state.")
     var forceNewCluster = false
 
+    @Option(help: "Seconds between the heartbeats every node sends the managers; a node silent for three is Down.")
+    var heartbeatPeriod: Double = 1
+
+    func validate() throws {
+        guard (0.1...60).contains(heartbeatPeriod) else {
+            throw ValidationError("--heartbeat-period must be between 0.1 and 60 seconds")
+        }
+    }
+
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: true)
         let answer: SwarmInitResponse = try client.post(
             "/swarm/init", SwarmInitRequest(advertiseAddress: advertiseAddr, listenAddress: listenAddr,
-                                            forceNewCluster: forceNewCluster))
+                                            forceNewCluster: forceNewCluster, heartbeatPeriod: heartbeatPeriod))
         print("""
             Swarm initialized: current node (\(answer.nodeID)) is now a manager.
 
