@@ -17,11 +17,32 @@ fi
 
 run lab up --nodes 3
 run lab ls
-run -H lab-1 info
-run -H lab-2 version
-address_of_lab_3=$(shoal lab ls | awk '$1 == "lab-3" { print $2 }')
-run lab exec lab-1 -- ping -c 2 "$address_of_lab_3"
-run lab exec lab-2 -- hostname
+address_of_lab_1=$(shoal lab ls | awk '$1 == "lab-1" { print $2 }')
+
+# Seed 002, "Setup the Swarm": one manager, two workers.
+run -H lab-1 init
+token=$(shoal -H lab-1 join-token -q worker)
+run -H lab-2 join --token "$token" "$address_of_lab_1:2377"
+run -H lab-3 join --token "$token" "$address_of_lab_1:2377"
+sleep 1
+run -H lab-1 node ls
+
+# Seed 003, "Cluster High Availability": three managers survive losing the leader.
+run -H lab-1 node promote lab-2 lab-3
+sleep 1
+run -H lab-1 node ls
+leader_pid=$(shoal lab ls | awk '$1 == "lab-1" { print $3 }')
+say "kill -9 $leader_pid   # lab-1's daemon, the leader"
+kill -9 "$leader_pid"
+started=$(date +%s%N)
+until shoal -H lab-2 node ls 2>/dev/null | grep -Eq " lab-[23] +Ready +Active +Leader "; do sleep 0.05; done
+echo "A new leader took over $(( ($(date +%s%N) - started) / 1000000 )) ms after the kill."
+run -H lab-2 node ls
+run lab start lab-1
+sleep 2
+run -H lab-2 node ls
+run -H lab-2 node drain lab-3
+run -H lab-2 node ls
 
 cat <<TEXT
 

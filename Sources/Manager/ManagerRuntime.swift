@@ -299,14 +299,17 @@ final class ManagerRuntime: Sendable {
             return .refused("the swarm has no leader right now: retry in a moment")
         }
         guard let cluster = snapshot.cluster else { return .refused("the swarm is still starting: retry in a moment") }
-        let role: NodeRole
+        // A node joining with the manager token starts as a worker and is then promoted:
+        // it catches up as a Raft learner before it votes.
+        let asManager: Bool
         if JoinToken(caDigest: "", secret: cluster.workerJoinSecret).hasSecret(request.secret) {
-            role = .worker
+            asManager = false
         } else if JoinToken(caDigest: "", secret: cluster.managerJoinSecret).hasSecret(request.secret) {
-            return .refused("joining as a manager is not yet available: join as a worker")
+            asManager = true
         } else {
             return .refused("A valid join token is necessary to join this cluster")
         }
+        let role = NodeRole.worker
         do {
             let authority = try CertificateAuthority(certificatePEM: cluster.rootCACertificatePEM,
                                                      privateKeyPEM: cluster.rootCAKeyPEM)
@@ -317,8 +320,15 @@ final class ManagerRuntime: Sendable {
                                   publicKeyPEM: request.publicKeyPEM, engineVersion: Defaults.version)
             dispatcher.heard(from: nodeID)
             _ = try await propose([.create(.node(node))])
-            logger.info("node joined", metadata: ["node_id": "\(nodeID)", "hostname": "\(request.hostname)", "role": "\(role)"])
-            return .joined(nodeID: nodeID, role: role.rawValue, certificatePEM: certificate, managers: managers())
+            logger.info("node joined", metadata: ["node_id": "\(nodeID)", "hostname": "\(request.hostname)",
+                                                  "as_manager": "\(asManager)"])
+            if asManager {
+                Task {
+                    do { try await self.promote(nodeID) } catch { self.logger.error("promoting \(request.hostname) failed: \(error)") }
+                }
+            }
+            return .joined(nodeID: nodeID, role: (asManager ? NodeRole.manager : role).rawValue, certificatePEM: certificate,
+                           managers: managers())
         } catch {
             return .refused("\(error)")
         }

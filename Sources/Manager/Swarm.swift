@@ -77,8 +77,9 @@ public actor Swarm {
             case .redirect(let leader):
                 (host, port) = try Self.managerAddress(leader)
             case .joined(let nodeID, let role, let certificatePEM, let managers):
+                // Every node starts as a worker; one joining as a manager is promoted by the leader next.
                 let identity = NodeIdentity(
-                    nodeID: nodeID, role: role, raftID: 0, hostname: hostname, advertiseAddress: advertiseAddress,
+                    nodeID: nodeID, role: NodeRole.worker.rawValue, raftID: 0, hostname: hostname, advertiseAddress: advertiseAddress,
                     listenAddress: listenAddress, caCertificatePEM: caPEM, certificatePEM: certificatePEM,
                     privateKeyPEM: key.privateKeyPEM, managers: managers)
                 try identity.save(to: dataDirectory)

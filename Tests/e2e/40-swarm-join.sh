@@ -57,3 +57,9 @@ check_fails "an unreachable manager is a clear error" "cannot reach a manager at
 check "node ls is unchanged by the refused joins" \
     bash -c '[ "$("$SHOAL" -H lab-1 node ls -q | sort)" = "$1" ]' _ "$before"
 check "the refused node is in no swarm" bash -c '"$SHOAL" -H lab-4 info | grep -q "(not in a swarm)"'
+
+manager_token=$("$SHOAL" -H lab-1 join-token -q manager)
+check "with the manager token lab-4 joins as a manager" \
+    bash -c '[ "$("$SHOAL" -H lab-4 join --token "$1" "$2")" = "This node joined a swarm as a manager." ]' _ "$manager_token" "$manager"
+check "it catches up and shows Reachable" eventually 20 bash -c '"$SHOAL" -H lab-1 node ls | grep -Eq " lab-4 +Ready +Active +Reachable "'
+check "and answers manager commands itself" eventually 10 bash -c '"$SHOAL" -H lab-4 node ls | grep -Eq " lab-1 +Ready +Active +Leader "'
