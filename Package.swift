@@ -20,8 +20,10 @@ let package = Package(
         .executableTarget(
             name: "shoal",
             dependencies: [
-                "ShoalAPI", "Daemon", "Lab",
+                "ShoalAPI", "Daemon", "Lab", "Whoami",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(name: "ShoalAPI"),
@@ -40,6 +42,14 @@ let package = Package(
         .target(
             name: "ClusterStore",
             dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
+        .target(
+            name: "Whoami",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "Manager",
@@ -123,6 +133,11 @@ let package = Package(
         .testTarget(
             name: "ClusterStoreTests",
             dependencies: ["ClusterStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "WhoamiTests",
+            dependencies: ["Whoami", "ShoalAPI", .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ClusterStore"]),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),

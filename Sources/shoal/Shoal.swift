@@ -15,7 +15,7 @@ struct Shoal: ParsableCommand {
         subcommands: [
             DaemonCommand.self, InitCommand.self, JoinCommand.self, JoinTokenCommand.self, LeaveCommand.self,
             NodeCommand.self, ServiceCommand.self, NetworkCommand.self, DigCommand.self, LabCommand.self,
-            VersionCommand.self, InfoCommand.self, NamespaceExecCommand.self,
+            WhoamiCommand.self, VersionCommand.self, InfoCommand.self, NamespaceExecCommand.self,
         ]
     )
 }

@@ -30,6 +30,13 @@ check "nodes do not see the host's links" \
 check "the host's routes are untouched" \
     bash -c '! ip route | grep -q "$1"' _ "$(address_of lab-1 | cut -d. -f1-3)."
 
+# The tutorials' web app: `shoal whoami` in lab-2, asked from lab-1.
+"$SHOAL" lab exec lab-2 -- "$SHOAL" whoami --port 8080 >/dev/null 2>&1 &
+whoami_url="http://$(address_of lab-2):8080/"
+check "shoal whoami in lab-2 answers lab-1 with its name and the caller's address" eventually 10 bash -c '
+    out=$("$SHOAL" lab exec lab-1 -- curl -sf "$1") && grep -q "^Hostname: lab-2$" <<<"$out" &&
+    grep -q "^RemoteAddr: $2:" <<<"$out"' _ "$whoami_url" "$(address_of lab-1)"
+
 check_fails "a second lab up with the same name is refused" "already" \
     "$SHOAL" lab up --nodes 3
 check_fails "lab exec on an unknown node is refused" "lab-9" \
