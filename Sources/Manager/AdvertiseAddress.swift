@@ -16,7 +16,9 @@ public enum AdvertiseAddress {
     public static func resolve(_ flag: String?, defaultPort: Int, interfaces: [InterfaceAddress]) throws(ManagerError) -> String {
         let candidates = interfaces.filter { $0.interface != "lo" && !$0.address.hasPrefix("127.") }
         guard let flag, !flag.isEmpty else {
-            let distinct = Dictionary(grouping: candidates, by: \.address).values.compactMap(\.first)
+            // One entry per address, in the order the interfaces came (the message names the first two).
+            var seen = Set<String>()
+            let distinct = candidates.filter { seen.insert($0.address).inserted }
             if distinct.count == 1, let only = distinct.first { return "\(only.address):\(defaultPort)" }
             if distinct.isEmpty {
                 throw ManagerError("could not find an IP address to advertise: this system has no address outside loopback - specify one with --advertise-addr")
