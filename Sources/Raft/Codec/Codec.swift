@@ -15,22 +15,35 @@
 /// A heartbeat encodes in about 10 bytes. The transport frames messages; this is only the body.
 package let codecVersion: UInt8 = 1
 
-extension Entry {
-    /// Encodes the entry.
-    public func encode() -> [UInt8] {
-        var writer = ByteWriter(capacity: data.count + 24)
+/// A value whose body writes and reads itself; standing alone (in the WAL, in a snapshot file)
+/// it is wrapped in the version byte and must use up its bytes exactly.
+package protocol VersionedEncoding {
+    /// Bytes to reserve when encoding.
+    var encodedSizeHint: Int { get }
+    func write(to writer: inout ByteWriter)
+    init(from reader: inout ByteReader) throws(DecodingError)
+}
+
+extension VersionedEncoding {
+    /// Encodes the value: the version byte, then its body.
+    package func encode() -> [UInt8] {
+        var writer = ByteWriter(capacity: encodedSizeHint)
         writer.write(codecVersion)
         write(to: &writer)
         return writer.bytes
     }
 
-    /// Decodes an entry; throws on malformed input.
-    public init(decoding bytes: [UInt8]) throws(DecodingError) {
+    /// Decodes a value; throws on malformed input.
+    package init(decoding bytes: [UInt8]) throws(DecodingError) {
         var reader = ByteReader(bytes)
         try reader.readVersion(codecVersion)
-        self = try Entry(from: &reader)
+        self = try Self(from: &reader)
         try reader.expectEnd()
     }
+}
+
+extension Entry: VersionedEncoding {
+    package var encodedSizeHint: Int { data.count + 24 }
 
     /// The fewest bytes an encoded entry takes (used to bound counts while decoding).
     package static let minimumEncodedSize = 4
@@ -54,22 +67,8 @@ extension Entry {
     }
 }
 
-extension HardState {
-    /// Encodes the hard state.
-    public func encode() -> [UInt8] {
-        var writer = ByteWriter(capacity: 16)
-        writer.write(codecVersion)
-        write(to: &writer)
-        return writer.bytes
-    }
-
-    /// Decodes a hard state; throws on malformed input.
-    public init(decoding bytes: [UInt8]) throws(DecodingError) {
-        var reader = ByteReader(bytes)
-        try reader.readVersion(codecVersion)
-        self = try HardState(from: &reader)
-        try reader.expectEnd()
-    }
+extension HardState: VersionedEncoding {
+    package var encodedSizeHint: Int { 16 }
 
     package func write(to writer: inout ByteWriter) {
         writer.writeVarint(term)
@@ -101,22 +100,8 @@ extension ConfState {
     }
 }
 
-extension Snapshot {
-    /// Encodes the snapshot.
-    public func encode() -> [UInt8] {
-        var writer = ByteWriter(capacity: data.count + 64)
-        writer.write(codecVersion)
-        write(to: &writer)
-        return writer.bytes
-    }
-
-    /// Decodes a snapshot; throws on malformed input.
-    public init(decoding bytes: [UInt8]) throws(DecodingError) {
-        var reader = ByteReader(bytes)
-        try reader.readVersion(codecVersion)
-        self = try Snapshot(from: &reader)
-        try reader.expectEnd()
-    }
+extension Snapshot: VersionedEncoding {
+    package var encodedSizeHint: Int { data.count + 64 }
 
     package func write(to writer: inout ByteWriter) {
         writer.writeVarint(metadata.index)
