@@ -20,7 +20,7 @@ let package = Package(
         .executableTarget(
             name: "shoal",
             dependencies: [
-                "ShoalAPI", "Daemon", "Lab", "Whoami",
+                "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "ShoalAPI", "Manager", "Netlink",
+                "ShoalAPI", "Manager", "Agent", "Netlink",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -39,6 +39,14 @@ let package = Package(
             ]
         ),
         .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "ClusterStore", "Netlink", "CShoalSystem", "ShoalAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "ClusterStore",
             dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
@@ -140,6 +148,7 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ClusterStore"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "ClusterStore", "Netlink"]),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
         .testTarget(

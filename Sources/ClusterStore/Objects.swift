@@ -83,11 +83,15 @@ public struct NodeObject: Codable, Equatable, Sendable {
 public enum StoredObject: Codable, Equatable, Sendable {
     case cluster(ClusterObject)
     case node(NodeObject)
+    case service(ServiceObject)
+    case task(TaskObject)
 
     public var kind: ObjectKind {
         switch self {
         case .cluster: .cluster
         case .node: .node
+        case .service: .service
+        case .task: .task
         }
     }
 
@@ -96,15 +100,19 @@ public enum StoredObject: Codable, Equatable, Sendable {
             switch self {
             case .cluster(let object): object.meta
             case .node(let object): object.meta
+            case .service(let object): object.meta
+            case .task(let object): object.meta
             }
         }
         set {
             switch self {
             case .cluster(var object): object.meta = newValue; self = .cluster(object)
             case .node(var object): object.meta = newValue; self = .node(object)
+            case .service(var object): object.meta = newValue; self = .service(object)
+            case .task(var object): object.meta = newValue; self = .task(object)
             }
         }
     }
 }
 
-public enum ObjectKind: String, Codable, Sendable, CaseIterable { case cluster, node }
+public enum ObjectKind: String, Codable, Sendable, CaseIterable { case cluster, node, service, task }

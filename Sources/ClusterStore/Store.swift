@@ -52,6 +52,14 @@ public struct Store: Codable, Equatable, Sendable {
         all(.node).compactMap { if case .node(let node) = $0 { node } else { nil } }
     }
 
+    public var services: [ServiceObject] {
+        all(.service).compactMap { if case .service(let service) = $0 { service } else { nil } }
+    }
+
+    public var tasks: [TaskObject] {
+        all(.task).compactMap { if case .task(let task) = $0 { task } else { nil } }
+    }
+
     /// Applies `batch` as the write at log index `version`, stamped `now`.
     public mutating func apply(_ batch: [Write], version: UInt64, now: Date) throws(StoreError) -> [StoreEvent] {
         var next = self

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Agent
 import Dispatch
 import Logging
 import Manager
@@ -29,8 +30,9 @@ public enum Daemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { try? group.syncShutdownGracefully() }
+        let agent = try TaskAgent(dataDirectory: configuration.dataDirectory, logger: Logger(label: "agent"))
         let swarm = Swarm(dataDirectory: configuration.dataDirectory, hostname: hostname(), group: group,
-                          logger: Logger(label: "swarm"))
+                          runner: agent, logger: Logger(label: "swarm"))
         let router = makeRouter(configuration, swarm: swarm)
         try blocking {
             await swarm.setCallHandler { method, path, query, body in
@@ -56,7 +58,10 @@ public enum Daemon {
         waitForTerminationSignal()
         logger.info("shoal daemon stopping")
         try? server.close()
-        try? blocking { await swarm.shutdown() }
+        try? blocking {
+            await agent.shutdown()
+            await swarm.shutdown()
+        }
         unlink(configuration.socketPath)
         logger.info("shoal daemon stopped")
     }
@@ -122,6 +127,7 @@ public enum Daemon {
                 return try .json(MessageResponse(message: body.node))
             }
         })
+        addServiceRoutes(to: &router, swarm: swarm)
         router.add("POST", "/swarm/leave") { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering {
@@ -130,6 +136,38 @@ public enum Daemon {
             }
         }
         return router
+    }
+
+    private static func addServiceRoutes(to router: inout HTTPRouter, swarm: Swarm) {
+        router.add("GET", "/services") { _ in try await answering { try .json(await swarm.services()) } }
+        router.add("POST", "/services/create", onLeader(swarm) { request in
+            let body = try request.decode(ServiceSpecRequest.self)
+            return try await answering { try .json(await swarm.createService(body)) }
+        })
+        router.add("POST", "/services/inspect") { request in
+            let body = try request.decode(ServiceReferenceRequest.self)
+            return try await answering { try .json(await swarm.inspectService(body.service)) }
+        }
+        router.add("POST", "/services/update", onLeader(swarm) { request in
+            let body = try request.decode(ServiceUpdateRequest.self)
+            return try await answering { try .json(await swarm.updateService(body)) }
+        })
+        router.add("POST", "/services/remove", onLeader(swarm) { request in
+            let body = try request.decode(ServiceReferenceRequest.self)
+            return try await answering {
+                try await swarm.removeService(body.service)
+                return try .json(MessageResponse(message: body.service))
+            }
+        })
+        router.add("POST", "/services/logs") { request in
+            let body = try request.decode(LogsRequest.self)
+            return try await answering { try .json(await swarm.logs(body)) }
+        }
+        router.add("GET", "/tasks") { request in
+            try await answering {
+                try .json(await swarm.tasks(service: request.query["service"], node: request.query["node"]))
+            }
+        }
     }
 
     /// The addresses `init` and `join` use: the listen address asked for (or
@@ -216,3 +254,6 @@ public enum Daemon {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+/// The agent is the executor the swarm hands its assignments to.
+extension TaskAgent: TaskRunner {}

@@ -1,3 +1,4 @@
+import ClusterStore
 import FoundationEssentials
 import Transport
 
@@ -5,17 +6,39 @@ import Transport
 enum ClusterProtocol {
     /// One-way, member to member.
     static let raft: UInt8 = 1
-    /// One-way, every node to the managers, once per heartbeat period.
+    /// One-way, every node to the managers, once per heartbeat period and
+    /// whenever a task's status changes; the body lists task statuses (JSON
+    /// `[TaskReport]`, or empty).
     static let heartbeat: UInt8 = 2
     /// One-way, leader to a worker it promoted: its Raft id, manager certificate and the managers.
     static let promotion: UInt8 = 3
     /// One-way, leader to workers: the current managers and how often to heartbeat to them.
     static let managers: UInt8 = 4
+    /// One-way, leader to a node: everything it must act on (`Assignments`).
+    static let assignments: UInt8 = 5
     /// Requests (answered on the same connection), served to anyone.
     static let rootCA: UInt8 = 128
     static let join: UInt8 = 129
     /// A manager that is not the leader hands a write of the local API to the leader.
     static let forwardedCall: UInt8 = 130
+    /// A manager asks a node for task output (`LogsRequest` → `LogsAnswer`).
+    static let logs: UInt8 = 131
+
+    struct Assignments: Codable, Sendable {
+        var tasks: [TaskObject]
+        var retained: Set<String>
+    }
+
+    struct LogsRequest: Codable, Sendable {
+        /// Task id → the byte offset to read from.
+        var offsets: [String: Int]
+        var tail: Int?
+    }
+
+    struct LogsAnswer: Codable, Sendable {
+        var lines: [String: [String]]
+        var offsets: [String: Int]
+    }
 
     struct JoinRequest: Codable, Sendable {
         var secret: String

@@ -20,13 +20,17 @@ final class ManagerRuntime: Sendable {
     let host: RaftHost
     let transport: Transport
     let dispatcher: Dispatcher
+    let agent: AgentLink
+    let taskLoop = TaskLoop()
     /// Called once when the store says this node is a worker now.
     let demoted: @Sendable () -> Void
     private let logger: Logger
     private let statusLoop = LateBound<Task<Void, Never>>()
+    private let tasksLoop = LateBound<Task<Void, Never>>()
 
     private init(identity: NodeIdentity, store: ReplicatedStore, host: RaftHost, transport: Transport,
-                 dispatcher: Dispatcher, demoted: @escaping @Sendable () -> Void, logger: Logger) {
+                 dispatcher: Dispatcher, agent: AgentLink, demoted: @escaping @Sendable () -> Void, logger: Logger) {
+        self.agent = agent
         self.demoted = demoted
         self.identity = identity
         self.store = store
@@ -39,7 +43,7 @@ final class ManagerRuntime: Sendable {
     /// Starts from the WAL under `dataDirectory`; `bootstrap` makes this node
     /// the single voter of a brand-new cluster when the WAL is empty.
     static func start(identity: NodeIdentity, dataDirectory: String, bootstrap: Bool,
-                      group: EventLoopGroup, logger: Logger,
+                      group: EventLoopGroup, agent: AgentLink, logger: Logger,
                       demoted: @escaping @Sendable () -> Void) async throws -> ManagerRuntime {
         try FileSystem.makeDirectory("\(dataDirectory)/swarm", mode: 0o700)
         let (wal, recovered) = try WAL.open(directory: "\(dataDirectory)/swarm/raft", fileSystem: PosixFileSystem())
@@ -62,9 +66,7 @@ final class ManagerRuntime: Sendable {
         let hostBox = LateBound<RaftHost>()
         let runtimeBox = LateBound<ManagerRuntime>()
         let transport = try Transport(
-            credentials: TransportCredentials(certificateChainPEM: identity.certificatePEM,
-                                              privateKeyPEM: identity.privateKeyPEM,
-                                              trustedRootsPEM: identity.caCertificatePEM),
+            credentials: identity.credentials,
             group: group, logger: logger,
             admits: { peer in
                 store.snapshot.nodes.contains { $0.meta.id == peer.nodeID } || seeds.contains { $0.nodeID == peer.nodeID }
@@ -73,6 +75,9 @@ final class ManagerRuntime: Sendable {
                 switch frame.kind {
                 case ClusterProtocol.heartbeat:
                     dispatcher.heard(from: peer.nodeID)
+                    runtimeBox.value?.taskLoop.receive(AgentLink.reports(in: frame), from: peer.nodeID)
+                case ClusterProtocol.assignments:
+                    agent.deliver(frame)
                 case ClusterProtocol.raft:
                     guard let message = try? Message(decoding: frame.payload), raftID(of: peer.nodeID) == message.from else { return }
                     hostBox.value?.receive(message)
@@ -102,10 +107,35 @@ final class ManagerRuntime: Sendable {
         _ = try await transport.listen(host: listenHost, port: listenPort)
         host.start()
         let runtime = ManagerRuntime(identity: identity, store: store, host: host, transport: transport,
-                                     dispatcher: dispatcher, demoted: demoted, logger: logger)
+                                     dispatcher: dispatcher, agent: agent, demoted: demoted, logger: logger)
         runtimeBox.value = runtime
         runtime.statusLoop.value = Task { await runtime.watchNodes() }
+        runtime.tasksLoop.value = Task {
+            await runtime.taskLoop.run(
+                store: store, isLeader: { host.currentStatus.isLeader },
+                propose: { writes in _ = try await runtime.propose(writes) },
+                deliver: { nodeID, assignments in runtime.deliver(assignments, to: nodeID) }, logger: logger)
+        }
         return runtime
+    }
+
+    /// Hands a node its assignments: this node's agent directly, others over the transport.
+    private func deliver(_ assignments: ClusterProtocol.Assignments, to nodeID: String) {
+        if nodeID == identity.nodeID { return agent.deliver(assignments) }
+        guard let node = store.snapshot.nodes.first(where: { $0.meta.id == nodeID }),
+              let (host, port) = try? Self.split(node.advertiseAddress) else { return }
+        transport.setPeer(nodeID, host: host, port: port)
+        transport.send(ClusterProtocol.frame(ClusterProtocol.assignments, assignments), to: nodeID)
+    }
+
+    /// This node's agent changed a task's status: the leader takes it in; a
+    /// follower tells the other managers at once (the leader among them).
+    func report(_ reports: [TaskReport]) {
+        if host.currentStatus.isLeader { return taskLoop.receive(reports, from: identity.nodeID) }
+        let frame = AgentLink.heartbeat(reports)
+        for node in store.snapshot.nodes where node.role == .manager && node.meta.id != identity.nodeID {
+            transport.send(frame, to: node.meta.id)
+        }
     }
 
     /// Once per heartbeat period: keep peer addresses current, heartbeat to
@@ -118,11 +148,13 @@ final class ManagerRuntime: Sendable {
                 return
             }
             let period = Duration.milliseconds(Int((snapshot.cluster?.heartbeatPeriodSeconds ?? 1) * 1000))
+            let heartbeat = await agent.heartbeat()
+            let status = host.currentStatus
+            if status.isLeader { taskLoop.receive(AgentLink.reports(in: heartbeat), from: identity.nodeID) }
             for node in snapshot.nodes where node.role == .manager && node.meta.id != identity.nodeID {
                 if let (host, port) = try? Self.split(node.advertiseAddress) { transport.setPeer(node.meta.id, host: host, port: port) }
-                transport.send(Frame(kind: ClusterProtocol.heartbeat, payload: []), to: node.meta.id)
+                transport.send(heartbeat, to: node.meta.id)
             }
-            let status = host.currentStatus
             var changes = dispatcher.statusChanges(nodes: snapshot.nodes, selfID: identity.nodeID,
                                                    isLeader: status.isLeader, period: period)
             if status.isLeader {
@@ -247,13 +279,10 @@ final class ManagerRuntime: Sendable {
         let status = host.currentStatus
         guard !status.isLeader, status.leader != 0, let address = leaderAddress() else { return nil }
         let (host, port) = try Self.split(address)
-        let credentials = TransportCredentials(certificateChainPEM: identity.certificatePEM,
-                                               privateKeyPEM: identity.privateKeyPEM,
-                                               trustedRootsPEM: identity.caCertificatePEM)
         let frame: Frame
         do {
             frame = try await Request.send(ClusterProtocol.frame(ClusterProtocol.forwardedCall, call), host: host, port: port,
-                                           trustedRootsPEM: nil, credentials: credentials, group: group,
+                                           trustedRootsPEM: nil, credentials: identity.credentials, group: group,
                                            timeout: .seconds(60))
         } catch {
             throw ManagerError("cannot reach the leader at \(address) (\(error)): retry in a moment", status: 503)
@@ -262,6 +291,23 @@ final class ManagerRuntime: Sendable {
             throw ManagerError("the leader sent an answer this node cannot read", status: 502)
         }
         return answer
+    }
+
+    /// Asks `node` for the output of its tasks; nil when it cannot be reached.
+    func fetchLogs(_ request: ClusterProtocol.LogsRequest, from node: NodeObject,
+                   group: EventLoopGroup) async -> ClusterProtocol.LogsAnswer? {
+        if node.meta.id == identity.nodeID {
+            var answer = ClusterProtocol.LogsAnswer(lines: [:], offsets: [:])
+            for (taskID, offset) in request.offsets {
+                (answer.lines[taskID], answer.offsets[taskID]) = await agent.runner.logs(of: taskID, from: offset, tail: request.tail)
+            }
+            return answer
+        }
+        guard let (host, port) = try? Self.split(node.advertiseAddress),
+              let frame = try? await Request.send(ClusterProtocol.frame(ClusterProtocol.logs, request), host: host, port: port,
+                                                  trustedRootsPEM: nil, credentials: identity.credentials, group: group,
+                                                  timeout: .seconds(10)) else { return nil }
+        return ClusterProtocol.decode(ClusterProtocol.LogsAnswer.self, from: frame)
     }
 
     /// Answers requests: the root CA and joining (anyone), forwarded calls (managers only).
@@ -284,6 +330,8 @@ final class ManagerRuntime: Sendable {
                 return ClusterProtocol.frame(ClusterProtocol.join, ClusterProtocol.JoinAnswer.refused("malformed join request"))
             }
             return ClusterProtocol.frame(ClusterProtocol.join, await join(request))
+        case ClusterProtocol.logs:
+            return await agent.answerLogs(frame, from: peer)
         default:
             return nil
         }
@@ -384,6 +432,8 @@ final class ManagerRuntime: Sendable {
 
     func stop() async {
         statusLoop.value?.cancel()
+        tasksLoop.value?.cancel()
+        taskLoop.poke()
         host.stop()
         await transport.shutdown()
     }

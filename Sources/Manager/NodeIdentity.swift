@@ -1,5 +1,6 @@
 import FoundationEssentials
 import ShoalAPI
+import Transport
 
 /// Who this node is in its swarm, kept in the data dir (root-only) so a
 /// restarted daemon takes its place again without a token.
@@ -32,5 +33,13 @@ struct NodeIdentity: Codable, Equatable, Sendable {
     func save(to dataDirectory: String) throws {
         try FileSystem.makeDirectory("\(dataDirectory)/swarm", mode: 0o700)
         try FileSystem.writeAtomically(Self.path(in: dataDirectory), Array(JSONEncoder().encode(self)), mode: 0o600)
+    }
+}
+
+extension NodeIdentity {
+    /// This node's certificate and key, trusting its swarm's CA: how it speaks mutual TLS.
+    var credentials: TransportCredentials {
+        TransportCredentials(certificateChainPEM: certificatePEM, privateKeyPEM: privateKeyPEM,
+                             trustedRootsPEM: caCertificatePEM)
     }
 }

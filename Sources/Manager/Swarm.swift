@@ -11,14 +11,17 @@ import Transport
 public actor Swarm {
     private let dataDirectory: String
     private let hostname: String
-    private let group: EventLoopGroup
+    let group: EventLoopGroup
     private let logger: Logger
+    private let agent: AgentLink
     private var manager: ManagerRuntime?
     private var worker: WorkerSession?
     private var callHandler: (@Sendable (_ method: String, _ path: String, _ query: [String: String],
                                          _ body: [UInt8]) async -> (status: Int, body: [UInt8]))?
 
-    public init(dataDirectory: String, hostname: String, group: EventLoopGroup, logger: Logger) {
+    /// `runner` is this node's executor: it runs the tasks the leader assigns here.
+    public init(dataDirectory: String, hostname: String, group: EventLoopGroup, runner: TaskRunner, logger: Logger) {
+        agent = AgentLink(runner: runner)
         self.dataDirectory = dataDirectory
         self.hostname = hostname
         self.group = group
@@ -93,9 +96,10 @@ public actor Swarm {
 
     private func startManager(_ identity: NodeIdentity, bootstrap: Bool) async throws -> ManagerRuntime {
         let runtime = try await ManagerRuntime.start(identity: identity, dataDirectory: dataDirectory, bootstrap: bootstrap,
-                                                     group: group, logger: logger) { [weak self] in
+                                                     group: group, agent: agent, logger: logger) { [weak self] in
             Task { await self?.becomeWorker() }
         }
+        await agent.runner.setReporter { [weak runtime] reports in runtime?.report(reports) }
         if let callHandler {
             runtime.callHandler.value = { call in
                 let (status, body) = await callHandler(call.method, call.path, call.query, call.body)
@@ -142,9 +146,11 @@ public actor Swarm {
     }
 
     private func startWorker(_ identity: NodeIdentity) async throws -> WorkerSession {
-        try await WorkerSession.start(identity: identity, group: group, logger: logger) { [weak self] promotion in
+        let session = try await WorkerSession.start(identity: identity, group: group, agent: agent, logger: logger) { [weak self] promotion in
             Task { await self?.becomeManager(promotion) }
         }
+        await agent.runner.setReporter { [weak session] reports in session?.report(reports) }
+        return session
     }
 
     /// The leader promoted this worker: it restarts as a manager with a
@@ -356,6 +362,7 @@ public actor Swarm {
             throw ManagerError("This node is not part of a swarm")
         }
         FileSystem.removeTree("\(dataDirectory)/swarm")
+        await agent.runner.apply([], retained: [])  // a node out of the swarm runs no task
         logger.info("left the swarm")
     }
 
@@ -366,7 +373,7 @@ public actor Swarm {
         worker = nil
     }
 
-    private func requireManager() throws -> ManagerRuntime {
+    func requireManager() throws -> ManagerRuntime {
         if let manager { return manager }
         throw worker == nil ? ManagerError.notInSwarm : ManagerError.workerNotManager
     }

@@ -1,3 +1,4 @@
+import ClusterStore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -9,25 +10,26 @@ import Transport
 /// a listener for what the leader tells it (the managers now; a promotion).
 final class WorkerSession: Sendable {
     let identity: NodeIdentity
+    let agent: AgentLink
     private let transport: Transport
     private let managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>
     private let loop = LateBound<Task<Void, Never>>()
 
-    private init(identity: NodeIdentity, transport: Transport, managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>) {
+    private init(identity: NodeIdentity, agent: AgentLink, transport: Transport,
+                 managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>) {
         self.identity = identity
+        self.agent = agent
         self.transport = transport
         self.managers = managers
     }
 
     /// Heartbeats every second until the leader tells the swarm's period.
-    static func start(identity: NodeIdentity, group: EventLoopGroup, logger: Logger,
+    static func start(identity: NodeIdentity, group: EventLoopGroup, agent: AgentLink, logger: Logger,
                       promoted: @escaping @Sendable (ClusterProtocol.Promotion) -> Void) async throws -> WorkerSession {
         let managers = NIOLockedValueBox(identity.managers)
         let period = NIOLockedValueBox(Duration.seconds(1))
         let transport = try Transport(
-            credentials: TransportCredentials(certificateChainPEM: identity.certificatePEM,
-                                              privateKeyPEM: identity.privateKeyPEM,
-                                              trustedRootsPEM: identity.caCertificatePEM),
+            credentials: identity.credentials,
             group: group, logger: logger,
             admits: { peer in managers.withLockedValue { $0.contains { $0.nodeID == peer.nodeID } } },
             receive: { _, frame in
@@ -39,25 +41,37 @@ final class WorkerSession: Sendable {
                     }
                 case ClusterProtocol.promotion:
                     if let promotion = ClusterProtocol.decode(ClusterProtocol.Promotion.self, from: frame) { promoted(promotion) }
+                case ClusterProtocol.assignments:
+                    agent.deliver(frame)
                 default:
                     break
                 }
+            },
+            serve: { peer, frame in
+                frame.kind == ClusterProtocol.logs ? await agent.answerLogs(frame, from: peer) : nil
             })
         let (host, port) = try ManagerRuntime.split(identity.listenAddress)
         _ = try await transport.listen(host: host, port: port)
-        let session = WorkerSession(identity: identity, transport: transport, managers: managers)
+        let session = WorkerSession(identity: identity, agent: agent, transport: transport, managers: managers)
         session.loop.value = Task {
             while !Task.isCancelled {
-                for manager in managers.withLockedValue({ $0 }) {
-                    if let (host, port) = try? ManagerRuntime.split(manager.address) {
-                        transport.setPeer(manager.nodeID, host: host, port: port)
-                    }
-                    transport.send(Frame(kind: ClusterProtocol.heartbeat, payload: []), to: manager.nodeID)
-                }
+                session.send(await agent.heartbeat())
                 try? await Task.sleep(for: period.withLockedValue { $0 })
             }
         }
         return session
+    }
+
+    /// Task statuses changed here: every manager hears at once (the leader writes them).
+    func report(_ reports: [TaskReport]) { send(AgentLink.heartbeat(reports)) }
+
+    private func send(_ frame: Frame) {
+        for manager in managers.withLockedValue({ $0 }) {
+            if let (host, port) = try? ManagerRuntime.split(manager.address) {
+                transport.setPeer(manager.nodeID, host: host, port: port)
+            }
+            transport.send(frame, to: manager.nodeID)
+        }
     }
 
     func stop() async {

@@ -120,6 +120,28 @@ public final class RouteSocket {
         try check(operation, rtnl_addr_add(socket, entry, 0))
     }
 
+    /// Routes everything without a more specific route via `gateway`, out of link `name`.
+    public func addDefaultRoute(via gateway: IPv4Address, on name: String) throws {
+        let operation = "add default route via \(gateway)"
+        let ifindex = try index(of: name)
+        guard let route = rtnl_route_alloc(), let hop = rtnl_route_nh_alloc() else {
+            throw SystemError(operation, reason: "out of memory")
+        }
+        defer { rtnl_route_put(route) }
+        var destination: OpaquePointer?
+        var next: OpaquePointer?
+        try check(operation, nl_addr_parse("0.0.0.0/0", AF_INET, &destination))
+        defer { nl_addr_put(destination) }
+        try check(operation, nl_addr_parse(gateway.description, AF_INET, &next))
+        defer { nl_addr_put(next) }
+        rtnl_route_set_family(route, UInt8(AF_INET))
+        try check(operation, rtnl_route_set_dst(route, destination))
+        rtnl_route_nh_set_ifindex(hop, ifindex)
+        rtnl_route_nh_set_gateway(hop, next)
+        rtnl_route_add_nexthop(route, hop)  // the route owns the hop from here
+        try check(operation, rtnl_route_add(socket, route, NLM_F_CREATE))
+    }
+
     /// Every IPv4 address in this namespace, with the name of its link.
     public func ipv4Addresses() throws -> [(link: String, address: IPv4Network)] {
         var linkNames: [Int32: String] = [:]

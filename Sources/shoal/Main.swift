@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Agent
 import ArgumentParser
 import ShoalAPI
 
@@ -10,6 +11,7 @@ import ShoalAPI
 enum Main {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == TaskInit.commandName { TaskInit.main(Array(arguments.dropFirst())) }
         do {
             try HostOption.extract(from: &arguments)
             var command = try Shoal.parseAsRoot(arguments)

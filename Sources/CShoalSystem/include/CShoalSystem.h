@@ -33,4 +33,25 @@ int shoal_run_in_namespace(int nsfd, int nstype, shoal_namespace_body body, void
 /// Returns 0 or -errno.
 int shoal_create_namespace(int nstype, const char *target, const char *hostname);
 
+/// `shoal task-init`: the start of every task. Enters new network, mount,
+/// UTS, IPC and PID namespaces, writes one byte to `ready_fd` and waits for
+/// one on `go_fd` (the agent wires the network namespace meanwhile), sets the
+/// hostname, then runs `program` with `argv` in `workdir` (NULL: unchanged) as the child of
+/// a minimal init that is PID 1 of the new PID namespace: it forwards
+/// signals and reaps orphans, and when it exits the kernel ends every
+/// process left in the namespace. This process dies with the thread that
+/// spawned it (the agent's spawner) and exits with the command's status,
+/// 128+N when a signal N ended it. Written in C because signal handlers and
+/// code between fork and exec must be async-signal-safe. Returns only on
+/// failure, with a message in `error`.
+int shoal_task_init(const char *hostname, const char *program, const char *workdir, char *const argv[], char *const envp[],
+                    int ready_fd, int go_fd, char *error, int error_size);
+
+/// pidfd_open(2) and pidfd_send_signal(2), which Glibc does not wrap yet.
+int shoal_pidfd_open(int pid);
+int shoal_pidfd_send_signal(int pidfd, int signal);
+
+/// pipe2(2), which Glibc hides without _GNU_SOURCE: `flags` as O_CLOEXEC, O_NONBLOCK.
+int shoal_pipe2(int fds[2], int flags);
+
 #endif

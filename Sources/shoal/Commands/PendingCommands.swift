@@ -14,11 +14,6 @@ extension PendingCommand {
     }
 }
 
-struct ServiceCommand: PendingCommand {
-    static let configuration = CommandConfiguration(commandName: "service", abstract: "Manage services (not yet available).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
 struct NetworkCommand: PendingCommand {
     static let configuration = CommandConfiguration(commandName: "network", abstract: "Manage overlay networks (not yet available).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []

@@ -60,13 +60,18 @@ struct NodeInspectCommand: ParsableCommand {
 struct NodeTasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List tasks running on one or more nodes.")
     @Argument(help: "Nodes (default: this node).") var nodes: [String] = []
+    @OptionGroup var format: FormatOption
 
     func run() throws {
-        // Confirms the node exists and this is a manager; tasks come with services.
         let client = try SwarmClient.daemon(startingIfNeeded: false)
-        for node in nodes { let _: NodeDetail = try client.post("/nodes/inspect", NodeChangeRequest(node: node)) }
-        if nodes.isEmpty { let _: [NodeSummary] = try client.get("/nodes") }
-        print(Table(headers: ["ID", "NAME", "COMMAND", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"]).render())
+        var references = nodes
+        if references.isEmpty {
+            let info: DaemonInfo = try client.get("/info")
+            references = [info.nodeID ?? "self"]
+        }
+        var tasks: [TaskSummary] = []
+        for node in references { tasks += try client.get("/tasks?node=\(node)") }
+        try printTasks(tasks, format: format)
     }
 }
 
@@ -142,8 +147,4 @@ struct NodeListCommand: ParsableCommand {
         }
         return table.render()
     }
-}
-
-extension String {
-    var capitalized: String { prefix(1).uppercased() + dropFirst() }
 }

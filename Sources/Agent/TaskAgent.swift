@@ -1,0 +1,273 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ClusterStore
+import CShoalSystem
+import FoundationEssentials
+import Logging
+import Netlink
+import ShoalAPI
+
+/// A node's executor: runs the tasks the managers assign to it, each as a
+/// `shoal task-init` process in namespaces of its own, and reports how
+/// they fare. Output goes to `<data-dir>/tasks/<id>/output.log`.
+public actor TaskAgent {
+    /// How long a task has to stop after SIGTERM before it gets SIGKILL.
+    public static let stopGracePeriod = Duration.seconds(10)
+
+    private struct Running {
+        var task: TaskObject
+        var child: ProcessSupervisor.Child?
+        var address: IPv4Network?
+        var stopping = false
+    }
+
+    private let tasksDirectory: String
+    private let executable: String
+    private let logger: Logger
+    private let supervisor: ProcessSupervisor
+    private var bridge: GatewayBridge?
+    private var running: [String: Running] = [:]
+    /// The last status of every task this node was told about.
+    private var statuses: [String: TaskStatus] = [:]
+    private var reporter: (@Sendable ([TaskReport]) -> Void)?
+    private var stopped = false
+
+    /// `executable` is this binary: tasks start as its `task-init`, and a command `shoal` means it too.
+    public init(dataDirectory: String, executable: String = "/proc/self/exe", logger: Logger) throws {
+        tasksDirectory = "\(dataDirectory)/tasks"
+        self.executable = executable
+        self.logger = logger
+        supervisor = try ProcessSupervisor()
+        try FileSystem.makeDirectory(tasksDirectory, mode: 0o700)
+    }
+
+    /// Where reports go as soon as something changes (the session to the managers).
+    public func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) {
+        self.reporter = reporter
+    }
+
+    /// Every status this node knows, for the periodic full report.
+    public func reports() -> [TaskReport] {
+        statuses.map { TaskReport(taskID: $0.key, status: $0.value) }.sorted { $0.taskID < $1.taskID }
+    }
+
+    /// The managers' complete list of what this node must act on, and the
+    /// ids of every task of this node they still keep (whose logs stay).
+    public func apply(_ assignments: [TaskObject], retained: Set<String>) {
+        guard !stopped else { return }
+        let assigned = Set(assignments.map(\.meta.id))
+        for task in assignments {
+            if var current = running[task.meta.id] {
+                current.task = task
+                running[task.meta.id] = current
+                if task.desiredState > .running { stop(task.meta.id) }
+            } else if statuses[task.meta.id]?.state.isTerminal == true {
+                continue  // ended here already; the managers will hear it with the next report
+            } else if task.desiredState <= .running && task.status.state < .running {
+                start(task)
+            } else if !task.status.state.isTerminal {
+                // Running by the managers' record, but not here: this agent restarted and stopped it then.
+                report(task.meta.id, TaskStatus(
+                    state: task.desiredState > .running ? .shutdown : .failed, timestamp: Date(),
+                    message: "task lost", error: task.desiredState > .running ? "" : "the node's agent restarted"))
+            }
+        }
+        for (id, _) in running where !assigned.contains(id) { stop(id) }
+        statuses = statuses.filter { assigned.contains($0.key) || running[$0.key] != nil }
+        removeLogs(keeping: retained.union(running.keys))
+    }
+
+    /// `service logs`: the last `tail` lines (all when nil) from byte `offset`,
+    /// and the offset to ask from next time.
+    public func logs(of taskID: String, from offset: Int, tail: Int?) -> (lines: [String], next: Int) {
+        guard let data = FileSystem.read("\(logDirectory(taskID))/output.log"), offset <= data.count else {
+            return ([], offset)
+        }
+        // Only whole lines; a partial last line waits for its newline.
+        let fresh = data[offset...]
+        guard let lastNewline = fresh.lastIndex(of: UInt8(ascii: "\n")) else { return ([], offset) }
+        var lines = fresh[..<lastNewline].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        if let tail { lines = Array(lines.suffix(tail)) }
+        return (lines, lastNewline + 1)
+    }
+
+    /// Stops every task (SIGTERM, then SIGKILL after the grace period) and waits for them.
+    public func shutdown() async {
+        stopped = true
+        for id in running.keys { stop(id) }
+        let deadline = ContinuousClock.now + Self.stopGracePeriod + .seconds(2)
+        while running.values.contains(where: { $0.child != nil }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    // MARK: Lifecycle
+
+    private func start(_ task: TaskObject) {
+        let id = task.meta.id
+        running[id] = Running(task: task)
+        report(id, TaskStatus(state: .preparing, timestamp: Date(), message: "preparing"))
+        Task { await self.launch(task) }
+    }
+
+    private func launch(_ task: TaskObject) async {
+        let id = task.meta.id
+        do {
+            guard let command = task.spec.command.first else { throw TaskFailure(rejected: "the task has no command") }
+            guard let program = resolve(command, path: Self.searchPath(task.spec.env)) else {
+                throw TaskFailure(rejected: "task: exec \"\(command)\": executable file not found in $PATH")
+            }
+            if bridge == nil { bridge = try GatewayBridge.prepare() }
+            guard let bridge else { return }
+            let handshake = try Handshake()
+            let directory = logDirectory(id)
+            try FileSystem.makeDirectory(directory, mode: 0o700)
+            let log = open("\(directory)/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            defer { close(log); close(null) }
+            guard log >= 0, null >= 0 else { throw SystemError.errno("open the log of task \(id)") }
+            report(id, TaskStatus(state: .starting, timestamp: Date(), message: "starting"))
+            let hostname = String(id.prefix(12))
+            var arguments = ["shoal", TaskInit.commandName, "--hostname", hostname, "--program", program]
+            if let workdir = task.spec.workdir { arguments += ["--workdir", workdir] }
+            arguments += ["--"] + task.spec.command
+            let child = try await supervisor.spawn(
+                ProcessSupervisor.Launch(executable: executable, arguments: arguments,
+                                         environment: Self.environment(task.spec.env, hostname: hostname),
+                                         descriptors: [0: null, 1: log, 2: log, 3: handshake.readyWrite, 4: handshake.goRead]),
+                exited: { [weak self] code in Task { await self?.exited(id, code: code) } })
+            running[id]?.child = child
+            try handshake.awaitReady()
+            let address = try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11))
+            running[id]?.address = address
+            try handshake.go()
+            guard running[id]?.stopping == false else { return }
+            report(id, TaskStatus(state: .running, timestamp: Date(), message: "started",
+                                  address: address.address.description))
+        } catch let failure as TaskFailure {
+            running[id]?.child?.signal(SIGKILL)
+            if running[id]?.child == nil { running[id] = nil }
+            report(id, TaskStatus(state: .rejected, timestamp: Date(), message: "rejected", error: failure.reason))
+        } catch {
+            logger.error("task \(id) did not start: \(error)")
+            running[id]?.child?.signal(SIGKILL)
+            if running[id]?.child == nil { running[id] = nil }
+            report(id, TaskStatus(state: .failed, timestamp: Date(), message: "failed to start", error: "\(error)"))
+        }
+    }
+
+    private func stop(_ id: String) {
+        guard var current = running[id], !current.stopping else { return }
+        current.stopping = true
+        running[id] = current
+        guard let child = current.child else {
+            running[id] = nil
+            report(id, TaskStatus(state: .shutdown, timestamp: Date(), message: "shutdown"))
+            return
+        }
+        child.signal(SIGTERM)
+        Task {
+            try? await Task.sleep(for: Self.stopGracePeriod)
+            child.signal(SIGKILL)
+        }
+    }
+
+    private func exited(_ id: String, code: Int32) {
+        guard let ended = running.removeValue(forKey: id) else { return }
+        if let address = ended.address { bridge?.release(address) }
+        let now = Date()
+        let status: TaskStatus = if ended.stopping {
+            TaskStatus(state: .shutdown, timestamp: now, message: "shutdown", exitCode: code)
+        } else if code == 0 {
+            TaskStatus(state: .complete, timestamp: now, message: "finished", exitCode: 0)
+        } else {
+            TaskStatus(state: .failed, timestamp: now, message: "started", error: "task: non-zero exit (\(code))", exitCode: code)
+        }
+        report(id, status)
+    }
+
+    private func report(_ id: String, _ status: TaskStatus) {
+        var status = status
+        if status.address == nil, !status.state.isTerminal { status.address = statuses[id]?.address }
+        statuses[id] = status
+        reporter?([TaskReport(taskID: id, status: status)])
+    }
+
+    // MARK: Files and environment
+
+    private func logDirectory(_ id: String) -> String { "\(tasksDirectory)/\(id)" }
+
+    private func removeLogs(keeping kept: Set<String>) {
+        for entry in FileSystem.list(tasksDirectory) where !kept.contains(entry) {
+            FileSystem.removeTree("\(tasksDirectory)/\(entry)")
+        }
+    }
+
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    static func searchPath(_ env: [String]) -> String {
+        env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? defaultPath
+    }
+
+    /// docker's base environment, then the service's `--env`.
+    static func environment(_ env: [String], hostname: String) -> [String] {
+        var result = ["PATH=\(defaultPath)", "HOSTNAME=\(hostname)", "HOME=/root"]
+        for entry in env {
+            let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+            result.removeAll { $0.hasPrefix("\(key)=") }
+            result.append(entry)
+        }
+        return result
+    }
+
+    /// The program to run: a path as given, a name looked up in PATH; `shoal` is this binary when not installed.
+    private func resolve(_ command: String, path: String) -> String? {
+        if command.contains("/") { return access(command, X_OK) == 0 ? command : nil }
+        for directory in path.split(separator: ":") where access("\(directory)/\(command)", X_OK) == 0 {
+            return "\(directory)/\(command)"
+        }
+        return command == "shoal" ? executable : nil
+    }
+}
+
+private struct TaskFailure: Error {
+    let reason: String
+    init(rejected reason: String) { self.reason = reason }
+}
+
+/// The two pipes between the agent and `task-init`: it says when its
+/// namespaces exist; the agent says when the network inside is ready.
+private final class Handshake {
+    private(set) var readyRead: Int32 = -1, readyWrite: Int32 = -1, goRead: Int32 = -1, goWrite: Int32 = -1
+
+    init() throws {
+        var ready: [Int32] = [0, 0]
+        var go: [Int32] = [0, 0]
+        guard shoal_pipe2(&ready, O_CLOEXEC) == 0 else { throw SystemError.errno("create a task pipe") }
+        (readyRead, readyWrite) = (ready[0], ready[1])
+        guard shoal_pipe2(&go, O_CLOEXEC) == 0 else { throw SystemError.errno("create a task pipe") }
+        (goRead, goWrite) = (go[0], go[1])
+    }
+
+    deinit { [readyRead, readyWrite, goRead, goWrite].filter { $0 >= 0 }.forEach { close($0) } }
+
+    /// Blocks until task-init is in its namespaces (or has died).
+    func awaitReady() throws {
+        // Only the child holds these ends now, so its death shows as end of file.
+        close(readyWrite)
+        close(goRead)
+        (readyWrite, goRead) = (-1, -1)
+        var entry = pollfd(fd: readyRead, events: Int16(POLLIN), revents: 0)
+        var byte: UInt8 = 0
+        guard poll(&entry, 1, 10_000) == 1, read(readyRead, &byte, 1) == 1 else {
+            throw SystemError("start the task", reason: "task-init did not set up its namespaces")
+        }
+    }
+
+    func go() throws {
+        var byte: UInt8 = 1
+        guard write(goWrite, &byte, 1) == 1 else { throw SystemError.errno("start the task") }
+    }
+}

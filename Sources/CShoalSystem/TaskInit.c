@@ -1,0 +1,108 @@
+#define _GNU_SOURCE
+#include "CShoalSystem.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile pid_t forward_to = 0;
+
+static void forward_signal(int number) {
+    if (forward_to > 0) kill(forward_to, number);
+}
+
+static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static void forward_signals_to(pid_t pid) {
+    forward_to = pid;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = forward_signal;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        sigaction(forwarded_signals[i], &action, NULL);
+}
+
+static void default_signals(void) {
+    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        signal(forwarded_signals[i], SIG_DFL);
+}
+
+static int exit_code(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 1;
+}
+
+/// Waits for `child`, reaping any other child (orphans re-parented to PID 1) on the way.
+static int wait_for(pid_t child) {
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid == child) return exit_code(status);
+        if (pid < 0 && errno != EINTR) return 1;
+    }
+}
+
+static int fail(char *error, int size, const char *what) {
+    snprintf(error, (size_t)size, "%s: %s", what, strerror(errno));
+    return -1;
+}
+
+int shoal_task_init(const char *hostname, const char *program, const char *workdir, char *const argv[], char *const envp[],
+                    int ready_fd, int go_fd, char *error, int error_size) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return fail(error, error_size, "set the parent death signal");
+    if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID) != 0)
+        return fail(error, error_size, "create the task's namespaces");
+    char byte = 'r';
+    if (write(ready_fd, &byte, 1) != 1) return fail(error, error_size, "tell the agent the namespaces are ready");
+    if (read(go_fd, &byte, 1) != 1) {
+        snprintf(error, (size_t)error_size, "the agent did not finish the task's network");
+        return -1;
+    }
+    close(ready_fd);
+    close(go_fd);
+    if (sethostname(hostname, strlen(hostname)) != 0) return fail(error, error_size, "set the hostname");
+    // Mounts made inside (the new /proc) must not reach the node.
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail(error, error_size, "make mounts private");
+
+    pid_t init = fork();
+    if (init < 0) return fail(error, error_size, "fork the task's init");
+    if (init == 0) {
+        // PID 1 of the task's PID namespace.
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) _exit(126);
+        pid_t command = fork();
+        if (command < 0) _exit(126);
+        if (command == 0) {
+            default_signals();
+            if (workdir != NULL && chdir(workdir) != 0) {
+                dprintf(2, "task: cannot enter %s: %s\n", workdir, strerror(errno));
+                _exit(126);
+            }
+            execve(program, argv, envp);
+            dprintf(2, "task: cannot run %s: %s\n", program, strerror(errno));
+            _exit(errno == ENOENT ? 127 : 126);
+        }
+        forward_signals_to(command);
+        _exit(wait_for(command));
+    }
+    forward_signals_to(init);
+    _exit(wait_for(init));
+}
+
+int shoal_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int shoal_pidfd_send_signal(int pidfd, int signal) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+}
+
+
+int shoal_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }

@@ -1,0 +1,141 @@
+import FoundationEssentials
+
+/// What a task runs: a command with its environment, on nodes that satisfy
+/// the constraints, restarted by the policy.
+public struct TaskSpec: Codable, Equatable, Sendable {
+    public var command: [String]
+    public var env: [String]
+    public var workdir: String?
+    public var constraints: [String]
+    public var restart: RestartPolicy
+
+    public init(command: [String], env: [String] = [], workdir: String? = nil, constraints: [String] = [],
+                restart: RestartPolicy = RestartPolicy()) {
+        self.command = command
+        self.env = env
+        self.workdir = workdir
+        self.constraints = constraints
+        self.restart = restart
+    }
+}
+
+public struct RestartPolicy: Codable, Equatable, Sendable {
+    public enum Condition: String, Codable, Sendable, CaseIterable { case none, onFailure = "on-failure", any }
+
+    public var condition: Condition
+    public var delaySeconds: Double
+    /// 0: no limit.
+    public var maxAttempts: Int
+
+    public init(condition: Condition = .any, delaySeconds: Double = 1, maxAttempts: Int = 0) {
+        self.condition = condition
+        self.delaySeconds = delaySeconds
+        self.maxAttempts = maxAttempts
+    }
+}
+
+public enum ServiceMode: Codable, Equatable, Sendable {
+    case replicated(replicas: Int)
+    case global
+}
+
+public struct ServiceObject: Codable, Equatable, Sendable {
+    public var meta: ObjectMeta
+    public var name: String
+    public var mode: ServiceMode
+    public var spec: TaskSpec
+    /// Bumped by every `service update` that changes the task spec: tasks of
+    /// an older generation are replaced, one at a time.
+    public var generation: UInt64
+
+    public init(meta: ObjectMeta, name: String, mode: ServiceMode, spec: TaskSpec, generation: UInt64 = 1) {
+        self.meta = meta
+        self.name = name
+        self.mode = mode
+        self.spec = spec
+        self.generation = generation
+    }
+}
+
+/// Swarm's task states, in the order a task moves through them.
+public enum TaskState: String, Codable, Sendable, CaseIterable, Comparable {
+    case new, pending, assigned, accepted, preparing, starting, running
+    case complete, shutdown, failed, rejected, orphaned
+
+    private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+    public static func < (lhs: TaskState, rhs: TaskState) -> Bool { lhs.rank < rhs.rank }
+
+    /// The task's process has ended (or never will start).
+    public var isTerminal: Bool { self > .running }
+}
+
+/// What a node's agent last said about a task.
+public struct TaskStatus: Codable, Equatable, Sendable {
+    public var state: TaskState
+    public var timestamp: Date
+    public var message: String
+    public var error: String
+    public var exitCode: Int32?
+    /// The task's address on its node's gateway bridge, once it has one.
+    public var address: String?
+
+    public init(state: TaskState, timestamp: Date, message: String = "", error: String = "",
+                exitCode: Int32? = nil, address: String? = nil) {
+        self.state = state
+        self.timestamp = timestamp
+        self.message = message
+        self.error = error
+        self.exitCode = exitCode
+        self.address = address
+    }
+}
+
+public struct TaskObject: Codable, Equatable, Sendable {
+    public var meta: ObjectMeta
+    public var serviceID: String
+    public var serviceName: String
+    /// 1… for a replicated service; 0 for a global one (its node names the task).
+    public var slot: Int
+    public var nodeID: String?
+    public var spec: TaskSpec
+    public var generation: UInt64
+    public var desiredState: TaskState
+    public var status: TaskStatus
+    /// How many tasks of this slot ran before this one and ended.
+    public var attempt: Int
+
+    public init(meta: ObjectMeta, serviceID: String, serviceName: String, slot: Int, nodeID: String? = nil,
+                spec: TaskSpec, generation: UInt64, desiredState: TaskState = .running, status: TaskStatus,
+                attempt: Int = 0) {
+        self.meta = meta
+        self.serviceID = serviceID
+        self.serviceName = serviceName
+        self.slot = slot
+        self.nodeID = nodeID
+        self.spec = spec
+        self.generation = generation
+        self.desiredState = desiredState
+        self.status = status
+        self.attempt = attempt
+    }
+
+    /// docker's name: `<service>.<slot>.<id>`, or `<service>.<node>.<id>` for a global service.
+    public var name: String { "\(slotName).\(meta.id)" }
+
+    /// The name tables show: `<service>.<slot>` (or `<service>.<node>`).
+    public var slotName: String { "\(serviceName).\(slot == 0 ? nodeID ?? "" : String(slot))" }
+
+    /// The task should run and has not ended.
+    public var isActive: Bool { desiredState <= .running && !status.state.isTerminal }
+}
+
+/// One status an agent reports for a task it runs.
+public struct TaskReport: Codable, Equatable, Sendable {
+    public var taskID: String
+    public var status: TaskStatus
+
+    public init(taskID: String, status: TaskStatus) {
+        self.taskID = taskID
+        self.status = status
+    }
+}

@@ -1,0 +1,64 @@
+import ClusterStore
+
+/// Places new tasks: a node must be ready, active and satisfy the service's
+/// constraints; among those, the one with the fewest tasks of the service,
+/// then the fewest tasks overall. A task no node can take stays pending
+/// with docker's reason.
+struct Scheduler {
+    func schedule(_ plan: inout TaskPlan) {
+        let waiting = plan.tasks.values
+            .filter { $0.desiredState <= .running && $0.status.state < .assigned }
+            .sorted { ($0.serviceName, $0.slot, $0.meta.id) < ($1.serviceName, $1.slot, $1.meta.id) }
+        guard !waiting.isEmpty else { return }
+        var load = Load(plan.tasks.values.filter(\.isActive))
+        for var task in waiting {
+            let nodes = task.nodeID.map { id in plan.nodes.filter { $0.meta.id == id } } ?? plan.nodes
+            let available = nodes.filter { $0.state == .ready && $0.availability == .active }
+            let suitable = available.filter { Constraint.allMatch(task.spec.constraints, $0) }
+            if let node = suitable.min(by: { load.order(task.serviceID, $0, $1) }) {
+                task.nodeID = node.meta.id
+                task.status = TaskStatus(state: .assigned, timestamp: plan.now, message: "scheduled")
+                load.add(task)
+            } else {
+                let message = Self.noSuitableNode(unavailable: nodes.count - available.count,
+                                                  unsatisfied: available.count - suitable.count)
+                guard task.status.state != .pending || task.status.error != message else { continue }
+                task.status = TaskStatus(state: .pending, timestamp: plan.now, message: "pending task scheduling",
+                                         error: message)
+            }
+            plan.update(task)
+        }
+    }
+
+    /// docker's words, e.g. "no suitable node (1 node not available for new tasks; scheduling constraints not satisfied on 2 nodes)".
+    static func noSuitableNode(unavailable: Int, unsatisfied: Int) -> String {
+        func nodes(_ count: Int) -> String { count == 1 ? "1 node" : "\(count) nodes" }
+        var reasons: [String] = []
+        if unavailable > 0 { reasons.append("\(nodes(unavailable)) not available for new tasks") }
+        if unsatisfied > 0 { reasons.append("scheduling constraints not satisfied on \(nodes(unsatisfied))") }
+        return reasons.isEmpty ? "no suitable node" : "no suitable node (\(reasons.joined(separator: "; ")))"
+    }
+
+    /// Active tasks per node: of each service, and in all.
+    private struct Load {
+        var perService: [String: [String: Int]] = [:]
+        var total: [String: Int] = [:]
+
+        init(_ tasks: [TaskObject]) {
+            for task in tasks where task.nodeID != nil { add(task) }
+        }
+
+        mutating func add(_ task: TaskObject) {
+            guard let nodeID = task.nodeID else { return }
+            perService[task.serviceID, default: [:]][nodeID, default: 0] += 1
+            total[nodeID, default: 0] += 1
+        }
+
+        func order(_ serviceID: String, _ lhs: NodeObject, _ rhs: NodeObject) -> Bool {
+            func key(_ node: NodeObject) -> (Int, Int, String) {
+                (perService[serviceID]?[node.meta.id] ?? 0, total[node.meta.id] ?? 0, node.hostname)
+            }
+            return key(lhs) < key(rhs)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ClusterCA
+import ClusterStore
+import FoundationEssentials
+import Logging
+import NIOConcurrencyHelpers
+
+/// The leader's task work, one pass at a time so its writes never race each
+/// other: take in the statuses agents reported, let the orchestrator and the
+/// scheduler act on the result, write it as one batch, then hand every node
+/// its assignments. A pass runs when the store changes, when reports
+/// arrive, and every quarter second (for restart delays).
+final class TaskLoop: Sendable {
+    typealias Deliver = @Sendable (_ nodeID: String, _ assignments: ClusterProtocol.Assignments) -> Void
+
+    private let inbox = NIOLockedValueBox<[String: (nodeID: String, report: TaskReport)]>([:])
+    private let wake: AsyncStream<Void>.Continuation
+    private let stream: AsyncStream<Void>
+    /// What each node was last sent, and when: unchanged lists are re-sent once per second.
+    private let delivered = NIOLockedValueBox<[String: (ClusterProtocol.Assignments, ContinuousClock.Instant)]>([:])
+
+    init() {
+        (stream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func poke() { wake.yield() }
+
+    /// Statuses a node's agent reported (kept until a pass writes them).
+    func receive(_ reports: [TaskReport], from nodeID: String) {
+        guard !reports.isEmpty else { return }
+        inbox.withLockedValue { inbox in
+            for report in reports { inbox[report.taskID] = (nodeID, report) }
+        }
+        wake.yield()
+    }
+
+    /// Runs passes until cancelled; `isLeader` gates them, `propose` writes.
+    func run(store: ReplicatedStore, isLeader: @escaping @Sendable () -> Bool,
+             propose: @escaping @Sendable ([Write]) async throws -> Void, deliver: Deliver, logger: Logger) async {
+        let token = store.watch { [wake] _ in wake.yield() }
+        defer { token.cancel() }
+        let ticker = Task { [wake] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                wake.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        for await _ in stream {
+            guard !Task.isCancelled else { break }
+            guard isLeader() else {
+                inbox.withLockedValue { $0 = [:] }
+                delivered.withLockedValue { $0 = [:] }
+                continue
+            }
+            let reports = inbox.withLockedValue { $0 }
+            let snapshot = store.snapshot
+            var plan = TaskPlan(store: snapshot, now: Date(), newID: Base36.objectID)
+            TaskIntake.apply(reports, to: &plan)
+            Orchestrator(historyLimit: snapshot.cluster?.taskHistoryLimit ?? 5).reconcile(&plan)
+            Scheduler().schedule(&plan)
+            let writes = plan.writes
+            if !writes.isEmpty {
+                do {
+                    try await propose(writes)
+                } catch {
+                    logger.debug("task pass deferred: \(error)")
+                    continue
+                }
+            }
+            // Reports written (or already current) leave the inbox, unless a newer one came meanwhile.
+            inbox.withLockedValue { inbox in
+                for (id, entry) in reports where inbox[id]?.report == entry.report { inbox[id] = nil }
+            }
+            dispatch(store.snapshot, deliver: deliver)
+        }
+    }
+
+    private func dispatch(_ store: Store, deliver: Deliver) {
+        let now = ContinuousClock.now
+        let retained = Dictionary(grouping: store.tasks.filter { $0.nodeID != nil }, by: { $0.nodeID ?? "" })
+        for node in store.nodes {
+            let next = ClusterProtocol.Assignments(tasks: TaskIntake.assignments(for: node.meta.id, in: store),
+                                                   retained: Set((retained[node.meta.id] ?? []).map(\.meta.id)))
+            let due = delivered.withLockedValue { delivered in
+                guard let (last, at) = delivered[node.meta.id], last.tasks == next.tasks, last.retained == next.retained,
+                      now - at < .seconds(1) else {
+                    delivered[node.meta.id] = (next, now)
+                    return true
+                }
+                return false
+            }
+            if due { deliver(node.meta.id, next) }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import ClusterCA
+import ClusterStore
+import FoundationEssentials
+import ShoalAPI
+
+/// The service commands: each a write the orchestrator then acts on, or a read.
+extension Swarm {
+    /// `service create`.
+    public func createService(_ request: ServiceSpecRequest) async throws -> ServiceCreated {
+        let manager = try requireManager()
+        let spec = try Self.validate(request)
+        guard !manager.store.snapshot.services.contains(where: { $0.name == request.name }) else {
+            throw ManagerError("service \(request.name) already exists: choose another --name, or remove it first", status: 409)
+        }
+        let service = ServiceObject(meta: ObjectMeta(id: Base36.objectID()), name: request.name,
+                                    mode: request.replicas.map { .replicated(replicas: $0) } ?? .global, spec: spec)
+        _ = try await manager.propose([.create(.service(service))])
+        return ServiceCreated(id: service.meta.id)
+    }
+
+    /// `service ls`.
+    public func services() async throws -> [ServiceDetail] {
+        let snapshot = await try requireManager().linearizableSnapshot()
+        return snapshot.services.sorted { $0.name < $1.name }.map { Self.detail($0, in: snapshot) }
+    }
+
+    /// `service inspect`.
+    public func inspectService(_ reference: String) async throws -> ServiceDetail {
+        let snapshot = await try requireManager().linearizableSnapshot()
+        return Self.detail(try Self.resolveService(reference, in: snapshot.services), in: snapshot)
+    }
+
+    /// `service update` and `service scale`: a changed task spec starts a rolling replacement.
+    public func updateService(_ request: ServiceUpdateRequest) async throws -> ServiceCreated {
+        let manager = try requireManager()
+        var service = try Self.resolveService(request.service, in: manager.store.snapshot.services)
+        if let replicas = request.replicas {
+            guard case .replicated = service.mode else {
+                throw ManagerError("scale can only be used with replicated mode: \(service.name) is a global service")
+            }
+            guard replicas >= 0 else { throw ManagerError("invalid replicas value \(replicas): use 0 or more") }
+            service.mode = .replicated(replicas: replicas)
+        }
+        var spec = service.spec
+        if let command = request.command { spec.command = command }
+        let removedKeys = Set(request.envRemove.map { Self.envKey($0) } + request.envAdd.map { Self.envKey($0) })
+        spec.env = spec.env.filter { !removedKeys.contains(Self.envKey($0)) } + request.envAdd
+        spec.constraints = spec.constraints.filter { !request.constraintRemove.contains($0) }
+            + request.constraintAdd.filter { !spec.constraints.contains($0) }
+        var check = Self.request(from: service)
+        (check.command, check.env, check.constraints) = (spec.command, spec.env, spec.constraints)
+        _ = try Self.validate(check)
+        if spec != service.spec {
+            service.spec = spec
+            service.generation += 1
+        }
+        _ = try await manager.propose([.update(.service(service))])
+        return ServiceCreated(id: service.meta.id)
+    }
+
+    /// `service rm`: the orchestrator stops and removes its tasks.
+    public func removeService(_ reference: String) async throws {
+        let manager = try requireManager()
+        let service = try Self.resolveService(reference, in: manager.store.snapshot.services)
+        _ = try await manager.propose([.delete(.service, id: service.meta.id, expectedVersion: service.meta.version)])
+    }
+
+    /// `service ps SERVICE` (`service` set) and `node ps NODE` (`node` set).
+    public func tasks(service: String?, node: String?) async throws -> [TaskSummary] {
+        let snapshot = await try requireManager().linearizableSnapshot()
+        var tasks = snapshot.tasks
+        if let service {
+            let id = try Self.resolveService(service, in: snapshot.services).meta.id
+            tasks = tasks.filter { $0.serviceID == id }
+        }
+        if let node {
+            let id = try NodeReference.resolve(node, in: snapshot.nodes).meta.id
+            tasks = tasks.filter { $0.nodeID == id }
+        }
+        let hostnames = Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.meta.id, $0.hostname) })
+        return tasks.sorted(by: TaskPlan.newestFirst).map { task in
+            TaskSummary(id: task.meta.id, name: task.name, serviceID: task.serviceID, serviceName: task.serviceName,
+                        slot: task.slot, nodeID: task.nodeID, node: task.nodeID.flatMap { hostnames[$0] },
+                        command: task.spec.command, desiredState: task.desiredState.rawValue,
+                        state: task.status.state.rawValue, stateSince: task.status.timestamp,
+                        message: task.status.message, error: task.status.error, exitCode: task.status.exitCode,
+                        address: task.status.address, createdAt: task.meta.createdAt)
+        }
+    }
+
+    /// `service logs`: output of a service's tasks (or one task), from every node that ran them.
+    public func logs(_ request: LogsRequest) async throws -> LogsResponse {
+        let manager = try requireManager()
+        let snapshot = manager.store.snapshot
+        let tasks: [TaskObject]
+        if let task = snapshot.tasks.first(where: { $0.meta.id == request.target || $0.name == request.target }) {
+            tasks = [task]
+        } else {
+            let service = try Self.resolveService(request.target, in: snapshot.services)
+            tasks = snapshot.tasks.filter { $0.serviceID == service.meta.id }.sorted { ($0.slot, $0.meta.createdAt) < ($1.slot, $1.meta.createdAt) }
+        }
+        var response = LogsResponse(lines: [], cursor: request.cursor)
+        for (nodeID, onNode) in Dictionary(grouping: tasks.filter { $0.nodeID != nil }, by: { $0.nodeID ?? "" }) {
+            guard let node = snapshot.nodes.first(where: { $0.meta.id == nodeID }) else { continue }
+            let offsets = Dictionary(uniqueKeysWithValues: onNode.map { ($0.meta.id, request.cursor[$0.meta.id] ?? 0) })
+            guard let answer = await manager.fetchLogs(ClusterProtocol.LogsRequest(offsets: offsets, tail: request.tail),
+                                                       from: node, group: group) else { continue }
+            for task in onNode {
+                let prefix = "\(task.serviceName).\(task.slot == 0 ? nodeID : String(task.slot)).\(task.meta.id.prefix(12))"
+                for line in answer.lines[task.meta.id] ?? [] {
+                    response.lines.append(LogsResponse.Line(task: prefix, node: node.hostname, text: line))
+                }
+                response.cursor[task.meta.id] = answer.offsets[task.meta.id] ?? offsets[task.meta.id]
+            }
+        }
+        return response
+    }
+
+    // MARK: Helpers
+
+    static func resolveService(_ reference: String, in services: [ServiceObject]) throws(ManagerError) -> ServiceObject {
+        if let exact = services.first(where: { $0.meta.id == reference || $0.name == reference }) { return exact }
+        let byPrefix = reference.isEmpty ? [] : services.filter { $0.meta.id.hasPrefix(reference) }
+        if byPrefix.count == 1, let service = byPrefix.first { return service }
+        if byPrefix.count > 1 { throw ManagerError("service \(reference) is ambiguous (\(byPrefix.count) matches found)") }
+        throw ManagerError("no such service: \(reference)", status: 404)
+    }
+
+    /// Checks a spec as `service create` takes it; the first problem is the error.
+    static func validate(_ request: ServiceSpecRequest) throws(ManagerError) -> TaskSpec {
+        guard let first = request.name.first, first.isASCII, first.isLetter || first.isNumber,
+              request.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }),
+              request.name.count <= 63 else {
+            throw ManagerError("invalid service name \"\(request.name)\": use letters, digits, '-', '_' and '.', starting with a letter or digit")
+        }
+        guard let command = request.command.first, !command.isEmpty else {
+            throw ManagerError("service \(request.name) has no command: put it after --, e.g. shoal service create --name web -- shoal whoami")
+        }
+        if let replicas = request.replicas, replicas < 0 {
+            throw ManagerError("invalid replicas value \(replicas): use 0 or more")
+        }
+        for constraint in request.constraints { _ = try Constraint(parsing: constraint) }
+        for entry in request.env where entry.hasPrefix("=") || entry.isEmpty {
+            throw ManagerError("invalid environment variable \"\(entry)\": use KEY=VALUE")
+        }
+        guard let condition = RestartPolicy.Condition(rawValue: request.restartCondition) else {
+            throw ManagerError("invalid restart condition \(request.restartCondition): use none, on-failure or any")
+        }
+        guard request.restartDelaySeconds >= 0, request.restartMaxAttempts >= 0 else {
+            throw ManagerError("invalid restart policy: the delay and the attempts must be 0 or more")
+        }
+        return TaskSpec(command: request.command, env: request.env, workdir: request.workdir, constraints: request.constraints,
+                        restart: RestartPolicy(condition: condition, delaySeconds: request.restartDelaySeconds,
+                                               maxAttempts: request.restartMaxAttempts))
+    }
+
+    static func request(from service: ServiceObject) -> ServiceSpecRequest {
+        let replicas: Int? = if case .replicated(let count) = service.mode { count } else { nil }
+        return ServiceSpecRequest(name: service.name, replicas: replicas, command: service.spec.command,
+                                  env: service.spec.env, workdir: service.spec.workdir,
+                                  constraints: service.spec.constraints,
+                                  restartCondition: service.spec.restart.condition.rawValue,
+                                  restartDelaySeconds: service.spec.restart.delaySeconds,
+                                  restartMaxAttempts: service.spec.restart.maxAttempts)
+    }
+
+    static func detail(_ service: ServiceObject, in snapshot: Store) -> ServiceDetail {
+        let tasks = snapshot.tasks.filter { $0.serviceID == service.meta.id && $0.desiredState <= .running }
+        let desired: Int = switch service.mode {
+        case .replicated(let replicas): replicas
+        case .global:
+            snapshot.nodes.filter { node in
+                node.state == .ready && node.availability != .drain && Constraint.allMatch(service.spec.constraints, node)
+            }.count
+        }
+        return ServiceDetail(id: service.meta.id, version: service.meta.version, createdAt: service.meta.createdAt,
+                             updatedAt: service.meta.updatedAt, spec: request(from: service),
+                             running: tasks.filter { $0.status.state == .running }.count, desired: desired)
+    }
+
+    private static func envKey(_ entry: String) -> String {
+        entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? entry
+    }
+}

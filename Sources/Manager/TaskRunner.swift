@@ -1,0 +1,13 @@
+import ClusterStore
+
+/// This node's executor as the swarm code sees it (the daemon hands in the agent).
+public protocol TaskRunner: Sendable {
+    /// The complete list of tasks this node must act on, and the ids of every
+    /// task of this node the managers keep (whose logs stay).
+    func apply(_ assignments: [TaskObject], retained: Set<String>) async
+    /// The status of every task this node knows.
+    func reports() async -> [TaskReport]
+    func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async
+    /// Whole lines of a task's output from byte `offset` (the last `tail` of them), and where to go on from.
+    func logs(of taskID: String, from offset: Int, tail: Int?) async -> (lines: [String], next: Int)
+}

@@ -1,0 +1,167 @@
+import FoundationEssentials
+
+/// `service create`: everything a service is made of.
+public struct ServiceSpecRequest: Codable, Equatable, Sendable {
+    public var name: String
+    /// nil for a global service.
+    public var replicas: Int?
+    public var command: [String]
+    public var env: [String]
+    public var workdir: String?
+    public var constraints: [String]
+    public var restartCondition: String
+    public var restartDelaySeconds: Double
+    public var restartMaxAttempts: Int
+
+    public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
+                constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
+                restartMaxAttempts: Int = 0) {
+        self.name = name
+        self.replicas = replicas
+        self.command = command
+        self.env = env
+        self.workdir = workdir
+        self.constraints = constraints
+        self.restartCondition = restartCondition
+        self.restartDelaySeconds = restartDelaySeconds
+        self.restartMaxAttempts = restartMaxAttempts
+    }
+}
+
+/// `service update` and `service scale`: only what is set changes.
+public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
+    public var service: String
+    public var replicas: Int?
+    public var command: [String]?
+    public var envAdd: [String]
+    public var envRemove: [String]
+    public var constraintAdd: [String]
+    public var constraintRemove: [String]
+
+    public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
+                envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = []) {
+        self.service = service
+        self.replicas = replicas
+        self.command = command
+        self.envAdd = envAdd
+        self.envRemove = envRemove
+        self.constraintAdd = constraintAdd
+        self.constraintRemove = constraintRemove
+    }
+}
+
+public struct ServiceReferenceRequest: Codable, Sendable {
+    public var service: String
+    public init(service: String) { self.service = service }
+}
+
+public struct ServiceCreated: Codable, Sendable {
+    public var id: String
+    public init(id: String) { self.id = id }
+}
+
+/// A row of `service ls`, and `service inspect`.
+public struct ServiceDetail: Codable, Sendable {
+    public var id: String
+    public var version: UInt64
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var spec: ServiceSpecRequest
+    /// Tasks running now, and how many should (replicas, or eligible nodes of a global service).
+    public var running: Int
+    public var desired: Int
+
+    public init(id: String, version: UInt64, createdAt: Date, updatedAt: Date, spec: ServiceSpecRequest,
+                running: Int, desired: Int) {
+        self.id = id
+        self.version = version
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.spec = spec
+        self.running = running
+        self.desired = desired
+    }
+
+    public var mode: String { spec.replicas == nil ? "global" : "replicated" }
+}
+
+/// A row of `service ps` and `node ps`.
+public struct TaskSummary: Codable, Sendable {
+    public var id: String
+    public var name: String
+    public var serviceID: String
+    public var serviceName: String
+    /// The slot for a replicated service, 0 for a global one.
+    public var slot: Int
+    public var nodeID: String?
+    public var node: String?
+    public var command: [String]
+    public var desiredState: String
+    public var state: String
+    public var stateSince: Date
+    public var message: String
+    public var error: String
+    public var exitCode: Int32?
+    public var address: String?
+    public var createdAt: Date
+
+    public init(id: String, name: String, serviceID: String, serviceName: String, slot: Int, nodeID: String?,
+                node: String?, command: [String], desiredState: String, state: String, stateSince: Date,
+                message: String, error: String, exitCode: Int32?, address: String?, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.serviceID = serviceID
+        self.serviceName = serviceName
+        self.slot = slot
+        self.nodeID = nodeID
+        self.node = node
+        self.command = command
+        self.desiredState = desiredState
+        self.state = state
+        self.stateSince = stateSince
+        self.message = message
+        self.error = error
+        self.exitCode = exitCode
+        self.address = address
+        self.createdAt = createdAt
+    }
+
+    /// `<service>.<slot>` or `<service>.<node id>`, as tables show it.
+    public var slotName: String { "\(serviceName).\(slot == 0 ? nodeID ?? "" : String(slot))" }
+}
+
+/// `service logs`: which service or task, and from where in each task's output.
+public struct LogsRequest: Codable, Sendable {
+    public var target: String
+    public var tail: Int?
+    /// Task id → byte offset, from the previous answer (follow mode).
+    public var cursor: [String: Int]
+
+    public init(target: String, tail: Int? = nil, cursor: [String: Int] = [:]) {
+        self.target = target
+        self.tail = tail
+        self.cursor = cursor
+    }
+}
+
+public struct LogsResponse: Codable, Sendable {
+    public struct Line: Codable, Sendable {
+        public var task: String
+        public var node: String
+        public var text: String
+
+        public init(task: String, node: String, text: String) {
+            self.task = task
+            self.node = node
+            self.text = text
+        }
+    }
+
+    public var lines: [Line]
+    public var cursor: [String: Int]
+
+    public init(lines: [Line], cursor: [String: Int]) {
+        self.lines = lines
+        self.cursor = cursor
+    }
+}

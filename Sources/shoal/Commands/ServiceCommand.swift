@@ -1,0 +1,231 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import FoundationEssentials
+import ShoalAPI
+
+struct ServiceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service", abstract: "Manage services.",
+        subcommands: [ServiceCreateCommand.self, ServiceListCommand.self, ServiceTasksCommand.self,
+                      ServiceInspectCommand.self, ServiceScaleCommand.self, ServiceUpdateCommand.self,
+                      ServiceRemoveCommand.self, ServiceLogsCommand.self])
+}
+
+struct ServiceCreateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a new service.",
+        usage: "shoal service create --name NAME [OPTIONS] -- CMD [ARGS...]")
+
+    @Option(help: "Service name.") var name: String
+    @Option(help: "Number of tasks (replicated mode).") var replicas: Int?
+    @Option(help: "Service mode: replicated or global.") var mode = "replicated"
+    @Option(help: "Placement constraint, e.g. node.role==worker (repeatable).") var constraint: [String] = []
+    @Option(name: [.customShort("e"), .long], help: "Environment variable KEY=VALUE (repeatable).") var env: [String] = []
+    @Option(name: [.customShort("w"), .long], help: "Working directory of the command.") var workdir: String?
+    @Option(help: "Restart when a task ends: none, on-failure or any.") var restartCondition = "any"
+    @Option(help: "Delay between restarts, e.g. 1s, 500ms, 1m.") var restartDelay = "1s"
+    @Option(help: "Restarts before giving up (0: no limit).") var restartMaxAttempts = 0
+    @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
+    @Flag(name: .shortAndLong, help: "Only print the service id.") var quiet = false
+    @Argument(parsing: .postTerminator, help: "The command each task runs.") var command: [String] = []
+
+    func run() throws {
+        guard ["replicated", "global"].contains(mode) else {
+            throw ShoalError("invalid mode \(mode)", hint: "use replicated or global")
+        }
+        if mode == "global", replicas != nil {
+            throw ShoalError("--replicas can only be used with replicated mode", hint: "leave it out for a global service")
+        }
+        let spec = ServiceSpecRequest(
+            name: name, replicas: mode == "global" ? nil : replicas ?? 1, command: command, env: env, workdir: workdir,
+            constraints: constraint, restartCondition: restartCondition,
+            restartDelaySeconds: try Durations.seconds(restartDelay, option: "--restart-delay"),
+            restartMaxAttempts: restartMaxAttempts)
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        let created: ServiceCreated = try client.post("/services/create", spec)
+        print(created.id)
+        if !detach && !quiet { try ConvergeProgress(client: client, service: created.id).wait() }
+    }
+}
+
+struct ServiceListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List services.")
+    @Flag(name: .shortAndLong, help: "Only display IDs.") var quiet = false
+    @OptionGroup var format: FormatOption
+
+    func run() throws {
+        let services: [ServiceDetail] = try SwarmClient.daemon(startingIfNeeded: false).get("/services")
+        if format.isJSON { return try printJSON(services) }
+        if quiet { return services.forEach { print($0.id) } }
+        var table = Table(headers: ["ID", "NAME", "MODE", "REPLICAS", "COMMAND", "PORTS"])
+        for service in services {
+            table.rows.append([String(service.id.prefix(12)), service.spec.name, service.mode,
+                               "\(service.running)/\(service.desired)", service.spec.command.joined(separator: " "), ""])
+        }
+        print(table.render())
+    }
+}
+
+struct ServiceTasksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List the tasks of one or more services.")
+    @Argument(help: "Service names or ids.") var services: [String]
+    @OptionGroup var format: FormatOption
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        var tasks: [TaskSummary] = []
+        for service in services { tasks += try client.get("/tasks?service=\(service)") }
+        try printTasks(tasks, format: format)
+    }
+}
+
+/// `service ps` and `node ps`: docker's table, or JSON.
+func printTasks(_ tasks: [TaskSummary], format: FormatOption) throws {
+    if format.isJSON { return try printJSON(tasks) }
+    print(Table(headers: TaskFormatting.psHeaders, rows: TaskFormatting.rows(tasks, now: Date())).render())
+}
+
+struct ServiceInspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more services.")
+    @Flag(help: "Print the information in a human friendly format.") var pretty = false
+    @Argument(help: "Service names or ids.") var services: [String]
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        let details: [ServiceDetail] = try services.map { try client.post("/services/inspect", ServiceReferenceRequest(service: $0)) }
+        guard pretty else { return try printJSON(details) }
+        for detail in details {
+            let spec = detail.spec
+            var lines = ["ID:             \(detail.id)", "Name:           \(spec.name)"]
+            if let replicas = spec.replicas {
+                lines += ["Service Mode:   Replicated", " Replicas:      \(replicas)"]
+            } else {
+                lines += ["Service Mode:   Global"]
+            }
+            if !spec.constraints.isEmpty {
+                lines += ["Placement:", " Constraints:   [\(spec.constraints.joined(separator: " "))]"]
+            }
+            lines += ["UpdateConfig:", " Parallelism:   1", " On failure:    pause",
+                      "RestartPolicy:", " Condition:     \(spec.restartCondition)",
+                      " Delay:         \(Durations.text(spec.restartDelaySeconds))",
+                      " Max attempts:  \(spec.restartMaxAttempts)",
+                      "Command:        \(spec.command.joined(separator: " "))"]
+            if !spec.env.isEmpty { lines += ["Env:            \(spec.env.joined(separator: " "))"] }
+            if let workdir = spec.workdir { lines += ["Dir:            \(workdir)"] }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+}
+
+struct ServiceScaleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "scale", abstract: "Scale one or more replicated services.")
+    @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the services to converge.") var detach = false
+    @Argument(help: "SERVICE=REPLICAS pairs.") var scales: [String]
+
+    func run() throws {
+        // Every pair is checked before anything changes.
+        let pairs = try scales.map { pair -> (String, Int) in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ShoalError("invalid scale specifier '\(pair)'", hint: "use SERVICE=REPLICAS, e.g. web=3")
+            }
+            guard let replicas = Int(parts[1]), replicas >= 0 else {
+                throw ShoalError("invalid replicas value \(parts[1]) in '\(pair)'", hint: "use a whole number, 0 or more")
+            }
+            return (String(parts[0]), replicas)
+        }
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        for (service, replicas) in pairs {
+            let updated: ServiceCreated = try client.post("/services/update", ServiceUpdateRequest(service: service, replicas: replicas))
+            print("\(service) scaled to \(replicas)")
+            if !detach { try ConvergeProgress(client: client, service: updated.id).wait() }
+        }
+    }
+}
+
+struct ServiceUpdateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Update a service; its tasks are replaced one at a time.",
+        usage: "shoal service update [OPTIONS] SERVICE [-- CMD [ARGS...]]")
+    @Option(help: "Number of tasks.") var replicas: Int?
+    @Option(help: "Add or update an environment variable (repeatable).") var envAdd: [String] = []
+    @Option(help: "Remove an environment variable (repeatable).") var envRm: [String] = []
+    @Option(help: "Add a placement constraint (repeatable).") var constraintAdd: [String] = []
+    @Option(help: "Remove a placement constraint (repeatable).") var constraintRm: [String] = []
+    @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
+    @Argument(help: "Service name or id.") var service: String
+    @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        let updated: ServiceCreated = try client.post("/services/update", ServiceUpdateRequest(
+            service: service, replicas: replicas, command: command.isEmpty ? nil : command, envAdd: envAdd,
+            envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm))
+        print(service)
+        if !detach { try ConvergeProgress(client: client, service: updated.id).wait() }
+    }
+}
+
+struct ServiceRemoveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more services.")
+    @Argument(help: "Service names or ids.") var services: [String]
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        for service in services {
+            let _: MessageResponse = try client.post("/services/remove", ServiceReferenceRequest(service: service))
+            print(service)
+        }
+    }
+}
+
+struct ServiceLogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Fetch the output of a service or task.")
+    @Flag(name: .shortAndLong, help: "Follow the output.") var follow = false
+    @Option(help: "Number of lines to show from the end of each task's output.") var tail: Int?
+    @Flag(help: "Only the lines, without the task and node.") var raw = false
+    @Argument(help: "Service name or id, or a task id.") var target: String
+
+    func run() throws {
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        var answer: LogsResponse = try client.post("/services/logs", LogsRequest(target: target, tail: tail))
+        while true {
+            TaskFormatting.logLines(answer.lines, raw: raw).forEach { print($0) }
+            fflush(nil)
+            guard follow else { return }
+            usleep(500_000)
+            answer = try client.post("/services/logs", LogsRequest(target: target, cursor: answer.cursor))
+        }
+    }
+}
+
+/// Durations as docker's flags take them: 1s, 500ms, 1m30s, 2h.
+enum Durations {
+    static func seconds(_ text: String, option: String) throws -> Double {
+        var total = 0.0
+        var number = ""
+        var rest = Substring(text)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        while let character = rest.first {
+            if character.isNumber || character == "." {
+                number.append(character)
+                rest = rest.dropFirst()
+                continue
+            }
+            guard let value = Double(number), let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) }) else { break }
+            total += value * scale
+            number = ""
+            rest = rest.dropFirst(unit.count)
+        }
+        guard rest.isEmpty, number.isEmpty || text == "0", !text.isEmpty else {
+            throw ShoalError("invalid duration '\(text)' for \(option)", hint: "use a number with a unit, e.g. 1s, 500ms or 1m")
+        }
+        return total
+    }
+
+    static func text(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(Int(seconds * 1000))ms"
+    }
+}
