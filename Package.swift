@@ -148,7 +148,11 @@ let package = Package(
                            .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ClusterStore"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "ClusterStore", "Netlink"]),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "ClusterStore", "Netlink", "ShoalAPI", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
         .testTarget(

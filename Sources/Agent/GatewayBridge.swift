@@ -15,21 +15,28 @@ final class GatewayBridge: Sendable {
 
     let subnet: IPv4Network
     let gateway: IPv4Address
+    /// The node's network namespace, pinned at this path; nil: the daemon's own.
+    private let namespace: String?
     private let leased = NIOLockedValueBox<Set<IPv4Address>>([])
 
-    private init(subnet: IPv4Network) {
+    private init(subnet: IPv4Network, namespace: String?) {
         self.subnet = subnet
+        self.namespace = namespace
         gateway = subnet.host(1)
     }
 
-    /// The bridge, made when missing (this daemon's network namespace).
-    static func prepare() throws -> GatewayBridge {
-        let socket = try RouteSocket()
+    private static func socket(in namespace: String?) throws -> RouteSocket {
+        try namespace.map { try RouteSocket.open(inNamespace: $0) } ?? RouteSocket()
+    }
+
+    /// The bridge, made when missing.
+    static func prepare(inNamespace namespace: String? = nil) throws -> GatewayBridge {
+        let socket = try socket(in: namespace)
         let addresses = try socket.ipv4Addresses()
         if try socket.linkNames().contains(name) {
             if let existing = addresses.first(where: { $0.link == name }) {
                 let subnet = IPv4Network(address: existing.address.networkAddress, prefixLength: existing.address.prefixLength)
-                if let subnet { return GatewayBridge(subnet: subnet) }
+                if let subnet { return GatewayBridge(subnet: subnet, namespace: namespace) }
             }
             try socket.deleteLink(name)
         }
@@ -37,7 +44,7 @@ final class GatewayBridge: Sendable {
         guard let subnet = chooseSubnet(avoiding: taken) else {
             throw SystemError("create \(name)", reason: "every candidate subnet overlaps a route of this node")
         }
-        let bridge = GatewayBridge(subnet: subnet)
+        let bridge = GatewayBridge(subnet: subnet, namespace: namespace)
         try socket.addBridge(named: name)
         try socket.addAddress(IPv4Network(address: bridge.gateway, prefixLength: subnet.prefixLength) ?? subnet, to: name)
         try socket.setUp(name)
@@ -54,7 +61,7 @@ final class GatewayBridge: Sendable {
         let address = try lease()
         do {
             let namespace = "/proc/\(pid)/ns/net"
-            let node = try RouteSocket()
+            let node = try Self.socket(in: self.namespace)
             try node.addVethPair(named: linkName, peerName: "eth0", peerNamespace: namespace)
             try node.setMaster(of: linkName, to: Self.name)
             try node.setUp(linkName)

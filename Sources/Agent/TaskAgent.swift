@@ -24,6 +24,7 @@ public actor TaskAgent {
 
     private let tasksDirectory: String
     private let executable: String
+    private let networkNamespace: String?
     private let logger: Logger
     private let supervisor: ProcessSupervisor
     private var bridge: GatewayBridge?
@@ -33,10 +34,14 @@ public actor TaskAgent {
     private var reporter: (@Sendable ([TaskReport]) -> Void)?
     private var stopped = false
 
-    /// `executable` is this binary: tasks start as its `task-init`, and a command `shoal` means it too.
-    public init(dataDirectory: String, executable: String = "/proc/self/exe", logger: Logger) throws {
+    /// `executable` is this binary: tasks start as its `task-init`, and a
+    /// command `shoal` means it too. The gateway bridge goes into the network
+    /// namespace pinned at `networkNamespace` (nil: the daemon's own).
+    public init(dataDirectory: String, executable: String = "/proc/self/exe", networkNamespace: String? = nil,
+                logger: Logger) throws {
         tasksDirectory = "\(dataDirectory)/tasks"
         self.executable = executable
+        self.networkNamespace = networkNamespace
         self.logger = logger
         supervisor = try ProcessSupervisor()
         try FileSystem.makeDirectory(tasksDirectory, mode: 0o700)
@@ -119,7 +124,7 @@ public actor TaskAgent {
             guard let program = resolve(command, path: Self.searchPath(task.spec.env)) else {
                 throw TaskFailure(rejected: "task: exec \"\(command)\": executable file not found in $PATH")
             }
-            if bridge == nil { bridge = try GatewayBridge.prepare() }
+            if bridge == nil { bridge = try GatewayBridge.prepare(inNamespace: networkNamespace) }
             guard let bridge else { return }
             let handshake = try Handshake()
             let directory = logDirectory(id)

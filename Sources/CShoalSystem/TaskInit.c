@@ -56,8 +56,17 @@ static int fail(char *error, int size, const char *what) {
     return -1;
 }
 
+/// The daemon's sockets are not all close-on-exec (NIO's accepted ones are
+/// not): a task must not keep a client's connection open, so everything
+/// above the handshake pipes is closed first.
+static void close_inherited(int lowest) {
+    if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0) return;
+    for (int fd = lowest; fd < 65536; fd++) close(fd);
+}
+
 int shoal_task_init(const char *hostname, const char *program, const char *workdir, char *const argv[], char *const envp[],
                     int ready_fd, int go_fd, char *error, int error_size) {
+    close_inherited((ready_fd > go_fd ? ready_fd : go_fd) + 1);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return fail(error, error_size, "set the parent death signal");
     if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID) != 0)
         return fail(error, error_size, "create the task's namespaces");
