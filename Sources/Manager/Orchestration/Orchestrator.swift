@@ -22,6 +22,9 @@ struct Orchestrator {
             case .global: reconcileGlobal(service, tasks: tasks, in: &plan)
             }
         }
+        // History is cut after replacements exist, so a slot never keeps more than the limit.
+        let slots = Dictionary(grouping: plan.tasks.values, by: { "\($0.serviceID)/\($0.slot)/\($0.slot == 0 ? $0.nodeID ?? "" : "")" })
+        for history in slots.values { prune(history.sorted(by: TaskPlan.newestFirst), in: &plan) }
     }
 
     private func reconcileReplicated(_ service: ServiceObject, replicas: Int, tasks: [TaskObject], in plan: inout TaskPlan) {
@@ -38,7 +41,6 @@ struct Orchestrator {
                     plan.create(for: service, slot: slot, attempt: attempt)
                 }, mayUpdate: &updating)
             }
-            prune(history, in: &plan)
         }
     }
 
@@ -55,7 +57,6 @@ struct Orchestrator {
                     plan.create(for: service, slot: 0, nodeID: node.meta.id, attempt: attempt)
                 }, mayUpdate: &updating)
             }
-            prune(history, in: &plan)
         }
         // Tasks on nodes that left the swarm.
         let known = Set(plan.nodes.map(\.meta.id))
