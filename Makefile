@@ -11,9 +11,9 @@ SOURCES := $(shell find Sources -type f) Package.swift
 
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping \
-	curl python3 util-linux procps
+	curl python3 util-linux procps nftables
 
-.PHONY: all deps bench-deps test unit e2e demo bench bench-raft install uninstall dist clean
+.PHONY: all deps bench-deps test unit e2e demo bench bench-raft bench-tasks install uninstall dist clean
 
 all: $(BIN)
 
@@ -57,6 +57,9 @@ demo: deps $(BIN)
 
 bench: deps bench-deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) bash scripts/bench.sh
+
+bench-tasks: deps $(BIN)
+	SHOAL=$(CURDIR)/$(BIN) bash scripts/bench-tasks.sh
 
 # The Raft benchmark's own tool: a store member and a load generator, built
 # apart from the static binary so neither build invalidates the other.

@@ -7,6 +7,8 @@ import Netlink
 /// The node's bridge for task traffic (docker_gwbridge's role): every task's
 /// `eth0` is one end of a veth pair whose other end is on this bridge, with
 /// an address from the bridge's subnet and the bridge as default gateway.
+/// What tasks send out of the node leaves with the node's address
+/// (masqueraded by the nftables table `ip shoal_gwbridge`).
 final class GatewayBridge: Sendable {
     static let name = "shoal_gwbridge"
     /// The first of these that overlaps no route or address of the node.
@@ -36,7 +38,11 @@ final class GatewayBridge: Sendable {
         if try socket.linkNames().contains(name) {
             if let existing = addresses.first(where: { $0.link == name }) {
                 let subnet = IPv4Network(address: existing.address.networkAddress, prefixLength: existing.address.prefixLength)
-                if let subnet { return GatewayBridge(subnet: subnet, namespace: namespace) }
+                if let subnet {
+                    let bridge = GatewayBridge(subnet: subnet, namespace: namespace)
+                    try bridge.routeOutbound()
+                    return bridge
+                }
             }
             try socket.deleteLink(name)
         }
@@ -48,7 +54,24 @@ final class GatewayBridge: Sendable {
         try socket.addBridge(named: name)
         try socket.addAddress(IPv4Network(address: bridge.gateway, prefixLength: subnet.prefixLength) ?? subnet, to: name)
         try socket.setUp(name)
+        try bridge.routeOutbound()
         return bridge
+    }
+
+    /// Forwarding on, and traffic from the subnet leaving by another link masqueraded.
+    private func routeOutbound() throws {
+        let subnet = self.subnet
+        let configure = {
+            try NetfilterSocket().replaceMasqueradeTable(Self.name, source: subnet, exceptOutputInterface: Self.name)
+            // The sysctl belongs to the network namespace of the thread that opens it.
+            let fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0, write(fd, "1", 1) == 1 else {
+                if fd >= 0 { close(fd) }
+                throw SystemError.errno("enable IPv4 forwarding")
+            }
+            close(fd)
+        }
+        if let namespace { try Namespace.run(inNetworkNamespace: namespace, configure) } else { try configure() }
     }
 
     static func chooseSubnet(avoiding taken: [IPv4Network]) -> IPv4Network? {

@@ -20,13 +20,13 @@ extension Swarm {
 
     /// `service ls`.
     public func services() async throws -> [ServiceDetail] {
-        let snapshot = await try requireManager().linearizableSnapshot()
+        let snapshot = try await requireManager().linearizableSnapshot()
         return snapshot.services.sorted { $0.name < $1.name }.map { Self.detail($0, in: snapshot) }
     }
 
     /// `service inspect`.
     public func inspectService(_ reference: String) async throws -> ServiceDetail {
-        let snapshot = await try requireManager().linearizableSnapshot()
+        let snapshot = try await requireManager().linearizableSnapshot()
         return Self.detail(try Self.resolveService(reference, in: snapshot.services), in: snapshot)
     }
 
@@ -67,7 +67,7 @@ extension Swarm {
 
     /// `service ps SERVICE` (`service` set) and `node ps NODE` (`node` set).
     public func tasks(service: String?, node: String?) async throws -> [TaskSummary] {
-        let snapshot = await try requireManager().linearizableSnapshot()
+        let snapshot = try await requireManager().linearizableSnapshot()
         var tasks = snapshot.tasks
         if let service {
             let id = try Self.resolveService(service, in: snapshot.services).meta.id

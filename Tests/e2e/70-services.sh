@@ -91,6 +91,19 @@ check "service update replaces the tasks with the new command" \
     bash -c '"$SHOAL" -H lab-1 service update everywhere -- sh -c "echo updated; exec sleep 1000" >/dev/null &&
              [ "$(tasks everywhere desiredState state command | grep -c "^running running .*updated")" = 3 ]'
 
+# Outbound: a task reaches another node, and arrives there with its own node's address (masquerade).
+lab2=$("$SHOAL" lab ls | awk '$1 == "lab-2" { print $2 }')
+lab3=$("$SHOAL" lab ls | awk '$1 == "lab-3" { print $2 }')
+"$SHOAL" lab exec lab-3 -- "$SHOAL" whoami --port 9999 >/dev/null 2>&1 &
+listener=$!
+on_exit "kill $listener 2>/dev/null"
+"$SHOAL" -H lab-1 service create --name outbound --constraint node.hostname==lab-2 --restart-condition none --detach \
+    -- sh -c "until curl -s -m 2 http://$lab3:9999/; do sleep 0.2; done; exec sleep 1000" >/dev/null
+check "a task's traffic to another node leaves masqueraded as its node's address" \
+    eventually 15 bash -c '"$SHOAL" -H lab-1 service logs --raw outbound | grep -q "^RemoteAddr: $1:"' _ "$lab2"
+"$SHOAL" -H lab-1 service rm outbound >/dev/null
+kill "$listener" 2>/dev/null
+
 # 6. Bad input: one line, no change.
 before=$("$SHOAL" -H lab-1 service ls)
 check_fails "a malformed constraint is refused with the reason" 'invalid constraint "node\.rol==worker"' \

@@ -30,8 +30,7 @@ struct Orchestrator {
     private func reconcileReplicated(_ service: ServiceObject, replicas: Int, tasks: [TaskObject], in plan: inout TaskPlan) {
         let bySlot = Dictionary(grouping: tasks, by: \.slot)
         // A rolling update replaces one task at a time: the next waits until the last replacement runs.
-        var updating = tasks.contains { $0.desiredState <= .running && $0.generation == service.generation
-            && $0.status.state < .running }
+        var updating = Self.isUpdating(service, tasks)
         for slot in Set(bySlot.keys).union(replicas > 0 ? Set(1...replicas) : []).sorted() {
             let history = (bySlot[slot] ?? []).sorted(by: TaskPlan.newestFirst)
             if slot > replicas {
@@ -46,7 +45,7 @@ struct Orchestrator {
 
     private func reconcileGlobal(_ service: ServiceObject, tasks: [TaskObject], in plan: inout TaskPlan) {
         let byNode = Dictionary(grouping: tasks, by: { $0.nodeID ?? "" })
-        var updating = false
+        var updating = Self.isUpdating(service, tasks)
         for node in plan.nodes.sorted(by: { $0.hostname < $1.hostname }) {
             let history = (byNode[node.meta.id] ?? []).sorted(by: TaskPlan.newestFirst)
             let keeps = node.state != .down && node.availability != .drain && Constraint.allMatch(service.spec.constraints, node)
@@ -63,6 +62,11 @@ struct Orchestrator {
         for (nodeID, history) in byNode where !known.contains(nodeID) {
             for task in history { plan.delete(task) }
         }
+    }
+
+    /// A task of the current spec is still starting: a rolling update waits for it.
+    private static func isUpdating(_ service: ServiceObject, _ tasks: [TaskObject]) -> Bool {
+        tasks.contains { $0.desiredState <= .running && $0.generation == service.generation && $0.status.state < .running }
     }
 
     /// One slot: keep its current task, or replace it.

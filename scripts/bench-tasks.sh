@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# `make bench-tasks`: on a 3-node lab, the time for `service create
+# --replicas 100` to have 100 tasks running and for `scale 100→0` to leave no
+# task process, each divided by the floor: starting and stopping 100
+# `shoal task-init` processes directly on one node. Writes the "tasks"
+# section of BENCHMARKS.md; the last line is the ratios.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/bench-lib.sh"
+: "${SHOAL:?set SHOAL to the shoal binary (make bench-tasks does)}"
+SHOAL=$(readlink -f "$SHOAL")
+COUNT=${COUNT:-100}
+
+work=$(mktemp -d)
+export SHOAL_LAB_ROOT="$work/labs"
+cleanup() {
+    "$SHOAL" lab down --name bench >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$SHOAL" lab up --nodes 3 --name bench >/dev/null
+"$SHOAL" -H bench-1 init >/dev/null
+manager=$("$SHOAL" lab ls | awk '$1 == "bench-1" { print $2 }')
+token=$("$SHOAL" -H bench-1 join-token -q worker)
+for node in bench-2 bench-3; do "$SHOAL" -H "$node" join --token "$token" "$manager" >/dev/null; done
+until [ "$("$SHOAL" -H bench-1 node ls | grep -c ' Ready ')" = 3 ]; do sleep 0.1; done
+
+now() { date +%s%N; }
+seconds_since() { python3 -c "print(f'{($(now) - $1) / 1e9:.3f}')"; }
+task_processes() { pgrep -c -f "^shoal task-init --hostname" || true; }
+
+read -r floor_start floor_stop < <("$SHOAL" lab exec bench-2 -- python3 "$here/task-init-floor.py" "$SHOAL" "$COUNT")
+
+started=$(now)
+"$SHOAL" -H bench-1 service create --detach --replicas "$COUNT" --name bench -- sleep 100000 >/dev/null
+until "$SHOAL" -H bench-1 service ls | grep -Eq " bench +replicated +$COUNT/$COUNT "; do sleep 0.05; done
+converge=$(seconds_since "$started")
+
+started=$(now)
+"$SHOAL" -H bench-1 service scale --detach bench=0 >/dev/null
+until [ "$(task_processes)" = 0 ]; do sleep 0.05; done
+teardown=$(seconds_since "$started")
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+converge_ratio=$(ratio "$converge" "$floor_start")
+teardown_ratio=$(ratio "$teardown" "$floor_stop")
+
+cat > "$work/section.md" <<MD
+## Tasks: converge and teardown of $COUNT replicas
+
+\`make bench-tasks\` — $(machine_line)
+
+On a 3-node lab (heartbeat 1 s), \`shoal service create --replicas $COUNT -- sleep 100000\`
+until \`service ls\` shows $COUNT/$COUNT, and \`service scale bench=0\` until no task process
+is left, against the floor: $COUNT \`shoal task-init\` processes started one after another
+through their namespace handshake (no network) and stopped with SIGTERM, on one node.
+
+| | shoal service | floor (task-init directly) | ratio (target ≤ 2) |
+| --- | --- | --- | --- |
+| start $COUNT | ${converge} s | ${floor_start} s | $converge_ratio |
+| stop $COUNT | ${teardown} s | ${floor_stop} s | $teardown_ratio |
+MD
+write_section tasks "$work/section.md"
+echo "tasks converge_ratio=$converge_ratio teardown_ratio=$teardown_ratio"
