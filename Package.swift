@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Products of swift-nio, by name.
+func nio(_ names: String...) -> [Target.Dependency] { names.map { .product(name: $0, package: "swift-nio") } }
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let nioSSL = Target.Dependency.product(name: "NIOSSL", package: "swift-nio-ssl")
+
 let package = Package(
     name: "shoal",
     platforms: [.macOS(.v14)],
@@ -19,75 +25,36 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "shoal",
-            dependencies: [
-                "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            dependencies: ["ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", argumentParser] + nio("NIOCore", "NIOPosix")
         ),
         .target(name: "ShoalAPI"),
         .target(
             name: "Daemon",
-            dependencies: [
-                "ShoalAPI", "Manager", "Agent", "Netlink",
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            dependencies: ["ShoalAPI", "Manager", "Agent", "Netlink", logging]
+                + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOHTTP1")
         ),
         .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
         .target(
             name: "Agent",
-            dependencies: [
-                "ClusterStore", "Netlink", "CShoalSystem", "ShoalAPI",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            dependencies: ["ClusterStore", "Netlink", "CShoalSystem", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
-        .target(
-            name: "ClusterStore",
-            dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
-        ),
-        .target(
-            name: "Whoami",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
-        ),
+        .target(name: "ClusterStore", dependencies: nio("NIOConcurrencyHelpers")),
+        .target(name: "Whoami", dependencies: nio("NIOCore", "NIOPosix", "NIOHTTP1")),
         .target(
             name: "Manager",
-            dependencies: [
-                "ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport", "ShoalAPI",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            dependencies: ["ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport", "ShoalAPI", logging]
+                + nio("NIOCore", "NIOConcurrencyHelpers")
         ),
         .target(name: "Raft"),
         .target(name: "RaftStorage", dependencies: ["Raft"]),
         .target(
             name: "RaftHost",
-            dependencies: [
-                "Raft", "RaftStorage",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            dependencies: ["Raft", "RaftStorage", logging] + nio("NIOCore", "NIOConcurrencyHelpers", "NIOPosix")
         ),
         .executableTarget(
             name: "RaftBench",
-            dependencies: [
-                "Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            dependencies: ["Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon", argumentParser, logging]
+                + nio("NIOPosix")
         ),
         .target(
             name: "ClusterCA",
@@ -98,15 +65,8 @@ let package = Package(
         ),
         .target(
             name: "Transport",
-            dependencies: [
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "X509", package: "swift-certificates"),
-            ]
+            dependencies: [logging, nioSSL, .product(name: "X509", package: "swift-certificates")]
+                + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOTLS")
         ),
         .target(name: "Netlink", dependencies: ["CNetlink", "CShoalSystem"]),
         .systemLibrary(
@@ -119,46 +79,24 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(
             name: "TransportTests",
-            dependencies: [
-                "Transport", "ClusterCA",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["Transport", "ClusterCA", nioSSL, logging]
+                + nio("NIOCore", "NIOPosix", "NIOEmbedded", "NIOConcurrencyHelpers")
         ),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftStorage"]),
         .testTarget(
             name: "RaftHostTests",
-            dependencies: [
-                "RaftHost", "Raft", "RaftStorage", "ShoalAPI",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+            dependencies: ["RaftHost", "Raft", "RaftStorage", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
-        .testTarget(
-            name: "ClusterStoreTests",
-            dependencies: ["ClusterStore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
-        ),
-        .testTarget(
-            name: "WhoamiTests",
-            dependencies: ["Whoami", "ShoalAPI", .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "NIOHTTP1", package: "swift-nio")]
-        ),
+        .testTarget(name: "ClusterStoreTests", dependencies: ["ClusterStore"] + nio("NIOConcurrencyHelpers")),
+        .testTarget(name: "WhoamiTests", dependencies: ["Whoami", "ShoalAPI"] + nio("NIOPosix", "NIOHTTP1")),
         .testTarget(name: "ManagerTests", dependencies: ["Manager", "ClusterStore"]),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "ClusterStore", "Netlink", "ShoalAPI", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+            dependencies: ["Agent", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
-        .testTarget(
-            name: "DaemonTests",
-            dependencies: ["Daemon", "ShoalAPI", .product(name: "NIOPosix", package: "swift-nio")]
-        ),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ShoalAPI"] + nio("NIOPosix")),
     ],
     swiftLanguageModes: [.v6]
 )

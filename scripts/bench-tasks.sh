@@ -28,18 +28,34 @@ until [ "$("$SHOAL" -H bench-1 node ls | grep -c ' Ready ')" = 3 ]; do sleep 0.1
 
 now() { date +%s%N; }
 seconds_since() { python3 -c "print(f'{($(now) - $1) / 1e9:.3f}')"; }
-task_processes() { pgrep -c -f "^shoal task-init --hostname" || true; }
+# Waits (polling every 5 ms) until no task process is left on the machine.
+await_no_task_processes() {
+    python3 - <<'PY'
+import os, time
+def left():
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if f.read().startswith(b"shoal\0task-init\0"):
+                    return True
+        except OSError:
+            pass
+    return False
+while left():
+    time.sleep(0.005)
+PY
+}
 
 read -r floor_start floor_stop < <("$SHOAL" lab exec bench-2 -- python3 "$here/task-init-floor.py" "$SHOAL" "$COUNT")
 
 started=$(now)
 "$SHOAL" -H bench-1 service create --detach --replicas "$COUNT" --name bench -- sleep 100000 >/dev/null
-until "$SHOAL" -H bench-1 service ls | grep -Eq " bench +replicated +$COUNT/$COUNT "; do sleep 0.05; done
+until "$SHOAL" -H bench-1 service ls | grep -Eq " bench +replicated +$COUNT/$COUNT "; do sleep 0.01; done
 converge=$(seconds_since "$started")
 
 started=$(now)
 "$SHOAL" -H bench-1 service scale --detach bench=0 >/dev/null
-until [ "$(task_processes)" = 0 ]; do sleep 0.05; done
+await_no_task_processes
 teardown=$(seconds_since "$started")
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }

@@ -32,7 +32,10 @@ public actor TaskAgent {
     /// The last status of every task this node was told about.
     private var statuses: [String: TaskStatus] = [:]
     private var reporter: (@Sendable ([TaskReport]) -> Void)?
+    private var unreported: Set<String> = []
+    private var flushScheduled = false
     private var stopped = false
+    private static let reportCoalescing = Duration.milliseconds(10)
 
     /// `executable` is this binary: tasks start as its `task-init`, and a
     /// command `shoal` means it too. The gateway bridge goes into the network
@@ -193,11 +196,26 @@ public actor TaskAgent {
         report(id, status)
     }
 
+    /// Records a status; reports go out together a moment later, so a burst
+    /// of starts or stops reaches the leader as a few batches, not one frame each.
     private func report(_ id: String, _ status: TaskStatus) {
         var status = status
         if status.address == nil, !status.state.isTerminal { status.address = statuses[id]?.address }
         statuses[id] = status
-        reporter?([TaskReport(taskID: id, status: status)])
+        unreported.insert(id)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        Task {
+            try? await Task.sleep(for: Self.reportCoalescing)
+            self.flushReports()
+        }
+    }
+
+    private func flushReports() {
+        flushScheduled = false
+        let batch = unreported.compactMap { id in statuses[id].map { TaskReport(taskID: id, status: $0) } }
+        unreported = []
+        if !batch.isEmpty { reporter?(batch) }
     }
 
     // MARK: Files and environment

@@ -25,7 +25,7 @@ for task in json.load(sys.stdin):
     print(" ".join(str(task.get(field)) for field in sys.argv[1:]))' "${@:2}"
 }
 running_on() { tasks "$1" desiredState state node | awk '$1 == "running" && $2 == "running" { print $3 }' | sort | tr '\n' ' '; }
-export -f tasks running_on
+export -f tasks running_on is_running
 
 # 1. Create, curl, scale, kill -9.
 out=$("$SHOAL" -H lab-1 service create --replicas 1 --name whoami --constraint node.role==worker -- shoal whoami --port 8080)
@@ -76,6 +76,16 @@ fi
 "$SHOAL" lab start lab-3 >/dev/null
 eventually 10 bash -c '"$SHOAL" -H lab-1 node ls | grep -Eq " lab-3 +Ready "'
 
+# A daemon that stops (SIGTERM) stops its tasks first; started again, the node takes tasks again.
+daemon=$("$SHOAL" lab ls | awk '$1 == "lab-2" { print $3 }')
+on_lab2=$(tasks whoami id desiredState node | awk '$2 == "running" && $3 == "lab-2" { print substr($1, 1, 12) }' | paste -sd'|')
+kill -TERM "$daemon"
+check "a daemon stopping with SIGTERM leaves none of its task processes" \
+    eventually 15 bash -c '[ -n "$2" ] && ! is_running "$1" && ! pgrep -f "^shoal task-init --hostname ($2) " >/dev/null' _ "$daemon" "$on_lab2"
+"$SHOAL" lab start lab-2 >/dev/null
+check "restarted, the node is Ready and the service runs its 2 tasks again" \
+    eventually 15 bash -c '"$SHOAL" -H lab-1 node ls | grep -Eq " lab-2 +Ready " && [ "$(tasks whoami desiredState state | grep -c "^running running$")" = 2 ]'
+
 # 4. A global service: one task per active node, following joins and drains.
 "$SHOAL" -H lab-1 service create --mode global --name everywhere --detach -- sh -c 'echo "hello from $HOSTNAME"; exec sleep 1000' >/dev/null
 check "a global service runs one task on each of the 3 nodes" eventually 10 bash -c '[ "$(running_on everywhere)" = "lab-1 lab-2 lab-3 " ]'
@@ -87,6 +97,11 @@ check "a node that joins gets the global task" eventually 10 bash -c '[ "$(runni
 check "a drained node loses it" eventually 10 bash -c '[ "$(running_on everywhere)" = "lab-1 lab-2 lab-3 " ]'
 check "service logs prefixes each line with the task and its node" \
     eventually 5 bash -c '[ "$("$SHOAL" -H lab-1 service logs everywhere | grep -Ec "^everywhere\.[0-9a-z]{25}\.[0-9a-z]{12}@lab-[123] +\| hello from [0-9a-z]{12}$")" = 3 ]'
+check "service logs -f follows the output" \
+    bash -c '[ "$(timeout 3 "$SHOAL" -H lab-1 service logs -f everywhere | grep -Ec "@lab-[123] +\| hello from ")" = 3 ]'
+check "service inspect --pretty reads as docker's" \
+    bash -c '"$SHOAL" -H lab-1 service inspect --pretty whoami | grep -Eq "^Service Mode: +Replicated$" &&
+             "$SHOAL" -H lab-1 service inspect --pretty whoami | grep -Eq "^ Constraints: +\[node\.role==worker\]$"'
 check "service update replaces the tasks with the new command" \
     bash -c '"$SHOAL" -H lab-1 service update everywhere -- sh -c "echo updated; exec sleep 1000" >/dev/null &&
              [ "$(tasks everywhere desiredState state command | grep -c "^running running .*updated")" = 3 ]'
