@@ -46,7 +46,8 @@ import Testing
                    status: TaskStatus(state: .assigned, timestamp: Date()))
     }
 
-    private func waitFor(_ id: String, _ state: TaskState, seconds: Double = 10) async -> TaskStatus? {
+    /// Generous: the CPU-bound Raft simulations running beside this suite can hold every cooperative thread for a while.
+    private func waitFor(_ id: String, _ state: TaskState, seconds: Double = 120) async -> TaskStatus? {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if let status = reports.withLockedValue({ $0[id] }), status.state == state { return status }
