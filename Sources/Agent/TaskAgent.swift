@@ -116,6 +116,7 @@ public actor TaskAgent {
     private func start(_ task: TaskObject) {
         let id = task.meta.id
         running[id] = Running(task: task)
+        report(id, TaskStatus(state: .accepted, timestamp: Date(), message: "accepted"))
         report(id, TaskStatus(state: .preparing, timestamp: Date(), message: "preparing"))
         Task { await self.launch(task) }
     }
