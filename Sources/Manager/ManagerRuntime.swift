@@ -77,6 +77,9 @@ final class ManagerRuntime: Sendable {
                     dispatcher.heard(from: peer.nodeID)
                     runtimeBox.value?.taskLoop.receive(AgentLink.reports(in: frame), from: peer.nodeID)
                 case ClusterProtocol.assignments:
+                    // Only the leader assigns: a worker's (or a stale manager's) frame runs nothing here.
+                    guard let leader = hostBox.value?.currentStatus.leader, leader != 0,
+                          raftID(of: peer.nodeID) == leader, peer.role == NodeRole.manager.rawValue else { return }
                     agent.deliver(frame)
                 case ClusterProtocol.raft:
                     guard let message = try? Message(decoding: frame.payload), raftID(of: peer.nodeID) == message.from else { return }

@@ -32,7 +32,7 @@ final class WorkerSession: Sendable {
             credentials: identity.credentials,
             group: group, logger: logger,
             admits: { peer in managers.withLockedValue { $0.contains { $0.nodeID == peer.nodeID } } },
-            receive: { _, frame in
+            receive: { peer, frame in
                 switch frame.kind {
                 case ClusterProtocol.managers:
                     if let session = ClusterProtocol.decode(ClusterProtocol.Session.self, from: frame), !session.managers.isEmpty {
@@ -42,6 +42,8 @@ final class WorkerSession: Sendable {
                 case ClusterProtocol.promotion:
                     if let promotion = ClusterProtocol.decode(ClusterProtocol.Promotion.self, from: frame) { promoted(promotion) }
                 case ClusterProtocol.assignments:
+                    // Admitted peers are the managers; only a manager's certificate may assign.
+                    guard peer.role == NodeRole.manager.rawValue else { return }
                     agent.deliver(frame)
                 default:
                     break
