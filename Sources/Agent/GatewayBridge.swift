@@ -11,18 +11,22 @@ import Netlink
 /// (masqueraded by the nftables table `ip shoal_gwbridge`).
 final class GatewayBridge: Sendable {
     static let name = "shoal_gwbridge"
+    /// The interface index `eth0` gets in a task's namespace (lo is 1).
+    static let taskInterfaceIndex: Int32 = 2
     /// The first of these that overlaps no route or address of the node.
     static let candidateSubnets = (18...31).compactMap { IPv4Network("172.\($0).0.0/16") }
         + (0...15).compactMap { IPv4Network("10.\($0 * 16 + 8).0.0/16") }
 
     let subnet: IPv4Network
     let gateway: IPv4Address
+    private let bridgeIndex: Int32
     /// The node's network namespace, pinned at this path; nil: the daemon's own.
     private let namespace: String?
     private let leased = NIOLockedValueBox<Set<IPv4Address>>([])
 
-    private init(subnet: IPv4Network, namespace: String?) {
+    private init(subnet: IPv4Network, bridgeIndex: Int32, namespace: String?) {
         self.subnet = subnet
+        self.bridgeIndex = bridgeIndex
         self.namespace = namespace
         gateway = subnet.host(1)
     }
@@ -39,7 +43,7 @@ final class GatewayBridge: Sendable {
             if let existing = addresses.first(where: { $0.link == name }) {
                 let subnet = IPv4Network(address: existing.address.networkAddress, prefixLength: existing.address.prefixLength)
                 if let subnet {
-                    let bridge = GatewayBridge(subnet: subnet, namespace: namespace)
+                    let bridge = GatewayBridge(subnet: subnet, bridgeIndex: try socket.index(of: name), namespace: namespace)
                     try bridge.routeOutbound()
                     return bridge
                 }
@@ -50,8 +54,8 @@ final class GatewayBridge: Sendable {
         guard let subnet = chooseSubnet(avoiding: taken) else {
             throw SystemError("create \(name)", reason: "every candidate subnet overlaps a route of this node")
         }
-        let bridge = GatewayBridge(subnet: subnet, namespace: namespace)
         try socket.addBridge(named: name)
+        let bridge = GatewayBridge(subnet: subnet, bridgeIndex: try socket.index(of: name), namespace: namespace)
         try socket.addAddress(IPv4Network(address: bridge.gateway, prefixLength: subnet.prefixLength) ?? subnet, to: name)
         try socket.setUp(name)
         try bridge.routeOutbound()
@@ -84,15 +88,16 @@ final class GatewayBridge: Sendable {
         let address = try lease()
         do {
             let namespace = "/proc/\(pid)/ns/net"
-            let node = try Self.socket(in: self.namespace)
-            try node.addVethPair(named: linkName, peerName: "eth0", peerNamespace: namespace)
-            try node.setMaster(of: linkName, to: Self.name)
-            try node.setUp(linkName)
+            // Few round trips, as a burst of starts pays each once per task: the pair is made
+            // enslaved and up, and in the task's fresh namespace lo is 1 and eth0 asks for 2.
+            try Self.socket(in: self.namespace).addVethPair(
+                named: linkName, peerName: "eth0", peerNamespace: namespace, master: bridgeIndex, up: true,
+                peerIndex: Self.taskInterfaceIndex)
             let task = try RouteSocket.open(inNamespace: namespace)
-            try task.setUp("lo")
-            try task.addAddress(address, to: "eth0")
-            try task.setUp("eth0")
-            try task.addDefaultRoute(via: gateway, on: "eth0")
+            try task.setUp(index: 1, named: "lo")
+            try task.setUp(index: Self.taskInterfaceIndex, named: "eth0")
+            try task.addAddress(address, toIndex: Self.taskInterfaceIndex, named: "eth0")
+            try task.addDefaultRoute(via: gateway, onIndex: Self.taskInterfaceIndex)
             return address
         } catch {
             release(address)

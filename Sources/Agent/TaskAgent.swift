@@ -148,8 +148,11 @@ public actor TaskAgent {
                                          descriptors: [0: null, 1: log, 2: log, 3: handshake.readyWrite, 4: handshake.goRead]),
                 exited: { [weak self] code in Task { await self?.exited(id, code: code) } })
             running[id]?.child = child
-            try handshake.awaitReady()
-            let address = try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11))
+            // Blocking calls, off the actor: other tasks start meanwhile.
+            let address = try await Task.detached {
+                try handshake.awaitReady()
+                return try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11))
+            }.value
             running[id]?.address = address
             try handshake.go()
             guard running[id]?.stopping == false else { return }
@@ -263,7 +266,8 @@ private struct TaskFailure: Error {
 
 /// The two pipes between the agent and `task-init`: it says when its
 /// namespaces exist; the agent says when the network inside is ready.
-private final class Handshake {
+/// Used by one start at a time (hence unchecked Sendable).
+private final class Handshake: @unchecked Sendable {
     private(set) var readyRead: Int32 = -1, readyWrite: Int32 = -1, goRead: Int32 = -1, goWrite: Int32 = -1
 
     init() throws {

@@ -41,18 +41,24 @@ public final class RouteSocket {
     }
 
     /// Creates a veth pair: `name` here, `peerName` in the network namespace
-    /// pinned at `peerNamespace` (or here when nil). Both ends start down.
-    public func addVethPair(named name: String, peerName: String, peerNamespace: String? = nil) throws {
+    /// pinned at `peerNamespace` (or here when nil), in one request. `name`
+    /// starts down unless `up`, the peer always down; `master` is a bridge's
+    /// index to enslave `name` to; `peerIndex` asks for the peer's interface index.
+    public func addVethPair(named name: String, peerName: String, peerNamespace: String? = nil, master: Int32? = nil,
+                            up: Bool = false, peerIndex: Int32? = nil) throws {
         guard let link = rtnl_link_veth_alloc() else {
             throw SystemError("create veth \(name)", reason: "out of memory")
         }
         defer { rtnl_link_put(link) }
         rtnl_link_set_name(link, name)
+        if let master { rtnl_link_set_master(link, master) }
+        if up { rtnl_link_set_flags(link, UInt32(Self.interfaceUp)) }
         guard let peer = rtnl_link_veth_get_peer(link) else {
             throw SystemError("create veth \(name)", reason: "no peer link")
         }
         defer { rtnl_link_put(peer) }
         rtnl_link_set_name(peer, peerName)
+        if let peerIndex { rtnl_link_set_ifindex(peer, peerIndex) }
         var namespaceFD: Int32 = -1
         if let peerNamespace {
             namespaceFD = Glibc.open(peerNamespace, O_RDONLY | O_CLOEXEC)
@@ -65,7 +71,18 @@ public final class RouteSocket {
 
     /// Brings link `name` up.
     public func setUp(_ name: String) throws {
-        try changeLink(name, "bring \(name) up") { rtnl_link_set_flags($0, UInt32(Self.interfaceUp)) }
+        try setUp(index: try index(of: name), named: name)
+    }
+
+    /// Brings the link with interface index `index` up (in a new namespace, `lo` is 1).
+    public func setUp(index: Int32, named name: String? = nil) throws {
+        let link = try Self.allocLink()
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_ifindex(link, index)
+        let change = try Self.allocLink()
+        defer { rtnl_link_put(change) }
+        rtnl_link_set_flags(change, UInt32(Self.interfaceUp))
+        try check("bring \(name ?? "link \(index)") up", rtnl_link_change(socket, link, change, 0))
     }
 
     /// Enslaves link `name` to the bridge `master`.
@@ -108,8 +125,12 @@ public final class RouteSocket {
 
     /// Adds `address` (with its prefix length) to link `name`.
     public func addAddress(_ address: IPv4Network, to name: String) throws {
-        let operation = "add address \(address) to \(name)"
-        let ifindex = try index(of: name)
+        try addAddress(address, toIndex: try index(of: name), named: name)
+    }
+
+    /// Adds `address` to the link with interface index `ifindex`.
+    public func addAddress(_ address: IPv4Network, toIndex ifindex: Int32, named name: String? = nil) throws {
+        let operation = "add address \(address) to \(name ?? "link \(ifindex)")"
         guard let entry = rtnl_addr_alloc() else { throw SystemError(operation, reason: "out of memory") }
         defer { rtnl_addr_put(entry) }
         var local: OpaquePointer?
@@ -120,10 +141,9 @@ public final class RouteSocket {
         try check(operation, rtnl_addr_add(socket, entry, 0))
     }
 
-    /// Routes everything without a more specific route via `gateway`, out of link `name`.
-    public func addDefaultRoute(via gateway: IPv4Address, on name: String) throws {
+    /// Routes everything without a more specific route via `gateway`, out of the link with index `ifindex`.
+    public func addDefaultRoute(via gateway: IPv4Address, onIndex ifindex: Int32) throws {
         let operation = "add default route via \(gateway)"
-        let ifindex = try index(of: name)
         guard let route = rtnl_route_alloc(), let hop = rtnl_route_nh_alloc() else {
             throw SystemError(operation, reason: "out of memory")
         }
