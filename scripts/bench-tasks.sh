@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench-tasks`: on a 3-node lab, the time for `service create
+# `make bench-tasks`: on a 3-node lab, the median over rounds of the time for `service create
 # --replicas 100` to have 100 tasks running and for `scale 100→0` to leave no
 # task process, each divided by the floor: starting and stopping 100
 # `shoal task-init` processes directly on one node. Writes the "tasks"
@@ -10,6 +10,7 @@ source "$here/bench-lib.sh"
 : "${SHOAL:?set SHOAL to the shoal binary (make bench-tasks does)}"
 SHOAL=$(readlink -f "$SHOAL")
 COUNT=${COUNT:-100}
+ROUNDS=${ROUNDS:-5}
 
 work=$(mktemp -d)
 export SHOAL_LAB_ROOT="$work/labs"
@@ -28,8 +29,10 @@ until [ "$("$SHOAL" -H bench-1 node ls | grep -c ' Ready ')" = 3 ]; do sleep 0.1
 
 now() { date +%s%N; }
 seconds_since() { python3 -c "print(f'{($(now) - $1) / 1e9:.3f}')"; }
-# Waits (polling every 5 ms) until no task process is left on the machine.
-await_no_task_processes() {
+# Prints the time (ns since the epoch) at which no task process is left,
+# polling every 2 ms; started before the command it times, so its own start-up
+# is not counted.
+time_when_no_task_processes() {
     python3 - <<'PY'
 import os, time
 def left():
@@ -42,21 +45,34 @@ def left():
             pass
     return False
 while left():
-    time.sleep(0.005)
+    time.sleep(0.002)
+print(time.time_ns())
 PY
 }
 
-read -r floor_start floor_stop < <("$SHOAL" lab exec bench-2 -- python3 "$here/task-init-floor.py" "$SHOAL" "$COUNT")
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-started=$(now)
-"$SHOAL" -H bench-1 service create --detach --replicas "$COUNT" --name bench -- sleep 100000 >/dev/null
-until "$SHOAL" -H bench-1 service ls | grep -Eq " bench +replicated +$COUNT/$COUNT "; do sleep 0.01; done
-converge=$(seconds_since "$started")
+floor_starts=() floor_stops=() converges=() teardowns=()
+for round in $(seq "$ROUNDS"); do
+    read -r floor_start floor_stop < <("$SHOAL" lab exec bench-2 -- python3 "$here/task-init-floor.py" "$SHOAL" "$COUNT")
+    floor_starts+=("$floor_start") floor_stops+=("$floor_stop")
 
-started=$(now)
-"$SHOAL" -H bench-1 service scale --detach bench=0 >/dev/null
-await_no_task_processes
-teardown=$(seconds_since "$started")
+    started=$(now)
+    "$SHOAL" -H bench-1 service create --detach --replicas "$COUNT" --name "bench$round" -- sleep 100000 >/dev/null
+    until "$SHOAL" -H bench-1 service ls | grep -Eq " bench$round +replicated +$COUNT/$COUNT "; do sleep 0.01; done
+    converges+=("$(seconds_since "$started")")
+
+    time_when_no_task_processes > "$work/gone" &
+    watcher=$!
+    sleep 0.5  # the watcher is up and polling
+    started=$(now)
+    "$SHOAL" -H bench-1 service scale --detach "bench$round=0" >/dev/null
+    wait "$watcher"
+    teardowns+=("$(python3 -c "print(f'{($(cat "$work/gone") - $started) / 1e9:.3f}')")")
+    "$SHOAL" -H bench-1 service rm "bench$round" >/dev/null
+done
+floor_start=$(median "${floor_starts[@]}") floor_stop=$(median "${floor_stops[@]}")
+converge=$(median "${converges[@]}") teardown=$(median "${teardowns[@]}")
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 converge_ratio=$(ratio "$converge" "$floor_start")
@@ -72,10 +88,14 @@ until \`service ls\` shows $COUNT/$COUNT, and \`service scale bench=0\` until no
 is left, against the floor: $COUNT \`shoal task-init\` processes started one after another
 through their namespace handshake (no network) and stopped with SIGTERM, on one node.
 
+Medians of $ROUNDS rounds (each: floor, create, scale to 0, rm); every round's figures are below the table.
+
 | | shoal service | floor (task-init directly) | ratio (target ≤ 2) |
 | --- | --- | --- | --- |
 | start $COUNT | ${converge} s | ${floor_start} s | $converge_ratio |
 | stop $COUNT | ${teardown} s | ${floor_stop} s | $teardown_ratio |
+
+Rounds, in seconds — start: ${converges[*]} (floor ${floor_starts[*]}); stop: ${teardowns[*]} (floor ${floor_stops[*]}).
 MD
 write_section tasks "$work/section.md"
 echo "tasks converge_ratio=$converge_ratio teardown_ratio=$teardown_ratio"

@@ -106,7 +106,7 @@ public actor TaskAgent {
         stopped = true
         for id in running.keys { stop(id) }
         let deadline = ContinuousClock.now + Self.stopGracePeriod + .seconds(2)
-        while running.values.contains(where: { $0.child != nil }), ContinuousClock.now < deadline {
+        while !running.isEmpty, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -123,6 +123,10 @@ public actor TaskAgent {
 
     private func launch(_ task: TaskObject) async {
         let id = task.meta.id
+        guard running[id]?.stopping == false else {
+            running[id] = nil
+            return report(id, TaskStatus(state: .shutdown, timestamp: Date(), message: "shutdown"))
+        }
         do {
             guard let command = task.spec.command.first else { throw TaskFailure(rejected: "the task has no command") }
             guard let program = resolve(command, path: Self.searchPath(task.spec.env)) else {
@@ -155,7 +159,8 @@ public actor TaskAgent {
             }.value
             running[id]?.address = address
             try handshake.go()
-            guard running[id]?.stopping == false else { return }
+            // Stopped while it started: now that its process runs, stop it like any other.
+            guard running[id]?.stopping == false else { return terminate(child) }
             report(id, TaskStatus(state: .running, timestamp: Date(), message: "started",
                                   address: address.address.description))
         } catch let failure as TaskFailure {
@@ -174,11 +179,11 @@ public actor TaskAgent {
         guard var current = running[id], !current.stopping else { return }
         current.stopping = true
         running[id] = current
-        guard let child = current.child else {
-            running[id] = nil
-            report(id, TaskStatus(state: .shutdown, timestamp: Date(), message: "shutdown"))
-            return
-        }
+        // A task still starting is stopped by its launch, once its process exists.
+        if let child = current.child { terminate(child) }
+    }
+
+    private func terminate(_ child: ProcessSupervisor.Child) {
         child.signal(SIGTERM)
         Task {
             try? await Task.sleep(for: Self.stopGracePeriod)

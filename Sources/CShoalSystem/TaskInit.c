@@ -35,6 +35,18 @@ static void default_signals(void) {
         signal(forwarded_signals[i], SIG_DFL);
 }
 
+/// Holds the forwarded signals back until a handler can pass them on: the
+/// init of a PID namespace drops a signal it has no handler for, so one
+/// forwarded before its handler existed would be lost, and the task would
+/// outlive a stop. Blocked signals are kept pending instead.
+static void block_forwarded(sigset_t *previous) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        sigaddset(&set, forwarded_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, previous);
+}
+
 static int exit_code(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -68,6 +80,8 @@ int shoal_task_init(const char *hostname, const char *program, const char *workd
                     int ready_fd, int go_fd, char *error, int error_size) {
     close_inherited((ready_fd > go_fd ? ready_fd : go_fd) + 1);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return fail(error, error_size, "set the parent death signal");
+    sigset_t original;
+    block_forwarded(&original);
     if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID) != 0)
         return fail(error, error_size, "create the task's namespaces");
     char byte = 'r';
@@ -92,6 +106,7 @@ int shoal_task_init(const char *hostname, const char *program, const char *workd
         if (command < 0) _exit(126);
         if (command == 0) {
             default_signals();
+            sigprocmask(SIG_SETMASK, &original, NULL);
             if (workdir != NULL && chdir(workdir) != 0) {
                 dprintf(2, "task: cannot enter %s: %s\n", workdir, strerror(errno));
                 _exit(126);
@@ -101,9 +116,11 @@ int shoal_task_init(const char *hostname, const char *program, const char *workd
             _exit(errno == ENOENT ? 127 : 126);
         }
         forward_signals_to(command);
+        sigprocmask(SIG_SETMASK, &original, NULL);
         _exit(wait_for(command));
     }
     forward_signals_to(init);
+    sigprocmask(SIG_SETMASK, &original, NULL);
     _exit(wait_for(init));
 }
 

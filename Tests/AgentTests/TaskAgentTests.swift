@@ -90,6 +90,22 @@ import Testing
         await cleanUp()
     }
 
+    @Test func aStopRightAfterTheStartIsNotLost() async throws {
+        // SIGTERM reaching a task's init before it can forward it must still end the command, well inside the grace period.
+        let ids = (0..<30).map { "t-quick-\($0)" }
+        await agent.apply(ids.map { task($0, ["sleep", "100"]) }, retained: [])
+        let stopping = ContinuousClock.now  // most are still in their namespace handshake
+        await agent.apply(ids.map { id in
+            var stopped = task(id, ["sleep", "100"])
+            stopped.desiredState = .shutdown
+            return stopped
+        }, retained: [])
+        for id in ids { #expect(await waitFor(id, .shutdown) != nil) }
+        #expect(ContinuousClock.now - stopping < TaskAgent.stopGracePeriod / 2, "SIGTERM did it, not the SIGKILL after the grace period")
+        #expect(!processExists(mentioning: "sleep 100"), "no task outlives its stop")
+        await cleanUp()
+    }
+
     @Test func aCommandThatIsNotThereIsRejected() async throws {
         await agent.apply([task("t-none", ["no-such-program-here"])], retained: [])
         #expect(await waitFor("t-none", .rejected)?.error == "task: exec \"no-such-program-here\": executable file not found in $PATH")
