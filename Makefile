@@ -1,5 +1,5 @@
 # shoal — the project's vocabulary: make, make test, make e2e, make demo,
-# make bench, make install. Run as root on Debian or Ubuntu with Swift 6.
+# make bench, make bench-raft, make bench-tasks, make install. Run as root on Debian or Ubuntu with Swift 6.
 
 PREFIX ?= /usr/local
 DESTDIR ?=

@@ -71,6 +71,13 @@ private struct Harness {
         pass(reports: reports)
     }
 
+    /// A replicated service whose tasks are placed and running.
+    mutating func run(_ name: String, replicas: Int) {
+        create(name, mode: .replicated(replicas: replicas))
+        pass()
+        agentsReport()
+    }
+
     var active: [TaskObject] { store.tasks.filter(\.isActive).sorted { $0.slot < $1.slot } }
     func activeNodes(_ service: String) -> [String] {
         active.filter { $0.serviceID == service }.compactMap(\.nodeID).sorted()
@@ -157,9 +164,7 @@ private struct Harness {
 
     @Test func tasksOfADownNodeAreReplacedAtOnceElsewhere() {
         var cluster = Harness()
-        cluster.create("web", mode: .replicated(replicas: 3))
-        cluster.pass()
-        cluster.agentsReport()
+        cluster.run("web", replicas: 3)
         cluster.change(node: "w2") { $0.state = .down }
         cluster.pass()
         #expect(cluster.activeNodes("web") == ["m1", "m1", "w1"], "the replacement goes where the fewest tasks are, by name on a tie")
@@ -170,9 +175,7 @@ private struct Harness {
 
     @Test func drainMovesTasksOffAndPauseKeepsThemButPlacesNothingNew() {
         var cluster = Harness()
-        cluster.create("web", mode: .replicated(replicas: 3))
-        cluster.pass()
-        cluster.agentsReport()
+        cluster.run("web", replicas: 3)
         cluster.change(node: "w1") { $0.availability = .pause }
         cluster.pass()
         #expect(cluster.activeNodes("web") == ["m1", "w1", "w2"], "pause keeps what runs")
@@ -211,9 +214,7 @@ private struct Harness {
 
     @Test func aRemovedServicesTasksStopThenGo() {
         var cluster = Harness()
-        cluster.create("web", mode: .replicated(replicas: 2))
-        cluster.pass()
-        cluster.agentsReport()
+        cluster.run("web", replicas: 2)
         cluster.write([.delete(.service, id: "web", expectedVersion: cluster.store.services.first?.meta.version ?? 0)])
         cluster.pass()
         #expect(cluster.store.tasks.count == 2)
@@ -225,9 +226,7 @@ private struct Harness {
 
     @Test func anUpdateReplacesTasksOneAtATime() {
         var cluster = Harness()
-        cluster.create("web", mode: .replicated(replicas: 3))
-        cluster.pass()
-        cluster.agentsReport()
+        cluster.run("web", replicas: 3)
         cluster.change(service: "web") {
             $0.spec.command = ["v2"]
             $0.generation += 1
