@@ -104,6 +104,17 @@ private struct Harness {
         #expect(cluster.activeNodes("web") == ["m1", "w2"])
     }
 
+    @Test func fewestTasksOfTheServiceComesBeforeFewestTasksOverall() {
+        var cluster = Harness()
+        cluster.create("db", mode: .replicated(replicas: 2), spec: TaskSpec(command: ["db"], constraints: ["node.hostname==w1"]))
+        cluster.create("web")
+        cluster.pass()
+        #expect(cluster.activeNodes("web") == ["m1"])
+        cluster.change(service: "web") { $0.mode = .replicated(replicas: 3) }
+        cluster.pass()
+        #expect(cluster.activeNodes("web") == ["m1", "w1", "w2"], "w1 runs two db tasks but no web task yet")
+    }
+
     @Test func constraintsFilterNodesAndAnUnplaceableTaskSaysWhyInDockersWords() {
         var cluster = Harness(workers: [])
         cluster.create("web", spec: TaskSpec(command: ["x"], constraints: ["node.role==worker"]))
