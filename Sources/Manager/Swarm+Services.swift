@@ -106,7 +106,7 @@ extension Swarm {
             guard let answer = await manager.fetchLogs(ClusterProtocol.LogsRequest(offsets: offsets, tail: request.tail),
                                                        from: node, group: group) else { continue }
             for task in onNode {
-                let prefix = "\(task.serviceName).\(task.slot == 0 ? nodeID : String(task.slot)).\(task.meta.id.prefix(12))"
+                let prefix = "\(task.slotName).\(task.meta.id.prefix(12))"
                 for line in answer.lines[task.meta.id] ?? [] {
                     response.lines.append(LogsResponse.Line(task: prefix, node: node.hostname, text: line))
                 }
