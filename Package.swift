@@ -89,7 +89,11 @@ let package = Package(
         ),
         .testTarget(name: "ClusterStoreTests", dependencies: ["ClusterStore"] + nio("NIOConcurrencyHelpers")),
         .testTarget(name: "WhoamiTests", dependencies: ["Whoami", "ShoalAPI"] + nio("NIOPosix", "NIOHTTP1")),
-        .testTarget(name: "ManagerTests", dependencies: ["Manager", "ClusterStore"]),
+        .testTarget(
+            name: "ManagerTests",
+            dependencies: ["Manager", "ClusterStore", "ClusterCA", "Transport", "ShoalAPI", logging]
+                + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix")
+        ),
         .testTarget(
             name: "AgentTests",
             dependencies: ["Agent", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")

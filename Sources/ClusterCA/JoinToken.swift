@@ -42,10 +42,19 @@ public struct JoinToken: Equatable, Sendable, CustomStringConvertible {
         Self.digest(of: caCertificateDER) == caDigest
     }
 
-    /// Whether the CA certificate in `pem` is the CA this token was made for.
-    public func pins(caCertificatePEM pem: String) -> Bool {
-        guard let der = try? Certificate(pemEncoded: pem).serializeAsPEM().derBytes else { return false }
-        return pins(caCertificateDER: der)
+    /// The CA certificate a manager sent, accepted only when `der` is exactly
+    /// one well-formed certificate — nothing before or after it, encoded as we
+    /// would encode it — whose digest is this token's. Whatever the joiner
+    /// trusts afterwards is built from these bytes, never from a peer's text:
+    /// two parsers reading one text differently is how a hidden second
+    /// certificate gets trusted.
+    public func pinnedCA(der: [UInt8]) throws(JoinTokenError) -> PinnedCertificate {
+        guard let certificate = try? Certificate(derEncoded: der),
+              let document = try? certificate.serializeAsPEM(), document.derBytes == der else {
+            throw .notOneCertificate
+        }
+        guard pins(caCertificateDER: der) else { throw .caMismatch(expected: caDigest) }
+        return PinnedCertificate(derBytes: der, pem: document.pemString)
     }
 
     /// Compares secrets in time independent of where they differ.
@@ -77,14 +86,27 @@ public struct JoinToken: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+/// A CA certificate that passed `JoinToken.pinnedCA`: its DER, and PEM encoded here from that DER.
+public struct PinnedCertificate: Equatable, Sendable {
+    public let derBytes: [UInt8]
+    public let pem: String
+}
+
 public enum JoinTokenError: Error, Equatable, CustomStringConvertible {
     case malformed
     case unsupportedVersion(String)
+    /// The manager's answer is not exactly one well-formed certificate.
+    case notOneCertificate
+    case caMismatch(expected: String)
 
     public var description: String {
         switch self {
         case .malformed: "invalid join token: it should look like SWMTKN-1-<50 characters>-<25 characters>"
         case .unsupportedVersion(let version): "invalid join token: version \(version) is not supported, only 1"
+        case .notOneCertificate:
+            "error while validating Root CA Certificate: the manager did not send exactly one certificate: check that it runs the same shoal version"
+        case .caMismatch(let expected):
+            "error while validating Root CA Certificate: remote CA does not match fingerprint. Expected: \(expected)"
         }
     }
 }
@@ -93,6 +115,11 @@ extension CertificateAuthority {
     /// The CA certificate, DER.
     public var certificateDER: [UInt8] {
         get throws { try certificate.serializeAsPEM().derBytes }
+    }
+
+    /// The DER of a certificate this node saved as PEM itself (never a peer's text).
+    public static func certificateDER(ownPEM pem: String) throws -> [UInt8] {
+        try Certificate(pemEncoded: pem).serializeAsPEM().derBytes
     }
 }
 

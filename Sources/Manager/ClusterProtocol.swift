@@ -17,6 +17,7 @@ enum ClusterProtocol {
     /// One-way, leader to a node: everything it must act on (`Assignments`).
     static let assignments: UInt8 = 5
     /// Requests (answered on the same connection), served to anyone.
+    /// The root CA's answer is its certificate, DER: the exact bytes a joiner pins.
     static let rootCA: UInt8 = 128
     static let join: UInt8 = 129
     /// A manager that is not the leader hands a write of the local API to the leader.

@@ -285,7 +285,7 @@ final class ManagerRuntime: Sendable {
         let frame: Frame
         do {
             frame = try await Request.send(ClusterProtocol.frame(ClusterProtocol.forwardedCall, call), host: host, port: port,
-                                           trustedRootsPEM: nil, credentials: identity.credentials, group: group,
+                                           trustedRootDER: nil, credentials: identity.credentials, group: group,
                                            timeout: .seconds(60))
         } catch {
             throw ManagerError("cannot reach the leader at \(address) (\(error)): retry in a moment", status: 503)
@@ -308,7 +308,7 @@ final class ManagerRuntime: Sendable {
         }
         guard let (host, port) = try? Self.split(node.advertiseAddress),
               let frame = try? await Request.send(ClusterProtocol.frame(ClusterProtocol.logs, request), host: host, port: port,
-                                                  trustedRootsPEM: nil, credentials: identity.credentials, group: group,
+                                                  trustedRootDER: nil, credentials: identity.credentials, group: group,
                                                   timeout: .seconds(10)) else { return nil }
         return ClusterProtocol.decode(ClusterProtocol.LogsAnswer.self, from: frame)
     }
@@ -327,10 +327,13 @@ final class ManagerRuntime: Sendable {
             guard let handler = callHandler.value else { return nil }
             return ClusterProtocol.frame(ClusterProtocol.forwardedCall, await handler(call))
         case ClusterProtocol.rootCA:
-            return Frame(kind: ClusterProtocol.rootCA, payload: Array(identity.caCertificatePEM.utf8))
+            // DER: exactly the bytes the joiner pins and trusts (see `JoinToken.pinnedCA`).
+            guard let der = try? CertificateAuthority.certificateDER(ownPEM: identity.caCertificatePEM) else { return nil }
+            return Frame(kind: ClusterProtocol.rootCA, payload: der)
         case ClusterProtocol.join:
             guard let request = ClusterProtocol.decode(ClusterProtocol.JoinRequest.self, from: frame) else {
-                return ClusterProtocol.frame(ClusterProtocol.join, ClusterProtocol.JoinAnswer.refused("malformed join request"))
+                return ClusterProtocol.frame(ClusterProtocol.join, ClusterProtocol.JoinAnswer.refused(
+                    "invalid join request: check that this node runs shoal \(Defaults.version) as the manager does"))
             }
             return ClusterProtocol.frame(ClusterProtocol.join, await join(request))
         case ClusterProtocol.logs:
@@ -380,8 +383,12 @@ final class ManagerRuntime: Sendable {
             }
             return .joined(nodeID: nodeID, role: (asManager ? NodeRole.manager : role).rawValue, certificatePEM: certificate,
                            managers: managers())
+        } catch let error as ManagerError {
+            return .refused(error.description)
         } catch {
-            return .refused("\(error)")
+            // A peer learns no library detail; the log here keeps it.
+            logger.warning("refused a join from \(request.hostname): \(error)")
+            return .refused("certificate request refused: the manager's log says why")
         }
     }
 

@@ -57,11 +57,13 @@ public actor Swarm {
         var (host, port) = try Self.managerAddress(remoteAddress)
         let caFrame = try await requesting(host, port) {
             try await Request.send(Frame(kind: ClusterProtocol.rootCA, payload: []), host: host, port: port,
-                                   trustedRootsPEM: nil, group: group)
+                                   trustedRootDER: nil, group: group)
         }
-        let caPEM = String(decoding: caFrame.payload, as: UTF8.self)
-        guard token.pins(caCertificatePEM: caPEM) else {
-            throw ManagerError("error while validating Root CA Certificate: remote CA does not match fingerprint. Expected: \(token.caDigest)")
+        let ca: PinnedCertificate
+        do {
+            ca = try token.pinnedCA(der: caFrame.payload)
+        } catch {
+            throw ManagerError(error.description)
         }
         let key = NodeKey()
         let request = ClusterProtocol.JoinRequest(secret: token.secret, hostname: hostname,
@@ -69,7 +71,7 @@ public actor Swarm {
         for _ in 0..<3 {
             let answerFrame = try await requesting(host, port) {
                 try await Request.send(ClusterProtocol.frame(ClusterProtocol.join, request), host: host, port: port,
-                                       trustedRootsPEM: caPEM, group: group)
+                                       trustedRootDER: ca.derBytes, group: group)
             }
             guard let answer = ClusterProtocol.decode(ClusterProtocol.JoinAnswer.self, from: answerFrame) else {
                 throw ManagerError("the manager at \(host):\(port) sent an answer this node cannot read: check that both run shoal \(Defaults.version)")
@@ -83,7 +85,7 @@ public actor Swarm {
                 // Every node starts as a worker; one joining as a manager is promoted by the leader next.
                 let identity = NodeIdentity(
                     nodeID: nodeID, role: NodeRole.worker.rawValue, raftID: 0, hostname: hostname, advertiseAddress: advertiseAddress,
-                    listenAddress: listenAddress, caCertificatePEM: caPEM, certificatePEM: certificatePEM,
+                    listenAddress: listenAddress, caCertificatePEM: ca.pem, certificatePEM: certificatePEM,
                     privateKeyPEM: key.privateKeyPEM, managers: managers)
                 try identity.save(to: dataDirectory)
                 worker = try await startWorker(identity)

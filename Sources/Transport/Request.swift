@@ -5,9 +5,9 @@ import NIOTLS
 
 /// One request on a connection of its own — without a client certificate,
 /// what a node that is joining uses before it has one. With
-/// `trustedRootsPEM`, the server's certificate must chain to it; without,
-/// the server is not verified at all — only for fetching the CA whose
-/// digest the caller then checks against its join token.
+/// `trustedRootDER`, the server's certificate must chain to that one
+/// certificate; without, the server is not verified at all — only for
+/// fetching the CA whose digest the caller then checks against its join token.
 public enum Request {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -15,7 +15,7 @@ public enum Request {
 
     /// With `credentials`, the request goes over mutual TLS as that node
     /// (their trusted roots verify the server); without, anonymously.
-    public static func send(_ frame: Frame, host: String, port: Int, trustedRootsPEM: String?,
+    public static func send(_ frame: Frame, host: String, port: Int, trustedRootDER: [UInt8]?,
                             credentials: TransportCredentials? = nil,
                             group: EventLoopGroup, timeout: TimeAmount = .seconds(10),
                             maximumFrameBytes: Int = 16 << 20) async throws -> Frame {
@@ -23,8 +23,8 @@ public enum Request {
         tls.minimumTLSVersion = .tlsv13
         if let credentials {
             tls = try credentials.tlsConfiguration(server: false)
-        } else if let trustedRootsPEM {
-            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(trustedRootsPEM.utf8)))
+        } else if let trustedRootDER {
+            tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: trustedRootDER, format: .der)])
             tls.certificateVerification = .noHostnameVerification
         } else {
             tls.certificateVerification = .none

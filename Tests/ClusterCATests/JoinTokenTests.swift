@@ -41,6 +41,49 @@ import Testing
         #expect(!token.pins(caCertificateDER: try theirs.certificateDER))
     }
 
+    @Test func thePinnedCAIsExactlyTheOneCertificateSent() throws {
+        let ours = try CertificateAuthority(commonName: "ours")
+        let token = JoinToken.generate(caCertificateDER: try ours.certificateDER)
+        let pinned = try token.pinnedCA(der: try ours.certificateDER)
+        #expect(pinned.derBytes == (try ours.certificateDER))
+        #expect(pinned.pem == (try ours.certificatePEM))
+    }
+
+    @Test func aSecondCertificateAfterThePinnedOneIsRefused() throws {
+        let ours = try CertificateAuthority(commonName: "ours")
+        let hidden = try CertificateAuthority(commonName: "hidden")
+        let token = JoinToken.generate(caCertificateDER: try ours.certificateDER)
+        #expect(throws: JoinTokenError.notOneCertificate) {
+            try token.pinnedCA(der: try ours.certificateDER + hidden.certificateDER)
+        }
+        #expect(throws: JoinTokenError.notOneCertificate) { try token.pinnedCA(der: try ours.certificateDER + [0]) }
+    }
+
+    /// PEM text is not accepted at all — least of all the trick that hid a
+    /// second certificate behind a BEGIN line with a trailing space.
+    @Test func pemTextWithAHiddenCertificateIsRefused() throws {
+        let ours = try CertificateAuthority(commonName: "ours")
+        let hidden = try CertificateAuthority(commonName: "hidden")
+        let token = JoinToken.generate(caCertificateDER: try ours.certificateDER)
+        let begin = "-----BEGIN CERTIFICATE-----"
+        let trick = try ours.certificatePEM + "\n" + begin + " " + hidden.certificatePEM.dropFirst(begin.count)
+        #expect(throws: JoinTokenError.notOneCertificate) { try token.pinnedCA(der: Array(trick.utf8)) }
+        #expect(throws: JoinTokenError.notOneCertificate) { try token.pinnedCA(der: Array(try ours.certificatePEM.utf8)) }
+    }
+
+    @Test(arguments: [[], [0x30], [0x30, 0x03, 1, 2, 3], Array("garbage".utf8), [UInt8](repeating: 0xff, count: 300)])
+    func garbageIsRefusedAsACertificate(_ bytes: [UInt8]) throws {
+        let token = JoinToken.generate(caCertificateDER: try CertificateAuthority(commonName: "ours").certificateDER)
+        #expect(throws: JoinTokenError.notOneCertificate) { try token.pinnedCA(der: bytes) }
+    }
+
+    @Test func anotherCAIsRefusedWithTheExpectedFingerprint() throws {
+        let ours = try CertificateAuthority(commonName: "ours")
+        let theirs = try CertificateAuthority(commonName: "theirs")
+        let token = JoinToken.generate(caCertificateDER: try ours.certificateDER)
+        #expect(throws: JoinTokenError.caMismatch(expected: token.caDigest)) { try token.pinnedCA(der: try theirs.certificateDER) }
+    }
+
     @Test func digestIsSHA256InBase36() {
         // SHA-256("") = e3b0c442…b855; as a base-36 number, zero-padded to 50 digits.
         let oracle = String("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", radix: 16, toRadix: 36)

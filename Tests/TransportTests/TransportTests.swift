@@ -158,20 +158,20 @@ import Testing
                                    serve: { peer, frame in Frame(kind: frame.kind, payload: Array((peer?.nodeID ?? "anonymous").utf8)) })
         let port = try await server.listen(host: "127.0.0.1", port: 0)
         let unverified = try await Request.send(Frame(kind: 200, payload: []), host: "127.0.0.1", port: port,
-                                                trustedRootsPEM: nil, group: Self.group)
+                                                trustedRootDER: nil, group: Self.group)
         #expect(String(decoding: unverified.payload, as: UTF8.self) == "anonymous")
         let pinned = try await Request.send(Frame(kind: 201, payload: []), host: "127.0.0.1", port: port,
-                                            trustedRootsPEM: try pki.authority.certificatePEM, group: Self.group)
+                                            trustedRootDER: try pki.authority.certificateDER, group: Self.group)
         #expect(pinned.kind == 201)
         // Trusting another CA, the client refuses the server.
         let stranger = try TestPKI(name: "stranger")
         await #expect(throws: (any Error).self) {
             _ = try await Request.send(Frame(kind: 201, payload: []), host: "127.0.0.1", port: port,
-                                       trustedRootsPEM: try stranger.authority.certificatePEM, group: Self.group,
+                                       trustedRootDER: try stranger.authority.certificateDER, group: Self.group,
                                        timeout: .seconds(2))
         }
         // A one-way frame from an anonymous client is dropped.
-        _ = try? await Request.send(Frame(kind: 5, payload: [1]), host: "127.0.0.1", port: port, trustedRootsPEM: nil,
+        _ = try? await Request.send(Frame(kind: 5, payload: [1]), host: "127.0.0.1", port: port, trustedRootDER: nil,
                                     group: Self.group, timeout: .milliseconds(300))
         #expect(inbox.received.isEmpty)
         await server.shutdown()
