@@ -30,11 +30,13 @@ final class PeerLink: Sendable {
     private let tls: NIOSSLContext
     private let configuration: TransportConfiguration
     private let callbacks: FrameHandler.Callbacks
+    private let warnings: RateLimitedWarnings
     private let logger: Logger
 
-    init(nodeID: String, endpoint: Endpoint, eventLoop: EventLoop, tls: NIOSSLContext,
-         configuration: TransportConfiguration, callbacks: FrameHandler.Callbacks, logger: Logger) {
+    init(nodeID: String, endpoint: Endpoint, eventLoop: EventLoop, tls: NIOSSLContext, configuration: TransportConfiguration,
+         callbacks: FrameHandler.Callbacks, warnings: RateLimitedWarnings, logger: Logger) {
         self.nodeID = nodeID
+        self.warnings = warnings
         self.eventLoop = eventLoop
         self.tls = tls
         self.configuration = configuration
@@ -111,6 +113,8 @@ final class PeerLink: Sendable {
         )
         let handshakeTimeout = TimeAmount.milliseconds(configuration.connectTimeoutMilliseconds)
         let maximumFrameBytes = configuration.maximumFrameBytes
+        let configuration = self.configuration
+        let warnings = self.warnings
         let logger = self.logger
         ClientBootstrap(group: eventLoop)
             .connectTimeout(handshakeTimeout)
@@ -122,7 +126,7 @@ final class PeerLink: Sendable {
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameBytes: maximumFrameBytes)))
                     try sync.addHandler(MessageToByteHandler(FrameEncoder()))
                     try sync.addHandler(FrameHandler(expectedNodeID: self.nodeID, callbacks: callbacks,
-                                                     handshakeTimeout: handshakeTimeout, logger: logger))
+                                                     configuration: configuration, warnings: warnings, logger: logger))
                 }
             }
             .connect(host: endpoint.host, port: endpoint.port)

@@ -23,6 +23,8 @@ public final class Transport: Sendable {
     private let serverTLS: NIOSSLContext
     private let clientTLS: NIOSSLContext
     private let callbacks: FrameHandler.Callbacks
+    private let warnings = RateLimitedWarnings()
+    private let unverified: UnverifiedConnections
     private let peers = NIOLockedValueBox<[String: PeerLink]>([:])
     private let listener = NIOLockedValueBox<Channel?>(nil)
     /// Connections peers opened to us, closed with the transport.
@@ -39,31 +41,44 @@ public final class Transport: Sendable {
         serverTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: true, allowAnonymousClients: serve != nil))
         clientTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: false))
         callbacks = FrameHandler.Callbacks(admits: admits, receive: receive, serve: serve, disconnected: disconnected)
+        unverified = UnverifiedConnections(perSource: configuration.maximumUnverifiedConnectionsPerSource,
+                                           total: configuration.maximumUnverifiedConnections)
     }
+
+    /// Why a connection was closed as soon as it was accepted.
+    private struct TooManyUnverifiedConnections: Error {}
 
     /// Starts accepting peers on `host:port` (port 0 picks one) and returns the bound port.
     public func listen(host: String, port: Int) async throws -> Int {
         let tls = serverTLS
         let callbacks = callbacks
         let logger = logger
-        let maximumFrameBytes = configuration.maximumFrameBytes
-        let handshakeTimeout = TimeAmount.milliseconds(configuration.connectTimeoutMilliseconds)
+        let configuration = configuration
+        let warnings = warnings
+        let unverified = unverified
         let accepted = self.accepted
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
+                let source = channel.remoteAddress?.ipAddress ?? "unknown"
+                guard let slot = unverified.admit(source) else {
+                    warnings.warning("unverified-cap", "closing a connection from \(source) at once: at most \(unverified.perSource) "
+                                     + "connections per address and \(unverified.total) in all may be unverified", logger: logger)
+                    return channel.eventLoop.makeFailedFuture(TooManyUnverifiedConnections())
+                }
+                channel.closeFuture.whenComplete { _ in slot.release() }
                 let key = ObjectIdentifier(channel)
                 accepted.withLockedValue { $0[key] = channel }
                 channel.closeFuture.whenComplete { _ in _ = accepted.withLockedValue { $0.removeValue(forKey: key) } }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLServerHandler(context: tls))
-                    try sync.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameBytes: maximumFrameBytes)))
+                    try sync.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes)))
                     try sync.addHandler(MessageToByteHandler(FrameEncoder()))
-                    try sync.addHandler(FrameHandler(expectedNodeID: nil, callbacks: callbacks,
-                                                     handshakeTimeout: handshakeTimeout, logger: logger))
+                    try sync.addHandler(FrameHandler(expectedNodeID: nil, callbacks: callbacks, configuration: configuration,
+                                                     warnings: warnings, unverifiedSlot: slot, logger: logger))
                 }
             }
             .bind(host: host, port: port)
@@ -80,7 +95,7 @@ public final class Transport: Sendable {
                 link.update(endpoint: endpoint)
             } else {
                 peers[nodeID] = PeerLink(nodeID: nodeID, endpoint: endpoint, eventLoop: group.next(), tls: clientTLS,
-                                         configuration: configuration, callbacks: callbacks, logger: logger)
+                                         configuration: configuration, callbacks: callbacks, warnings: warnings, logger: logger)
             }
         }
     }
@@ -100,7 +115,15 @@ public final class Transport: Sendable {
     /// many were accepted; the rest (unknown peer, oversized, full queue) were dropped.
     @discardableResult
     public func send(_ frames: [Frame], to nodeID: String) -> Int {
-        let fitting = frames.filter { $0.wireLength - Frame.headerBytes <= configuration.maximumFrameBytes }
+        let fitting = frames.filter { frame in
+            let size = frame.wireLength - Frame.headerBytes
+            guard size <= configuration.maximumFrameBytes else {
+                warnings.warning("oversized-send", "dropping a frame of kind \(frame.kind) for \(nodeID): \(size) bytes, "
+                                 + "more than the limit of \(configuration.maximumFrameBytes)", logger: logger)
+                return false
+            }
+            return true
+        }
         guard let link = peers.withLockedValue({ $0[nodeID] }) else { return 0 }
         return link.send(fitting)
     }

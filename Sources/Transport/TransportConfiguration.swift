@@ -44,15 +44,31 @@ public struct TransportConfiguration: Sendable {
     /// Reconnect delays: doubling from the first to the cap, reset by a good handshake.
     public var initialBackoffMilliseconds: Int64
     public var maximumBackoffMilliseconds: Int64
+    /// Also how long a peer has for its TLS handshake.
     public var connectTimeoutMilliseconds: Int64
+    /// Requests of one member's connection served at once; as many more may
+    /// wait, and the connection is not read meanwhile. (An anonymous peer gets one.)
+    public var maximumOutstandingRequests: Int
+    /// How long an anonymous peer (a joiner) may hold a connection without asking anything.
+    public var anonymousIdleTimeoutMilliseconds: Int64
+    /// Connections not yet proven to be a member's (in the handshake, or
+    /// anonymous) from one address, and from all: more are closed at accept.
+    public var maximumUnverifiedConnectionsPerSource: Int
+    public var maximumUnverifiedConnections: Int
 
     public init(maximumFrameBytes: Int = 16 << 20, sendQueueBytes: Int = 64 << 20,
                 initialBackoffMilliseconds: Int64 = 50, maximumBackoffMilliseconds: Int64 = 2_000,
-                connectTimeoutMilliseconds: Int64 = 1_000) {
+                connectTimeoutMilliseconds: Int64 = 1_000, maximumOutstandingRequests: Int = 8,
+                anonymousIdleTimeoutMilliseconds: Int64 = 10_000,
+                maximumUnverifiedConnectionsPerSource: Int = 8, maximumUnverifiedConnections: Int = 64) {
         self.maximumFrameBytes = maximumFrameBytes
         self.sendQueueBytes = sendQueueBytes
         self.initialBackoffMilliseconds = initialBackoffMilliseconds
         self.maximumBackoffMilliseconds = maximumBackoffMilliseconds
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.maximumOutstandingRequests = maximumOutstandingRequests
+        self.anonymousIdleTimeoutMilliseconds = anonymousIdleTimeoutMilliseconds
+        self.maximumUnverifiedConnectionsPerSource = maximumUnverifiedConnectionsPerSource
+        self.maximumUnverifiedConnections = maximumUnverifiedConnections
     }
 }
