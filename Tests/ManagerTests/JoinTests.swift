@@ -49,7 +49,7 @@ import Transport
     @Test(arguments: HiddenCertificate.allCases)
     func aManagerServingAHiddenSecondCertificateNeverReceivesTheSecret(_ trick: HiddenCertificate) async throws {
         let real = try CertificateAuthority(commonName: "swarm-ca")
-        let hidden = try CertificateAuthority(commonName: "swarm-ca")
+        let hidden = try CertificateAuthority(commonName: "hidden-ca")  // a name of its own: TLS finds issuers by name
         let token = JoinToken.generate(caCertificateDER: try real.certificateDER)
         // The fake's own certificate is issued by the hidden CA: a joiner that trusted it would send its join request.
         let issued = try hidden.issue(nodeID: "fake-manager", role: NodeRole.manager.rawValue)
