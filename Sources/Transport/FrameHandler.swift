@@ -144,15 +144,15 @@ final class FrameHandler: ChannelDuplexHandler {
     /// worth is not speaking this protocol, and is cut off.
     private func request(_ frame: Frame, context: ChannelHandlerContext) {
         if anonymous {
-            guard serving == 0, idleDeadline != nil else { return }
-            idleDeadline?.cancel()
-            idleDeadline = nil
-        }
-        if serving < requestBound {
+            guard let idleDeadline else { return }  // its one request came already
+            idleDeadline.cancel()
+            self.idleDeadline = nil
             serve(frame, context: context)
-        } else if !anonymous, waiting.count < requestBound {
+        } else if serving < requestBound {
+            serve(frame, context: context)
+        } else if waiting.count < requestBound {
             waiting.append(frame)
-        } else if !anonymous {
+        } else {
             warnings.warning("request-flood", "closing connection: more than \(2 * requestBound) requests at once", logger: logger)
             context.close(promise: nil)
         }

@@ -51,6 +51,4 @@ final class UnverifiedConnections: Sendable {
             }
         }
     }
-
-    var count: Int { counts.withLockedValue { $0.total } }
 }
