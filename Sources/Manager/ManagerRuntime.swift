@@ -402,24 +402,32 @@ final class ManagerRuntime: Sendable {
 
     /// The store, read linearizably: after a ReadIndex round confirms this
     /// node has applied everything committed. Without a leader (no quorum)
-    /// within `seconds`, this node's own copy — possibly stale, but an answer.
-    func linearizableSnapshot(seconds: Double = 2) async -> Store {
+    /// within `seconds`, docker's no-leader error: never a copy that may no
+    /// longer be the cluster's.
+    func linearizableSnapshot(seconds: Double = 2) async throws(ManagerError) -> Store {
         let host = self.host
-        // Whichever comes first answers; a read the leader never confirms must not hold the caller.
+        try await Self.confirm(within: seconds) { try await host.readBarrier() }
+        return store.snapshot
+    }
+
+    /// Returns once `barrier` succeeded; throws `ManagerError.noLeader` when it
+    /// fails or has not finished within `seconds` (a read the leader never
+    /// confirms must not hold the caller, nor be answered anyway).
+    static func confirm(within seconds: Double, _ barrier: @escaping @Sendable () async throws -> Void) async throws(ManagerError) {
+        // Whichever comes first answers.
         let confirmed: Bool = await withCheckedContinuation { continuation in
             let answered = NIOLockedValueBox(false)
             @Sendable func answer(_ value: Bool) {
                 guard answered.withLockedValue({ done in defer { done = true }; return !done }) else { return }
                 continuation.resume(returning: value)
             }
-            Task { answer((try? await host.readBarrier()) != nil) }
+            Task { answer((try? await barrier()) != nil) }
             Task {
                 try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
                 answer(false)
             }
         }
-        if !confirmed { logger.debug("read served from this manager's copy: no leader confirmed it") }
-        return store.snapshot
+        guard confirmed else { throw .noLeader }
     }
 
     /// Waits until this node leads (a new single-member cluster elects itself within ticks).
