@@ -7,8 +7,9 @@ source "$(dirname "$0")/lib.sh"
 use_private_lab_root
 on_exit '"$SHOAL" lab down >/dev/null 2>&1'
 
-# Measured on the 2-core build machine: 1,000 tasks Running in ~CONVERGE_MEASURED s; the bound is 3x that.
-converge_bound=${SCALE_CONVERGE_SECONDS:-120}
+# Measured on the 2-core build machine (shared, under load): 1,000 tasks Running 8.5 s after the first
+# create; the bound is about 3x that.
+converge_bound=${SCALE_CONVERGE_SECONDS:-30}
 
 "$SHOAL" lab up --nodes 3 >/dev/null || { fail "lab up"; exit 1; }
 "$SHOAL" -H lab-1 init --heartbeat-period 0.5 >/dev/null || { fail "init"; exit 1; }
