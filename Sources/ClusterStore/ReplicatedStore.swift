@@ -2,9 +2,10 @@ import FoundationEssentials
 import NIOConcurrencyHelpers
 
 /// The store as the Raft log replicates it: a command is a JSON batch of
-/// writes; applying it answers with the outcome, so the proposer learns
-/// whether its compare-and-swap won. Readers get copies; watchers get every
-/// event in log order.
+/// writes stamped with its proposer's time; applying it answers with the
+/// outcome, so the proposer learns whether its compare-and-swap won. Apply
+/// reads no clock: every manager, and every replay, computes the same state.
+/// Readers get copies; watchers get every event in log order.
 public final class ReplicatedStore: Sendable {
     /// The answer a proposer gets back for its batch.
     public enum Outcome: Codable, Equatable, Sendable {
@@ -15,16 +16,30 @@ public final class ReplicatedStore: Sendable {
     private let state = NIOLockedValueBox(Store())
     private let watchers = NIOLockedValueBox<[UInt64: @Sendable ([StoreEvent]) -> Void]>([:])
     private let nextWatcher = NIOLockedValueBox<UInt64>(0)
-    private let clock: @Sendable () -> Date
 
-    public init(clock: @escaping @Sendable () -> Date = { Date() }) {
-        self.clock = clock
-    }
+    public init() {}
 
     /// A consistent copy of everything this node has applied.
     public var snapshot: Store { state.withLockedValue { $0 } }
 
-    public static func command(_ batch: [Write]) throws -> [UInt8] { Array(try JSONEncoder().encode(batch)) }
+    /// What the log carries: the writes and the time their proposer stamped them with.
+    struct Command: Codable {
+        var writes: [Write]
+        var at: Date
+    }
+
+    /// The command for `batch`, proposed at `time` (createdAt/updatedAt of what it writes).
+    public static func command(_ batch: [Write], at time: Date) throws -> [UInt8] {
+        Array(try JSONEncoder().encode(Command(writes: batch, at: time)))
+    }
+
+    /// The command's writes and time; entries written before commands carried a
+    /// time were a bare batch, stamped with the epoch so their replay is stable too.
+    static func decode(_ command: [UInt8]) -> Command? {
+        let decoder = JSONDecoder()
+        if let stamped = try? decoder.decode(Command.self, from: Data(command)) { return stamped }
+        return (try? decoder.decode([Write].self, from: Data(command))).map { Command(writes: $0, at: Date(timeIntervalSince1970: 0)) }
+    }
 
     public static func outcome(from answer: [UInt8]) throws -> Outcome {
         try JSONDecoder().decode(Outcome.self, from: Data(answer))
@@ -34,10 +49,9 @@ public final class ReplicatedStore: Sendable {
     public func apply(_ command: [UInt8], at index: UInt64) -> [UInt8] {
         let outcome: Outcome
         var events: [StoreEvent] = []
-        if let batch = try? JSONDecoder().decode([Write].self, from: Data(command)) {
-            let now = clock()
+        if let command = Self.decode(command) {
             let result = state.withLockedValue { store in
-                Result { () throws(StoreError) in try store.apply(batch, version: index, now: now) }
+                Result { () throws(StoreError) in try store.apply(command.writes, version: index, now: command.at) }
             }
             switch result {
             case .success(let applied):
@@ -55,8 +69,11 @@ public final class ReplicatedStore: Sendable {
         return (try? Array(JSONEncoder().encode(outcome))) ?? []
     }
 
+    /// The whole state, byte for byte the same on every manager that applied the same log.
     public func encodedSnapshot() -> [UInt8] {
-        (try? Array(JSONEncoder().encode(snapshot))) ?? []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? Array(encoder.encode(snapshot))) ?? []
     }
 
     public func restore(from bytes: [UInt8]) throws {

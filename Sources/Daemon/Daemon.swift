@@ -100,7 +100,9 @@ public enum Daemon {
                 try .json(await swarm.joinToken(role: request.query["role"] ?? "", rotate: request.query["rotate"] == "1"))
             }
         })
-        router.add("GET", "/nodes") { _ in try await answering { try .json(await swarm.nodes()) } }
+        router.add("GET", "/nodes") { request in
+            try await answering { try .json(await swarm.nodes(local: request.query["local"] == "1")) }
+        }
         router.add("POST", "/nodes/inspect") { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering { try .json(await swarm.inspect(body.node)) }

@@ -16,6 +16,8 @@ enum ClusterProtocol {
     static let managers: UInt8 = 4
     /// One-way, leader to a node: everything it must act on (`Assignments`).
     static let assignments: UInt8 = 5
+    /// One-way, member to member: a piece of a Raft message too large for one frame (see `RaftWire`).
+    static let raftChunk: UInt8 = 6
     /// Requests (answered on the same connection), served to anyone.
     /// The root CA's answer is its certificate, DER: the exact bytes a joiner pins.
     static let rootCA: UInt8 = 128

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ClusterCA
 import ClusterStore
+import FoundationEssentials
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -65,8 +66,18 @@ final class ManagerRuntime: Sendable {
         }
         let hostBox = LateBound<RaftHost>()
         let runtimeBox = LateBound<ManagerRuntime>()
+        let transportConfiguration = TransportConfiguration()
+        // A Raft frame's payload, with room left for the frame's own header.
+        let raftPayloadBytes = transportConfiguration.maximumFrameBytes - 64
+        let assembler = NIOLockedValueBox(RaftMessageAssembler(maximumMessageBytes: Self.maximumRaftMessageBytes,
+                                                               timeout: .seconds(30)))
+        let droppedWarnings = RateLimitedWarning(every: .seconds(10))
+        @Sendable func receiveRaft(_ bytes: [UInt8], from sender: UInt64) {
+            guard let message = try? Message(decoding: bytes), message.from == sender else { return }
+            hostBox.value?.receive(message)
+        }
         let transport = try Transport(
-            credentials: identity.credentials,
+            credentials: identity.credentials, configuration: transportConfiguration,
             group: group, logger: logger,
             admits: { peer in
                 store.snapshot.nodes.contains { $0.meta.id == peer.nodeID } || seeds.contains { $0.nodeID == peer.nodeID }
@@ -82,8 +93,16 @@ final class ManagerRuntime: Sendable {
                           raftID(of: peer.nodeID) == leader, peer.role == NodeRole.manager.rawValue else { return }
                     agent.deliver(frame)
                 case ClusterProtocol.raft:
-                    guard let message = try? Message(decoding: frame.payload), raftID(of: peer.nodeID) == message.from else { return }
-                    hostBox.value?.receive(message)
+                    guard let sender = raftID(of: peer.nodeID) else { return }
+                    // Heartbeats keep coming: they also retire a chunked message whose sender went quiet.
+                    assembler.withLockedValue { $0.discardIfStale(now: .now) }
+                    receiveRaft(frame.payload, from: sender)
+                case ClusterProtocol.raftChunk:
+                    guard let sender = raftID(of: peer.nodeID), let leader = hostBox.value?.currentStatus.leader,
+                          let bytes = assembler.withLockedValue({
+                              $0.add(frame.payload, from: sender, leader: leader, now: .now)
+                          }) else { return }
+                    receiveRaft(bytes, from: sender)
                 default:
                     break
                 }
@@ -93,12 +112,25 @@ final class ManagerRuntime: Sendable {
             },
             serve: { peer, frame in await runtimeBox.value?.answer(frame, from: peer) })
         let host = try RaftHost(
-            node: node, wal: wal, recoveredSnapshot: recovered.snapshot, stateMachine: StoreStateMachine(store: store), logger: logger,
+            node: node, wal: wal, recoveredSnapshot: recovered.snapshot, stateMachine: StoreStateMachine(store: store),
+            maximumProposalBytes: transportConfiguration.maximumFrameBytes / 2, logger: logger,
             send: { messages in
                 for (id, batch) in Dictionary(grouping: messages, by: \.to) {
                     guard let peer = manager(withRaftID: id) else { continue }
                     if let (host, port) = try? split(peer.address) { transport.setPeer(peer.nodeID, host: host, port: port) }
-                    transport.send(batch.map { Frame(kind: ClusterProtocol.raft, payload: $0.encode()) }, to: peer.nodeID)
+                    let frames = batch.flatMap { message in
+                        RaftWire.payloads(for: message, maximumPayloadBytes: raftPayloadBytes,
+                                          messageID: .random(in: 1...UInt64.max)).map { payload in
+                            switch payload {
+                            case .whole(let bytes): Frame(kind: ClusterProtocol.raft, payload: bytes)
+                            case .chunk(let bytes): Frame(kind: ClusterProtocol.raftChunk, payload: bytes)
+                            }
+                        }
+                    }
+                    let sent = transport.send(frames, to: peer.nodeID)
+                    if sent < frames.count, droppedWarnings.isDue(peer.nodeID) {
+                        logger.warning("dropped \(frames.count - sent) of \(frames.count) raft frames to \(peer.nodeID): its connection is down or its send queue is full; raft sends again")
+                    }
                 }
             },
             onStorageFailure: { error in
@@ -116,7 +148,7 @@ final class ManagerRuntime: Sendable {
         runtime.tasksLoop.value = Task {
             await runtime.taskLoop.run(
                 store: store, isLeader: { host.currentStatus.isLeader },
-                propose: { writes in _ = try await runtime.propose(writes) },
+                propose: { writes, time in _ = try await runtime.propose(writes, at: time) },
                 deliver: { nodeID, assignments in runtime.deliver(assignments, to: nodeID) }, logger: logger)
         }
         return runtime
@@ -392,14 +424,18 @@ final class ManagerRuntime: Sendable {
         }
     }
 
-    /// Replicates `batch`; returns the version it was applied at.
-    func propose(_ batch: [Write]) async throws -> UInt64 {
+    /// Replicates `batch`, stamped `time` (the createdAt/updatedAt every
+    /// manager gives what it writes); returns the version it was applied at.
+    func propose(_ batch: [Write], at time: Date = Date()) async throws -> UInt64 {
         let answer: [UInt8]
         do {
-            answer = try await host.propose(ReplicatedStore.command(batch))
+            answer = try await host.propose(ReplicatedStore.command(batch, at: time))
         } catch let failure as RaftHost.Failure {
-            if case .notLeader(let leader) = failure.reason, leader != 0 { throw ManagerError.notLeader(leaderAddress()) }
-            throw ManagerError.noLeader
+            switch failure.reason {
+            case .notLeader(let leader) where leader != 0: throw ManagerError.notLeader(leaderAddress())
+            case .tooLarge: throw ManagerError("\(failure)", status: 413)
+            default: throw ManagerError.noLeader
+            }
         }
         switch try ReplicatedStore.outcome(from: answer) {
         case .applied(let version): return version
@@ -409,24 +445,32 @@ final class ManagerRuntime: Sendable {
 
     /// The store, read linearizably: after a ReadIndex round confirms this
     /// node has applied everything committed. Without a leader (no quorum)
-    /// within `seconds`, this node's own copy — possibly stale, but an answer.
-    func linearizableSnapshot(seconds: Double = 2) async -> Store {
+    /// within `seconds`, docker's no-leader error: never a copy that may no
+    /// longer be the cluster's.
+    func linearizableSnapshot(seconds: Double = 2) async throws(ManagerError) -> Store {
         let host = self.host
-        // Whichever comes first answers; a read the leader never confirms must not hold the caller.
+        try await Self.confirm(within: seconds) { try await host.readBarrier() }
+        return store.snapshot
+    }
+
+    /// Returns once `barrier` succeeded; throws `ManagerError.noLeader` when it
+    /// fails or has not finished within `seconds` (a read the leader never
+    /// confirms must not hold the caller, nor be answered anyway).
+    static func confirm(within seconds: Double, _ barrier: @escaping @Sendable () async throws -> Void) async throws(ManagerError) {
+        // Whichever comes first answers.
         let confirmed: Bool = await withCheckedContinuation { continuation in
             let answered = NIOLockedValueBox(false)
             @Sendable func answer(_ value: Bool) {
                 guard answered.withLockedValue({ done in defer { done = true }; return !done }) else { return }
                 continuation.resume(returning: value)
             }
-            Task { answer((try? await host.readBarrier()) != nil) }
+            Task { answer((try? await barrier()) != nil) }
             Task {
                 try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
                 answer(false)
             }
         }
-        if !confirmed { logger.debug("read served from this manager's copy: no leader confirmed it") }
-        return store.snapshot
+        guard confirmed else { throw .noLeader }
     }
 
     /// Waits until this node leads (a new single-member cluster elects itself within ticks).
@@ -469,11 +513,33 @@ final class ManagerRuntime: Sendable {
         try wal.save(hardState: HardState(term: term + 1, vote: 0, commit: appliedIndex), entries: [])
     }
 
+    /// The largest Raft message (in practice a snapshot of the whole store) a
+    /// follower puts together from chunks.
+    static let maximumRaftMessageBytes = 512 << 20
+
     static func split(_ address: String) throws -> (String, Int) {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw ManagerError("invalid address \(address): use HOST:PORT")
         }
         return (String(address[..<colon]), port)
+    }
+}
+
+/// Says whether a warning about `key` is due: at most one per period, so a
+/// peer that stays away does not fill the log.
+private final class RateLimitedWarning: Sendable {
+    private let period: Duration
+    private let last = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+
+    init(every period: Duration) { self.period = period }
+
+    func isDue(_ key: String) -> Bool {
+        let now = ContinuousClock.now
+        return last.withLockedValue { last in
+            if let previous = last[key], now - previous < period { return false }
+            last[key] = now
+            return true
+        }
     }
 }
 

@@ -14,6 +14,8 @@ extension Swarm {
         }
         let service = ServiceObject(meta: ObjectMeta(id: Base36.objectID()), name: request.name,
                                     mode: request.replicas.map { .replicated(replicas: $0) } ?? .global, spec: spec)
+        let snapshot = manager.store.snapshot
+        try Self.checkCapacity(snapshot.services + [service], nodes: snapshot.nodes)
         _ = try await manager.propose([.create(.service(service))])
         return ServiceCreated(id: service.meta.id)
     }
@@ -33,12 +35,12 @@ extension Swarm {
     /// `service update` and `service scale`: a changed task spec starts a rolling replacement.
     public func updateService(_ request: ServiceUpdateRequest) async throws -> ServiceCreated {
         let manager = try requireManager()
-        var service = try Self.resolveService(request.service, in: manager.store.snapshot.services)
+        let snapshot = manager.store.snapshot
+        var service = try Self.resolveService(request.service, in: snapshot.services)
         if let replicas = request.replicas {
             guard case .replicated = service.mode else {
                 throw ManagerError("scale can only be used with replicated mode: \(service.name) is a global service")
             }
-            guard replicas >= 0 else { throw ManagerError("invalid replicas value \(replicas): use 0 or more") }
             service.mode = .replicated(replicas: replicas)
         }
         var spec = service.spec
@@ -54,6 +56,7 @@ extension Swarm {
             service.spec = spec
             service.generation += 1
         }
+        try Self.checkCapacity(snapshot.services.filter { $0.meta.id != service.meta.id } + [service], nodes: snapshot.nodes)
         _ = try await manager.propose([.update(.service(service))])
         return ServiceCreated(id: service.meta.id)
     }
@@ -136,8 +139,8 @@ extension Swarm {
         guard let command = request.command.first, !command.isEmpty else {
             throw ManagerError("service \(request.name) has no command: put it after --, e.g. shoal service create --name web -- shoal whoami")
         }
-        if let replicas = request.replicas, replicas < 0 {
-            throw ManagerError("invalid replicas value \(replicas): use 0 or more")
+        if let replicas = request.replicas, replicas < 0 || replicas > StoreLimits.maximumReplicas {
+            throw ManagerError("invalid replicas value \(replicas): use 0 to \(StoreLimits.maximumReplicas), the limit per service")
         }
         for constraint in request.constraints { _ = try Constraint(parsing: constraint) }
         for entry in request.env where entry.hasPrefix("=") || entry.isEmpty {
@@ -149,10 +152,38 @@ extension Swarm {
         guard request.restartDelaySeconds >= 0, request.restartMaxAttempts >= 0 else {
             throw ManagerError("invalid restart policy: the delay and the attempts must be 0 or more")
         }
-        return TaskSpec(command: request.command, env: request.env, workdir: request.workdir, constraints: request.constraints,
-                        restart: RestartPolicy(condition: condition, delaySeconds: request.restartDelaySeconds,
-                                               maxAttempts: request.restartMaxAttempts))
+        let spec = TaskSpec(command: request.command, env: request.env, workdir: request.workdir, constraints: request.constraints,
+                            restart: RestartPolicy(condition: condition, delaySeconds: request.restartDelaySeconds,
+                                                   maxAttempts: request.restartMaxAttempts))
+        let bytes = encodedSize(spec)
+        guard bytes <= StoreLimits.maximumSpecBytes else {
+            throw ManagerError("the spec of service \(request.name) is \(bytes) bytes encoded, over the limit of \(StoreLimits.maximumSpecBytes): shorten its command, environment or constraints")
+        }
+        return spec
     }
+
+    /// Checks that `services`, as they would be after a write, stay within what the swarm can replicate:
+    /// every desired task is a stored copy of its service's spec.
+    static func checkCapacity(_ services: [ServiceObject], nodes: [NodeObject]) throws(ManagerError) {
+        var tasks = 0
+        var specBytes = 0
+        for service in services {
+            let desired = switch service.mode {
+            case .replicated(let replicas): replicas
+            case .global: nodes.count
+            }
+            tasks += desired
+            specBytes += desired * encodedSize(service.spec)
+        }
+        guard tasks <= StoreLimits.maximumDesiredTasks else {
+            throw ManagerError("the services would ask for \(tasks) tasks, over the swarm's limit of \(StoreLimits.maximumDesiredTasks): use fewer replicas or remove a service")
+        }
+        guard specBytes <= StoreLimits.maximumDesiredSpecBytes else {
+            throw ManagerError("the services' tasks would hold \(specBytes >> 20) MiB of specs (replicas x spec size), over the swarm's limit of \(StoreLimits.maximumDesiredSpecBytes >> 20) MiB: use fewer replicas or a smaller spec")
+        }
+    }
+
+    private static func encodedSize(_ spec: TaskSpec) -> Int { (try? JSONEncoder().encode(spec).count) ?? 0 }
 
     static func request(from service: ServiceObject) -> ServiceSpecRequest {
         let replicas: Int? = if case .replicated(let count) = service.mode { count } else { nil }

@@ -271,10 +271,11 @@ public actor Swarm {
                                  rotated: rotate)
     }
 
-    /// `shoal node ls`.
-    public func nodes() async throws -> [NodeSummary] {
+    /// `shoal node ls`: the swarm's nodes as a quorum of managers confirms them;
+    /// with `local`, this manager's own copy (answers without a quorum, may be stale).
+    public func nodes(local: Bool = false) async throws -> [NodeSummary] {
         let manager = try requireManager()
-        let snapshot = await manager.linearizableSnapshot()
+        let snapshot = local ? manager.store.snapshot : try await manager.linearizableSnapshot()
         let status = manager.host.currentStatus
         return snapshot.nodes.sorted { $0.hostname < $1.hostname }.map { node in
             var managerStatus = ""

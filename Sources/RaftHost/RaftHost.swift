@@ -15,13 +15,19 @@ import RaftStorage
 /// (`onStorageFailure`): it never goes on as if the data had been persisted.
 public final class RaftHost: Sendable {
     public struct Failure: Error, Equatable, CustomStringConvertible {
-        public enum Reason: Equatable, Sendable { case notLeader(leader: NodeID), stopped, rejected(String) }
+        public enum Reason: Equatable, Sendable {
+            case notLeader(leader: NodeID), stopped, rejected(String)
+            /// The command could not be replicated in one frame: it was never appended.
+            case tooLarge(bytes: Int, limit: Int)
+        }
         public var reason: Reason
         public var description: String {
             switch reason {
             case .notLeader(let leader): leader == 0 ? "no leader elected yet" : "not the leader; the leader is \(leader)"
             case .stopped: "the consensus host has stopped"
             case .rejected(let why): why
+            case .tooLarge(let bytes, let limit):
+                "the write is \(bytes) bytes, over the \(limit) bytes one replicated entry may hold: make it smaller or split it"
             }
         }
     }
@@ -61,20 +67,29 @@ public final class RaftHost: Sendable {
     private let thread = NIOThreadPool(numberOfThreads: 1)
     private let core: NIOLockedValueBox<Core>
 
-    /// Compaction: keep a snapshot every this many applied entries.
-    public static let snapshotInterval: UInt64 = 10_000
+    /// Compaction: keep a snapshot every this many applied entries, by default.
+    public static let defaultSnapshotInterval: UInt64 = 10_000
+    /// Proposals above this many bytes are refused by default: an entry, and
+    /// the append that carries it, must fit in a 16 MiB transport frame.
+    public static let defaultMaximumProposalBytes = 8 << 20
+
+    /// The largest command `propose` accepts.
+    public let maximumProposalBytes: Int
 
     /// `recoveredSnapshot` is the snapshot storage recovered (if any): the
     /// state machine starts from it, then the node re-applies what follows.
     public init(node: RaftNode, wal: WAL, recoveredSnapshot: Snapshot?, stateMachine: any ReplicatedStateMachine & Sendable,
-                tickMilliseconds: Int64 = 100, logger: Logger,
+                tickMilliseconds: Int64 = 100, snapshotInterval: UInt64 = RaftHost.defaultSnapshotInterval,
+                maximumProposalBytes: Int = RaftHost.defaultMaximumProposalBytes, logger: Logger,
                 send: @escaping @Sendable ([Message]) -> Void,
                 onStorageFailure: @escaping @Sendable (Error) -> Void) throws {
         if let recoveredSnapshot { try stateMachine.restore(from: recoveredSnapshot.data) }
         id = node.id
+        self.maximumProposalBytes = maximumProposalBytes
         status = NIOLockedValueBox(Status(leader: 0, isLeader: false, appliedIndex: node.appliedIndex))
         core = NIOLockedValueBox(Core(node: node, wal: UncheckedBox(value: wal), stateMachine: stateMachine,
-                                      tickNanoseconds: UInt64(tickMilliseconds) * 1_000_000, logger: logger,
+                                      tickNanoseconds: UInt64(tickMilliseconds) * 1_000_000,
+                                      snapshotInterval: max(1, snapshotInterval), logger: logger,
                                       send: send, onStorageFailure: onStorageFailure,
                                       snapshotIndex: recoveredSnapshot?.metadata.index ?? 0))
     }
@@ -107,8 +122,13 @@ public final class RaftHost: Sendable {
     }
 
     /// Replicates `command` and returns the state machine's answer once it
-    /// was applied here. Fails at once when this node is not the leader.
+    /// was applied here. Fails at once when this node is not the leader, or
+    /// when the command is larger than `maximumProposalBytes`.
     public func propose(_ command: [UInt8]) async throws(Failure) -> [UInt8] {
+        let bytes = command.count + ProposalID.encodedBytes
+        guard bytes <= maximumProposalBytes else {
+            throw Failure(reason: .tooLarge(bytes: bytes, limit: maximumProposalBytes))
+        }
         let result: Result<[UInt8], Failure> = await withCheckedContinuation { continuation in
             let accepted = inbox.withLockedValue { inbox in
                 guard !inbox.stopping else { return false }
@@ -195,6 +215,7 @@ private struct Core: @unchecked Sendable {
     let wal: UncheckedBox<WAL>
     let stateMachine: any ReplicatedStateMachine & Sendable
     let tickNanoseconds: UInt64
+    let snapshotInterval: UInt64
     let logger: Logger
     let send: @Sendable ([Message]) -> Void
     let onStorageFailure: @Sendable (Error) -> Void
@@ -353,7 +374,7 @@ private struct Core: @unchecked Sendable {
 
     private mutating func compactIfDue() {
         let applied = node.appliedIndex
-        guard applied >= snapshotIndex + RaftHost.snapshotInterval else { return }
+        guard applied >= snapshotIndex + snapshotInterval else { return }
         do {
             let snapshot = try node.compact(snapshotData: stateMachine.snapshot())
             try wal.value.saveSnapshot(snapshot)
@@ -368,6 +389,8 @@ private struct Core: @unchecked Sendable {
 /// Marks a proposal so the proposer recognises it when it is applied: the
 /// proposing node and a random nonce, 16 bytes in front of the command.
 struct ProposalID: Hashable {
+    static let encodedBytes = 16
+
     var node: NodeID
     var nonce: UInt64
 

@@ -53,7 +53,7 @@ private struct Harness {
         Scheduler().schedule(&plan)
         nextID = counter
         let writes = plan.writes
-        if !writes.isEmpty { write(writes) }
+        for batch in StoreLimits.batches(writes) { write(batch) }  // as the task loop proposes them
         return writes.count
     }
 
@@ -265,6 +265,39 @@ private struct Harness {
         #expect(cluster.pass(reports: [id: ("w1", stale)]) == 0)
         #expect(cluster.pass(reports: [id: ("w2", elsewhere)]) == 0)
         #expect(cluster.active.first?.status.state == .running)
+    }
+
+    @Test func tenThousandReplicasConvergeInBoundedBatches() throws {
+        var cluster = Harness()
+        cluster.create("big", mode: .replicated(replicas: StoreLimits.maximumReplicas))
+        var counter = 0
+        var plan = TaskPlan(store: cluster.store, now: cluster.now, newID: { counter += 1; return "t\(counter)" })
+        Orchestrator().reconcile(&plan)
+        Scheduler().schedule(&plan)
+        let batches = StoreLimits.batches(plan.writes)
+        #expect(batches.count == StoreLimits.maximumReplicas / StoreLimits.maximumBatchWrites)
+        for batch in batches {
+            #expect(batch.count <= StoreLimits.maximumBatchWrites)
+            #expect(try ReplicatedStore.command(batch, at: cluster.now).count <= StoreLimits.maximumBatchBytes + 1024)
+            cluster.write(batch)
+        }
+        #expect(cluster.store.tasks.filter { $0.status.state == .assigned }.count == StoreLimits.maximumReplicas)
+        #expect(cluster.pass() == 0, "converged: the next pass has nothing to write")
+    }
+
+    @Test func largeSpecsAreCutByBytesNotOnlyByCount() throws {
+        var cluster = Harness()
+        let spec = TaskSpec(command: ["sleep", "3600"], env: ["PADDING=" + String(repeating: "x", count: 32 << 10)])
+        cluster.create("wide", mode: .replicated(replicas: 100), spec: spec)
+        var counter = 0
+        var plan = TaskPlan(store: cluster.store, now: cluster.now, newID: { counter += 1; return "t\(counter)" })
+        Orchestrator().reconcile(&plan)
+        let batches = StoreLimits.batches(plan.writes)
+        #expect(batches.count > 1)
+        for batch in batches {
+            #expect(try ReplicatedStore.command(batch, at: cluster.now).count <= StoreLimits.maximumBatchBytes + 1024)
+        }
+        #expect(batches.flatMap { $0 } == plan.writes, "in order, nothing lost")
     }
 
     @Test func assignmentsCarryWhatANodeMustActOn() {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Seed 003's "Cluster High Availability": promote two workers, kill -9 the
 # leader's daemon, watch another manager take over (the scenario prints the
-# seconds), bring the old leader back without a token; then lose quorum,
-# see writes refused and reads answered, and recover with --force-new-cluster.
+# seconds), bring the old leader back without a token; then lose quorum, see
+# writes and reads refused (only `node ls --local` answers, marked as this
+# manager's own view), and recover with --force-new-cluster.
 source "$(dirname "$0")/lib.sh"
 use_private_lab_root
 on_exit '"$SHOAL" lab down >/dev/null 2>&1'
@@ -48,7 +49,11 @@ for n in lab-2 lab-3; do kill -9 "$("$SHOAL" lab ls | awk -v n=$n '$1 == n { pri
 check "without quorum a write fails with a clear message" eventually 10 bash -c \
     '"$SHOAL" -H lab-1 join-token --rotate -q worker 2>&1 | grep -q "The swarm does not have a leader. It.s possible that too few managers are online"'
 check_fails "the refusal is one line" "The swarm does not have a leader" "$SHOAL" -H $survivor node activate lab-4
-check "reads still answer" bash -c '"$SHOAL" -H lab-1 node ls | grep -q " lab-4 "'
+check_fails "without quorum a read fails as docker's does, never from a stale copy" \
+    "The swarm does not have a leader. It.s possible that too few managers are online" "$SHOAL" -H lab-1 node ls
+check_fails "service ls too" "The swarm does not have a leader" "$SHOAL" -H lab-1 service ls
+check "node ls --local still shows this manager's own view, marked as such" bash -c '
+    out=$("$SHOAL" -H lab-1 node ls --local 2>&1) && grep -q " lab-4 " <<<"$out" && grep -q "^WARNING: this manager.s own view (--local)" <<<"$out"'
 check "init --force-new-cluster brings the survivor back" bash -c \
     '"$SHOAL" -H lab-1 init --force-new-cluster | grep -q "^Swarm initialized: current node"'
 check "it leads alone, with every node it had" bash -c '

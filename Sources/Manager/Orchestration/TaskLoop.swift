@@ -6,8 +6,9 @@ import NIOConcurrencyHelpers
 
 /// The leader's task work, one pass at a time so its writes never race each
 /// other: take in the statuses agents reported, let the orchestrator and the
-/// scheduler act on the result, write it as one batch, then hand every node
-/// its assignments. A pass runs when the store changes, when reports
+/// scheduler act on the result, write it in bounded batches (one Raft entry
+/// each, so no entry outgrows what a follower can be sent), then hand every
+/// node its assignments. A pass runs when the store changes, when reports
 /// arrive, and every quarter second (for restart delays).
 final class TaskLoop: Sendable {
     typealias Deliver = @Sendable (_ nodeID: String, _ assignments: ClusterProtocol.Assignments) -> Void
@@ -33,9 +34,9 @@ final class TaskLoop: Sendable {
         wake.yield()
     }
 
-    /// Runs passes until cancelled; `isLeader` gates them, `propose` writes.
+    /// Runs passes until cancelled; `isLeader` gates them, `propose` writes a batch stamped with the pass's time.
     func run(store: ReplicatedStore, isLeader: @escaping @Sendable () -> Bool,
-             propose: @escaping @Sendable ([Write]) async throws -> Void, deliver: Deliver, logger: Logger) async {
+             propose: @escaping @Sendable ([Write], Date) async throws -> Void, deliver: Deliver, logger: Logger) async {
         let token = store.watch { [wake] _ in wake.yield() }
         defer { token.cancel() }
         let ticker = Task { [wake] in
@@ -58,14 +59,13 @@ final class TaskLoop: Sendable {
             TaskIntake.apply(reports, to: &plan)
             Orchestrator(historyLimit: snapshot.cluster?.taskHistoryLimit ?? 5).reconcile(&plan)
             Scheduler().schedule(&plan)
-            let writes = plan.writes
-            if !writes.isEmpty {
-                do {
-                    try await propose(writes)
-                } catch {
-                    logger.debug("task pass deferred: \(error)")
-                    continue
-                }
+            do {
+                // Each batch stands alone (its writes name the versions this pass read); after a
+                // refused one, the next pass plans again from what was written.
+                for batch in StoreLimits.batches(plan.writes) { try await propose(batch, plan.now) }
+            } catch {
+                logger.debug("task pass deferred: \(error)")
+                continue
             }
             // Reports written (or already current) leave the inbox, unless a newer one came meanwhile.
             inbox.withLockedValue { inbox in

@@ -130,10 +130,14 @@ struct NodeListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List nodes in the swarm.")
 
     @Flag(name: .shortAndLong, help: "Only display IDs.") var quiet = false
+    @Flag(help: ArgumentHelp("Show this manager's own copy of the node list, without confirming it with the other managers.",
+                             discussion: "It answers when too few managers are online for a leader (where node ls fails), but may be out of date: a warning on stderr says so."))
+    var local = false
     @OptionGroup var format: FormatOption
 
     func run() throws {
-        let nodes: [NodeSummary] = try SwarmClient.daemon(startingIfNeeded: false).get("/nodes")
+        let nodes: [NodeSummary] = try SwarmClient.daemon(startingIfNeeded: false).get(local ? "/nodes?local=1" : "/nodes")
+        if local { writeToStandardError("WARNING: this manager's own view (--local), not confirmed by a quorum of managers: it may be out of date\n") }
         if format.isJSON { return try printJSON(nodes) }
         if quiet { return nodes.forEach { print($0.id) } }
         print(Self.table(nodes))
