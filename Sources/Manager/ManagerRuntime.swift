@@ -71,7 +71,7 @@ final class ManagerRuntime: Sendable {
         let raftPayloadBytes = transportConfiguration.maximumFrameBytes - 64
         let assembler = NIOLockedValueBox(RaftMessageAssembler(maximumMessageBytes: Self.maximumRaftMessageBytes,
                                                                timeout: .seconds(30)))
-        let droppedWarnings = RateLimitedWarning(every: .seconds(10))
+        let droppedWarnings = RateLimitedWarnings()
         @Sendable func receiveRaft(_ bytes: [UInt8], from sender: UInt64) {
             guard let message = try? Message(decoding: bytes), message.from == sender else { return }
             hostBox.value?.receive(message)
@@ -128,8 +128,8 @@ final class ManagerRuntime: Sendable {
                         }
                     }
                     let sent = transport.send(frames, to: peer.nodeID)
-                    if sent < frames.count, droppedWarnings.isDue(peer.nodeID) {
-                        logger.warning("dropped \(frames.count - sent) of \(frames.count) raft frames to \(peer.nodeID): its connection is down or its send queue is full; raft sends again")
+                    if sent < frames.count {
+                        droppedWarnings.warning(peer.nodeID, "dropped \(frames.count - sent) of \(frames.count) raft frames to \(peer.nodeID): its connection is down or its send queue is full; raft sends again", logger: logger)
                     }
                 }
             },
@@ -522,24 +522,6 @@ final class ManagerRuntime: Sendable {
             throw ManagerError("invalid address \(address): use HOST:PORT")
         }
         return (String(address[..<colon]), port)
-    }
-}
-
-/// Says whether a warning about `key` is due: at most one per period, so a
-/// peer that stays away does not fill the log.
-private final class RateLimitedWarning: Sendable {
-    private let period: Duration
-    private let last = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
-
-    init(every period: Duration) { self.period = period }
-
-    func isDue(_ key: String) -> Bool {
-        let now = ContinuousClock.now
-        return last.withLockedValue { last in
-            if let previous = last[key], now - previous < period { return false }
-            last[key] = now
-            return true
-        }
     }
 }
 
