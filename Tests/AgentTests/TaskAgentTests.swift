@@ -42,11 +42,12 @@ import Testing
         FileSystem.removeTree(directory)
     }
 
-    /// A valid task id for a readable name ("t-exit" → "000…texit").
+    /// A valid task id for a readable name ("t-exit" → "texitzzz…"); the start
+    /// differs between names, as the task's link name is made of it.
     private static func validID(_ name: String) -> String {
         if ObjectID.isValid(name) { return name }
         let kept = String(name.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(ObjectID.length))
-        return String(repeating: "0", count: ObjectID.length - kept.count) + kept
+        return kept + String(repeating: "z", count: ObjectID.length - kept.count)
     }
 
     private func task(_ id: String, _ command: [String], env: [String] = []) -> TaskObject {
