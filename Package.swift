@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ShoalAPI"] + nio("NIOPosix")),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ShoalAPI", "Manager", "ClusterStore", logging] + nio("NIOCore", "NIOPosix")),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,7 @@ import Glibc
 import CShoalSystem
 import NIOConcurrencyHelpers
 import Netlink
+import ShoalAPI
 
 /// Starts task processes and learns when they end, on one thread of its own
 /// that lives as long as the daemon. Every child is spawned from that thread
@@ -31,6 +32,8 @@ final class ProcessSupervisor: Sendable {
         var environment: [String]
         /// Child fd number → the parent's fd to put there.
         var descriptors: [Int32: Int32]
+        /// Where the child's stdout and stderr go, through a pipe this thread drains.
+        var output: RotatingLog?
     }
 
     private struct Request: Sendable {
@@ -43,6 +46,9 @@ final class ProcessSupervisor: Sendable {
         var pid: pid_t
         var exited: @Sendable (Int32) -> Void
     }
+
+    /// How much of a task's output is copied per wake-up, so one chatty task cannot starve the others.
+    private static let outputChunkBytes = 64 * 1024
 
     private let requests = NIOLockedValueBox<[Request]>([])
     private let wakeRead: Int32
@@ -80,23 +86,37 @@ final class ProcessSupervisor: Sendable {
 
     private func run() {
         var watched: [Int32: Watched] = [:]
+        var outputs: [Int32: RotatingLog] = [:]
+        var chunk = [UInt8](repeating: 0, count: Self.outputChunkBytes)
         while true {
             var polled = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
                 + watched.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+                + outputs.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             guard poll(&polled, nfds_t(polled.count), -1) >= 0 || errno == EINTR else { continue }
             var drain = [UInt8](repeating: 0, count: 64)
             while read(wakeRead, &drain, drain.count) > 0 {}
             for request in requests.withLockedValue({ pending in defer { pending = [] }; return pending }) {
                 switch Self.start(request.launch) {
-                case .success(let (pid, pidfd)):
+                case .success(let (pid, pidfd, outputRead)):
                     let handle = fcntl(pidfd, F_DUPFD_CLOEXEC, 0)
                     watched[pidfd] = Watched(pid: pid, exited: request.exited)
+                    if let outputRead, let log = request.launch.output { outputs[outputRead] = log }
                     request.started(.success(Child(pid: pid, pidfd: handle)))
                 case .failure(let error):
                     request.started(.failure(error))
                 }
             }
             for entry in polled.dropFirst() where entry.revents != 0 {
+                if let log = outputs[entry.fd] {
+                    let count = chunk.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
+                    if count > 0 {
+                        log.append(Array(chunk[..<count]))
+                    } else if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                        close(entry.fd)  // every writer is gone
+                        outputs[entry.fd] = nil
+                    }
+                    continue
+                }
                 guard let child = watched[entry.fd] else { continue }
                 var status: Int32 = 0
                 guard waitpid(child.pid, &status, WNOHANG) == child.pid else { continue }
@@ -107,10 +127,20 @@ final class ProcessSupervisor: Sendable {
         }
     }
 
-    private static func start(_ launch: Launch) -> Result<(pid_t, Int32), SystemError> {
+    /// Spawns the child; returns its pid, a pidfd, and the read end of its output pipe.
+    private static func start(_ launch: Launch) -> Result<(pid_t, Int32, Int32?), SystemError> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        var pipe: [Int32] = [-1, -1]
+        if launch.output != nil {
+            guard shoal_pipe2(&pipe, O_CLOEXEC) == 0 else { return .failure(.errno("create a task's output pipe")) }
+            _ = fcntl(pipe[0], F_SETFL, fcntl(pipe[0], F_GETFL) | O_NONBLOCK)
+            posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
+        }
+        // The child has its copy of the write end; the parent's would keep end of file from ever coming.
+        defer { if pipe[1] >= 0 { close(pipe[1]) } }
         for (target, source) in launch.descriptors.sorted(by: { $0.key < $1.key }) {
             posix_spawn_file_actions_adddup2(&actions, source, target)
         }
@@ -129,15 +159,19 @@ final class ProcessSupervisor: Sendable {
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, launch.executable, &actions, &attributes, argv, envp)
-        guard rc == 0 else { return .failure(.errno("start \(launch.executable)", rc)) }
+        guard rc == 0 else {
+            if pipe[0] >= 0 { close(pipe[0]) }
+            return .failure(.errno("start \(launch.executable)", rc))
+        }
         let pidfd = shoal_pidfd_open(pid)
         guard pidfd >= 0 else {
+            if pipe[0] >= 0 { close(pipe[0]) }
             kill(pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
             return .failure(.errno("watch process \(pid)"))
         }
-        return .success((pid, pidfd))
+        return .success((pid, pidfd, pipe[0] >= 0 ? pipe[0] : nil))
     }
 
     /// The shell's convention: the exit code, or 128+N for signal N.

@@ -10,7 +10,8 @@ import ShoalAPI
 
 /// A node's executor: runs the tasks the managers assign to it, each as a
 /// `shoal task-init` process in namespaces of its own, and reports how
-/// they fare. Output goes to `<data-dir>/tasks/<id>/output.log`.
+/// they fare. Output goes to `<data-dir>/tasks/<id>/output.log`, capped
+/// and rotated as `outputLimits` says.
 public actor TaskAgent {
     /// How long a task has to stop after SIGTERM before it gets SIGKILL.
     public static let stopGracePeriod = Duration.seconds(10)
@@ -22,7 +23,11 @@ public actor TaskAgent {
         var stopping = false
     }
 
+    /// The most bytes of output one `logs` call reads (and answers with).
+    public static let logChunkBytes = 1 << 20
+
     private let tasksDirectory: String
+    private let outputLimits: RotatingLog.Limits
     private let executable: String
     private let networkNamespace: String?
     private let logger: Logger
@@ -41,8 +46,9 @@ public actor TaskAgent {
     /// command `shoal` means it too. The gateway bridge goes into the network
     /// namespace pinned at `networkNamespace` (nil: the daemon's own).
     public init(dataDirectory: String, executable: String = "/proc/self/exe", networkNamespace: String? = nil,
-                logger: Logger) throws {
+                outputLimits: RotatingLog.Limits = .standard, logger: Logger) throws {
         tasksDirectory = "\(dataDirectory)/tasks"
+        self.outputLimits = outputLimits
         self.executable = executable
         self.networkNamespace = networkNamespace
         self.logger = logger
@@ -64,6 +70,15 @@ public actor TaskAgent {
     /// ids of every task of this node they still keep (whose logs stay).
     public func apply(_ assignments: [TaskObject], retained: Set<String>) {
         guard !stopped else { return }
+        // Ids name directories: one that is not an id never reaches the file system.
+        let assignments = assignments.filter { task in
+            guard ObjectID.isValid(task.meta.id) else {
+                logger.warning("ignored an assignment with an invalid task id", metadata: ["task_id": "\(task.meta.id.prefix(64))"])
+                return false
+            }
+            return true
+        }
+        let retained = retained.filter(ObjectID.isValid)
         let assigned = Set(assignments.map(\.meta.id))
         for task in assignments {
             if var current = running[task.meta.id] {
@@ -86,18 +101,39 @@ public actor TaskAgent {
         removeLogs(keeping: retained.union(running.keys))
     }
 
-    /// `service logs`: the last `tail` lines (all when nil) from byte `offset`,
-    /// and the offset to ask from next time.
-    public func logs(of taskID: String, from offset: Int, tail: Int?) -> (lines: [String], next: Int) {
-        guard let data = FileSystem.read("\(logDirectory(taskID))/output.log"), offset <= data.count else {
-            return ([], offset)
+    /// `service logs`: whole lines of a task's output from logical byte
+    /// `offset` (at most `logChunkBytes` of them), or with `tail` the last
+    /// `tail` lines; the offset to ask from next time, and whether more is
+    /// there already. Offsets and tails from anywhere are clamped to what the
+    /// log holds; an id that is not one reads nothing.
+    public func logs(of taskID: String, from offset: Int, tail: Int?) -> TaskOutput {
+        guard ObjectID.isValid(taskID) else { return TaskOutput(lines: [], next: max(offset, 0), more: false) }
+        let path = "\(logDirectory(taskID))/output.log"
+        let held = RotatingLog.range(path)
+        if let tail {
+            let window = RotatingLog.read(path, from: max(held.lowerBound, held.upperBound - Self.logChunkBytes),
+                                          maximumBytes: Self.logChunkBytes)
+            let (whole, consumed) = Self.wholeLines(window.bytes)
+            var lines = whole[...]
+            // A window that starts inside the log starts inside a line: that line is not whole.
+            if window.start > held.lowerBound { lines = lines.dropFirst() }
+            let count = min(max(tail, 0), Limits.logTailLines.upperBound)
+            return TaskOutput(lines: Array(lines.suffix(count)), next: window.start + consumed, more: false)
         }
-        // Only whole lines; a partial last line waits for its newline.
-        let fresh = data[offset...]
-        guard let lastNewline = fresh.lastIndex(of: UInt8(ascii: "\n")) else { return ([], offset) }
-        var lines = fresh[..<lastNewline].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let chunk = RotatingLog.read(path, from: offset, maximumBytes: Self.logChunkBytes)
+        var (lines, consumed) = Self.wholeLines(chunk.bytes)
+        if consumed == 0, chunk.bytes.count == Self.logChunkBytes {
+            // One line longer than a chunk: it comes in pieces rather than never.
+            (lines, consumed) = ([String(decoding: chunk.bytes, as: UTF8.self)], chunk.bytes.count)
+        }
+        return TaskOutput(lines: lines, next: chunk.start + consumed, more: chunk.bytes.count == Self.logChunkBytes)
+    }
+
+    /// The lines ending in a newline, and how many bytes they take; a partial last line waits for its newline.
+    static func wholeLines(_ bytes: [UInt8]) -> (lines: [String], consumed: Int) {
+        guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return ([], 0) }
+        let lines = bytes[..<lastNewline].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
             .map { String(decoding: $0, as: UTF8.self) }
-        if let tail { lines = Array(lines.suffix(tail)) }
         return (lines, lastNewline + 1)
     }
 
@@ -137,10 +173,10 @@ public actor TaskAgent {
             let handshake = try Handshake()
             let directory = logDirectory(id)
             try FileSystem.makeDirectory(directory, mode: 0o700)
-            let log = open("\(directory)/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            let output = try RotatingLog(path: "\(directory)/output.log", limits: outputLimits)
             let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
-            defer { close(log); close(null) }
-            guard log >= 0, null >= 0 else { throw SystemError.errno("open the log of task \(id)") }
+            defer { close(null) }
+            guard null >= 0 else { throw SystemError.errno("open /dev/null for task \(id)") }
             report(id, TaskStatus(state: .starting, timestamp: Date(), message: "starting"))
             let hostname = String(id.prefix(12))
             var arguments = ["shoal", TaskInit.commandName, "--hostname", hostname, "--program", program]
@@ -149,7 +185,7 @@ public actor TaskAgent {
             let child = try await supervisor.spawn(
                 ProcessSupervisor.Launch(executable: executable, arguments: arguments,
                                          environment: Self.environment(task.spec.env, hostname: hostname),
-                                         descriptors: [0: null, 1: log, 2: log, 3: handshake.readyWrite, 4: handshake.goRead]),
+                                         descriptors: [0: null, 3: handshake.readyWrite, 4: handshake.goRead], output: output),
                 exited: { [weak self] code in Task { await self?.exited(id, code: code) } })
             running[id]?.child = child
             // Blocking calls, off the actor: other tasks start meanwhile.

@@ -17,7 +17,10 @@ public final class APIServer: Sendable {
 
     private let channel: Channel
 
-    public static func start(_ endpoint: Endpoint, router: HTTPRouter, group: EventLoopGroup) throws -> APIServer {
+    /// `requestTimeout`: how long a connection may take to send a whole
+    /// request, or stay idle between requests, before it is closed.
+    public static func start(_ endpoint: Endpoint, router: HTTPRouter, group: EventLoopGroup,
+                             requestTimeout: TimeAmount = .seconds(30)) throws -> APIServer {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -25,7 +28,7 @@ public final class APIServer: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(router: router))
+                    try channel.pipeline.syncOperations.addHandler(HTTPRequestHandler(router: router, requestTimeout: requestTimeout))
                 }
             }
         switch endpoint {
@@ -47,6 +50,9 @@ public final class APIServer: Sendable {
 }
 
 /// Collects one request at a time and answers it through the router.
+/// A connection gets `requestTimeout` for each request (from when it
+/// connects, or from the previous answer); one that sends half a request or
+/// idles longer is closed. A request the HTTP parser refuses ends the connection.
 private final class HTTPRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -58,8 +64,36 @@ private final class HTTPRequestHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    private let requestTimeout: TimeAmount
+    private var requestDeadline: Scheduled<Void>?
 
-    init(router: HTTPRouter) { self.router = router }
+    init(router: HTTPRouter, requestTimeout: TimeAmount) {
+        self.router = router
+        self.requestTimeout = requestTimeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armDeadline(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        requestDeadline = nil
+        context.fireChannelInactive()
+    }
+
+    /// The HTTP parser's 400 is on its way (HTTPServerProtocolErrorHandler): close once it is out.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        requestDeadline?.cancel()
+        context.close(promise: nil)
+    }
+
+    private func armDeadline(context: ChannelHandlerContext) {
+        requestDeadline?.cancel()
+        let channel = context.channel
+        requestDeadline = context.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -76,6 +110,9 @@ private final class HTTPRequestHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            // No deadline while the router works: some calls legitimately take a while.
+            requestDeadline?.cancel()
+            requestDeadline = nil
             respond(context: context, head: head)
         }
     }
@@ -88,8 +125,12 @@ private final class HTTPRequestHandler: ChannelInboundHandler {
                   response: .text("request body too large\n", status: 413))
             return
         }
-        let (path, query) = Self.split(head.uri)
-        let request = APIRequest(method: head.method.rawValue, path: path, query: query, body: body)
+        guard let target = RequestTarget(parsing: head.uri) else {
+            write(context: context, version: version, keepAlive: false, response: HTTPRouter.errorResponse(
+                400, "malformed request target \(head.uri.prefix(200).debugDescription): percent-encode the path and query"))
+            return
+        }
+        let request = APIRequest(method: head.method.rawValue, path: target.path, query: target.query, body: body)
         let router = self.router
         let promise = context.eventLoop.makePromise(of: APIResponse.self)
         promise.completeWithTask { await router.respond(to: request) }
@@ -111,20 +152,11 @@ private final class HTTPRequestHandler: ChannelInboundHandler {
         buffer.writeBytes(response.body)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
+        if keepAlive {
+            armDeadline(context: context)
+        } else {
             let channel = context.channel
             done.whenComplete { _ in channel.close(promise: nil) }
         }
-    }
-
-    /// Splits "/path?a=1&b=2" into the path and its (undecoded) query pairs.
-    static func split(_ uri: String) -> (String, [String: String]) {
-        guard let mark = uri.firstIndex(of: "?") else { return (uri, [:]) }
-        var query: [String: String] = [:]
-        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            query[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-        }
-        return (String(uri[..<mark]), query)
     }
 }

@@ -20,7 +20,8 @@ public enum Daemon {
         // Everything the daemon creates — data, socket, logs — is root-only.
         umask(0o077)
         let level = configuration.logLevel
-        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, level: level) }
+        let logFile = standardErrorLog(limits: configuration.logLimits)
+        LoggingSystem.bootstrap { StructuredLogHandler(label: $0, level: level, file: logFile) }
         let logger = Logger(label: "daemon")
 
         try FileSystem.makeDirectory(configuration.dataDirectory, mode: 0o700)
@@ -30,7 +31,8 @@ public enum Daemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { try? group.syncShutdownGracefully() }
-        let agent = try TaskAgent(dataDirectory: configuration.dataDirectory, logger: Logger(label: "agent"))
+        let agent = try TaskAgent(dataDirectory: configuration.dataDirectory, outputLimits: configuration.logLimits,
+                                  logger: Logger(label: "agent"))
         let swarm = Swarm(dataDirectory: configuration.dataDirectory, hostname: hostname(), group: group,
                           runner: agent, logger: Logger(label: "swarm"))
         let router = makeRouter(configuration, swarm: swarm)
@@ -66,7 +68,7 @@ public enum Daemon {
         logger.info("shoal daemon stopped")
     }
 
-    private static func makeRouter(_ configuration: DaemonConfiguration, swarm: Swarm) -> HTTPRouter {
+    static func makeRouter(_ configuration: DaemonConfiguration, swarm: Swarm) -> HTTPRouter {
         var router = HTTPRouter()
         router.add("GET", "/_ping") { _ in .text("OK") }
         router.add("HEAD", "/_ping") { _ in .text("") }

@@ -8,16 +8,19 @@ public struct DaemonConfiguration: Sendable {
     public var listenAddress: String
     public var advertiseAddress: String?
     public var logLevel: Logger.Level
+    /// Caps daemon.log (when stderr is a file) and each task's output.
+    public var logLimits: RotatingLog.Limits
 
     public init(dataDirectory: String = Defaults.dataDirectory,
                 socketPath: String = Defaults.socketPath,
                 listenAddress: String = Defaults.listenAddress,
                 advertiseAddress: String? = nil,
-                logLevel: Logger.Level = .info) {
+                logLevel: Logger.Level = .info, logLimits: RotatingLog.Limits = .standard) {
         self.dataDirectory = dataDirectory
         self.socketPath = socketPath
         self.listenAddress = listenAddress
         self.advertiseAddress = advertiseAddress
         self.logLevel = logLevel
+        self.logLimits = logLimits
     }
 }

@@ -9,8 +9,17 @@ public struct APIRequest: Sendable {
     public var query: [String: String]
     public var body: [UInt8]
 
+    /// Decodes the JSON body and checks its values, or fails with a 400 naming the first problem.
+    public func decode<Body: ValidatedRequest>(_ type: Body.Type) throws -> Body {
+        let body = try decodeJSON(type)
+        try body.validate()
+        return body
+    }
+
     /// Decodes the JSON body, or fails with a 400 naming what was wrong.
-    public func decode<Body: Decodable>(_ type: Body.Type) throws -> Body {
+    public func decode<Body: Decodable>(_ type: Body.Type) throws -> Body { try decodeJSON(type) }
+
+    private func decodeJSON<Body: Decodable>(_ type: Body.Type) throws -> Body {
         do {
             return try JSONDecoder().decode(type, from: Data(body))
         } catch {
@@ -69,22 +78,22 @@ public struct HTTPRouter: Sendable {
     public func respond(to request: APIRequest) async -> APIResponse {
         guard let handler = routes["\(request.method) \(request.path)"] else {
             let known = routes.keys.contains { $0.hasSuffix(" \(request.path)") }
-            return errorResponse(known ? 405 : 404,
+            return Self.errorResponse(known ? 405 : 404,
                                  known ? "method \(request.method) not allowed on \(request.path)"
                                        : "no such endpoint: \(request.path)")
         }
         do {
             return try await handler(request)
         } catch let error as APIError {
-            return errorResponse(error.status, error.message)
+            return Self.errorResponse(error.status, error.message)
         } catch let error as ShoalError {
-            return errorResponse(400, error.message)
+            return Self.errorResponse(400, error.message)
         } catch {
-            return errorResponse(500, "\(error)")
+            return Self.errorResponse(500, "\(error)")
         }
     }
 
-    private func errorResponse(_ status: Int, _ message: String) -> APIResponse {
+    static func errorResponse(_ status: Int, _ message: String) -> APIResponse {
         (try? .json(APIErrorBody(message: message), status: status)) ?? .text(message, status: status)
     }
 }

@@ -49,9 +49,7 @@ final class AgentLink: Sendable {
               let request = ClusterProtocol.decode(ClusterProtocol.LogsRequest.self, from: frame) else { return nil }
         var answer = ClusterProtocol.LogsAnswer(lines: [:], offsets: [:])
         for (taskID, offset) in request.offsets {
-            let (lines, next) = await runner.logs(of: taskID, from: offset, tail: request.tail)
-            answer.lines[taskID] = lines
-            answer.offsets[taskID] = next
+            answer.record(taskID, await runner.logs(of: taskID, from: offset, tail: request.tail))
         }
         return ClusterProtocol.frame(ClusterProtocol.logs, answer)
     }

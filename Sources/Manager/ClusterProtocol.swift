@@ -1,5 +1,6 @@
 import ClusterStore
 import FoundationEssentials
+import ShoalAPI
 import Transport
 
 /// The frames nodes exchange besides Raft's, and their JSON bodies.
@@ -41,6 +42,14 @@ enum ClusterProtocol {
     struct LogsAnswer: Codable, Sendable {
         var lines: [String: [String]]
         var offsets: [String: Int]
+        /// Tasks with more output than this answer holds.
+        var more: Set<String>?
+
+        mutating func record(_ taskID: String, _ output: TaskOutput) {
+            lines[taskID] = output.lines
+            offsets[taskID] = output.next
+            if output.more { more = (more ?? []).union([taskID]) }
+        }
     }
 
     struct JoinRequest: Codable, Sendable {

@@ -182,7 +182,8 @@ final class ManagerRuntime: Sendable {
                 demoted()
                 return
             }
-            let period = Duration.milliseconds(Int((snapshot.cluster?.heartbeatPeriodSeconds ?? 1) * 1000))
+            // Clamped: a period from an old log entry must not trap here on every start.
+            let period = Limits.heartbeatPeriod(clamping: snapshot.cluster?.heartbeatPeriodSeconds ?? 1)
             let heartbeat = await agent.heartbeat()
             let status = host.currentStatus
             if status.isLeader { taskLoop.receive(AgentLink.reports(in: heartbeat), from: identity.nodeID) }
@@ -334,7 +335,7 @@ final class ManagerRuntime: Sendable {
         if node.meta.id == identity.nodeID {
             var answer = ClusterProtocol.LogsAnswer(lines: [:], offsets: [:])
             for (taskID, offset) in request.offsets {
-                (answer.lines[taskID], answer.offsets[taskID]) = await agent.runner.logs(of: taskID, from: offset, tail: request.tail)
+                answer.record(taskID, await agent.runner.logs(of: taskID, from: offset, tail: request.tail))
             }
             return answer
         }

@@ -114,6 +114,7 @@ extension Swarm {
                     response.lines.append(LogsResponse.Line(task: prefix, node: node.hostname, text: line))
                 }
                 response.cursor[task.meta.id] = answer.offsets[task.meta.id] ?? offsets[task.meta.id]
+                if answer.more?.contains(task.meta.id) == true { response.more = true }
             }
         }
         return response
@@ -149,8 +150,9 @@ extension Swarm {
         guard let condition = RestartPolicy.Condition(rawValue: request.restartCondition) else {
             throw ManagerError("invalid restart condition \(request.restartCondition): use none, on-failure or any")
         }
-        guard request.restartDelaySeconds >= 0, request.restartMaxAttempts >= 0 else {
-            throw ManagerError("invalid restart policy: the delay and the attempts must be 0 or more")
+        guard Limits.durationSeconds.contains(request.restartDelaySeconds),
+              Limits.restartMaxAttempts.contains(request.restartMaxAttempts) else {
+            throw ManagerError("invalid restart policy: the delay must be 0 to \(Durations.text(Limits.durationSeconds.upperBound)) and the attempts 0 to \(Limits.restartMaxAttempts.upperBound)")
         }
         let spec = TaskSpec(command: request.command, env: request.env, workdir: request.workdir, constraints: request.constraints,
                             restart: RestartPolicy(condition: condition, delaySeconds: request.restartDelaySeconds,

@@ -215,6 +215,10 @@ public actor Swarm {
         guard manager == nil, worker == nil, try NodeIdentity.load(from: dataDirectory) == nil else {
             throw ManagerError.alreadyInSwarm
         }
+        // It goes into the Raft log: a value no manager can run with would come back on every start.
+        guard Limits.heartbeatPeriodSeconds.contains(heartbeatPeriodSeconds) else {
+            throw ManagerError("invalid heartbeat period \(heartbeatPeriodSeconds): use \(Limits.heartbeatPeriodSeconds.lowerBound) to \(Limits.heartbeatPeriodSeconds.upperBound) seconds")
+        }
         let authority = try CertificateAuthority(commonName: "swarm-ca")
         let nodeID = Base36.objectID()
         let key = NodeKey()

@@ -1,4 +1,5 @@
 import ClusterStore
+import ShoalAPI
 
 /// This node's executor as the swarm code sees it (the daemon hands in the agent).
 public protocol TaskRunner: Sendable {
@@ -9,5 +10,5 @@ public protocol TaskRunner: Sendable {
     func reports() async -> [TaskReport]
     func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async
     /// Whole lines of a task's output from byte `offset` (the last `tail` of them), and where to go on from.
-    func logs(of taskID: String, from offset: Int, tail: Int?) async -> (lines: [String], next: Int)
+    func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput
 }

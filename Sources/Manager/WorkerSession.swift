@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RaftHost
+import ShoalAPI
 import Transport
 
 /// A worker's link to the managers: mutual TLS with its certificate, a
@@ -37,7 +38,7 @@ final class WorkerSession: Sendable {
                 case ClusterProtocol.managers:
                     if let session = ClusterProtocol.decode(ClusterProtocol.Session.self, from: frame), !session.managers.isEmpty {
                         managers.withLockedValue { $0 = session.managers }
-                        period.withLockedValue { $0 = .milliseconds(Int(session.heartbeatPeriodSeconds * 1000)) }
+                        period.withLockedValue { $0 = Limits.heartbeatPeriod(clamping: session.heartbeatPeriodSeconds) }
                     }
                 case ClusterProtocol.promotion:
                     if let promotion = ClusterProtocol.decode(ClusterProtocol.Promotion.self, from: frame) { promoted(promotion) }

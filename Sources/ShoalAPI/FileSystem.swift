@@ -37,7 +37,8 @@ public enum FileSystem {
         }
     }
 
-    /// Writes a file whole: to a temporary file, fsync'd, then renamed.
+    /// Writes a file whole: to a temporary file, fsync'd, renamed, then its
+    /// directory fsync'd. Every write-temp-then-rename of shoal goes through here.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
@@ -57,9 +58,19 @@ public enum FileSystem {
         }
         let synced = fsync(fd) == 0
         close(fd)
-        guard synced, rename(temporary, path) == 0 else {
+        guard synced, rename(temporary, path) == 0, syncDirectory(containing: path) else {
             throw ShoalError("cannot write \(path): \(String(cString: strerror(errno)))", hint: "check free disk space")
         }
+    }
+
+    /// fsyncs the directory `path` is in, so a rename into it survives a crash.
+    @discardableResult
+    public static func syncDirectory(containing path: String) -> Bool {
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return fsync(fd) == 0
     }
 
     /// `rm -rf`, without following symbolic links. Missing paths are fine.

@@ -43,6 +43,17 @@ public struct HTTPResponse: Equatable, Sendable {
         self.init(status: status, headers: headers, body: body)
     }
 
+    /// Whether `bytes` already hold a whole response sized by Content-Length
+    /// (other responses are complete when the connection closes).
+    public static func isComplete(_ bytes: [UInt8]) -> Bool {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let headerEnd = bytes.firstRange(of: separator) else { return false }
+        let head = String(decoding: bytes[..<headerEnd.lowerBound], as: UTF8.self).lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+              let length = Int(line.dropFirst("content-length:".count).trimmingSpaces()) else { return false }
+        return bytes.count - headerEnd.upperBound >= length
+    }
+
     private static func decodeChunked(_ bytes: [UInt8]) -> [UInt8]? {
         var body: [UInt8] = []
         var position = 0

@@ -144,6 +144,21 @@ public struct LogsRequest: Codable, Sendable {
     }
 }
 
+/// A piece of one task's output, as its node's agent reads it.
+public struct TaskOutput: Equatable, Sendable {
+    public var lines: [String]
+    /// The offset to read from next time.
+    public var next: Int
+    /// Whether more output is there already (the piece was bounded).
+    public var more: Bool
+
+    public init(lines: [String], next: Int, more: Bool) {
+        self.lines = lines
+        self.next = next
+        self.more = more
+    }
+}
+
 public struct LogsResponse: Codable, Sendable {
     public struct Line: Codable, Sendable {
         public var task: String
@@ -159,9 +174,12 @@ public struct LogsResponse: Codable, Sendable {
 
     public var lines: [Line]
     public var cursor: [String: Int]
+    /// Whether some task has more output already: ask again from `cursor`.
+    public var more: Bool?
 
-    public init(lines: [Line], cursor: [String: Int]) {
+    public init(lines: [Line], cursor: [String: Int], more: Bool? = nil) {
         self.lines = lines
         self.cursor = cursor
+        self.more = more
     }
 }

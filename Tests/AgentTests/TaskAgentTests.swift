@@ -16,6 +16,7 @@ import Testing
     private let directory: String
     private let namespace: String
     private let agent: TaskAgent
+    private let shoalBinary: String
     private let reports = NIOLockedValueBox<[String: TaskStatus]>([:])
 
     init() async throws {
@@ -27,6 +28,7 @@ import Testing
         let testBinary = CommandLine.arguments[0]
         let shoal = String(testBinary[..<(testBinary.lastIndex(of: "/") ?? testBinary.startIndex)]) + "/shoal"
         #expect(access(shoal, X_OK) == 0, "the shoal binary is built beside the tests at \(shoal)")
+        shoalBinary = shoal
         agent = try TaskAgent(dataDirectory: directory, executable: shoal, networkNamespace: namespace,
                               logger: Logger(label: "agent-test"))
         let reports = self.reports
@@ -40,14 +42,23 @@ import Testing
         FileSystem.removeTree(directory)
     }
 
+    /// A valid task id for a readable name ("t-exit" → "texitzzz…"); the start
+    /// differs between names, as the task's link name is made of it.
+    private static func validID(_ name: String) -> String {
+        if ObjectID.isValid(name) { return name }
+        let kept = String(name.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(ObjectID.length))
+        return kept + String(repeating: "z", count: ObjectID.length - kept.count)
+    }
+
     private func task(_ id: String, _ command: [String], env: [String] = []) -> TaskObject {
-        TaskObject(meta: ObjectMeta(id: id), serviceID: "s", serviceName: "svc", slot: 1, nodeID: "n",
+        TaskObject(meta: ObjectMeta(id: Self.validID(id)), serviceID: "s", serviceName: "svc", slot: 1, nodeID: "n",
                    spec: TaskSpec(command: command, env: env), generation: 1,
                    status: TaskStatus(state: .assigned, timestamp: Date()))
     }
 
     /// Generous: the CPU-bound Raft simulations running beside this suite can hold every cooperative thread for a while.
-    private func waitFor(_ id: String, _ state: TaskState, seconds: Double = 120) async -> TaskStatus? {
+    private func waitFor(_ name: String, _ state: TaskState, seconds: Double = 120) async -> TaskStatus? {
+        let id = Self.validID(name)
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if let status = reports.withLockedValue({ $0[id] }), status.state == state { return status }
@@ -63,7 +74,7 @@ import Testing
         await agent.apply([task(id, ["sh", "-c", script], env: ["GREETING=hi there"])], retained: [id])
         let status = await waitFor(id, .complete)
         #expect(status?.exitCode == 0)
-        let (lines, _) = await agent.logs(of: id, from: 0, tail: nil)
+        let lines = await agent.logs(of: id, from: 0, tail: nil).lines
         #expect(lines == ["abcdefghijkl", "pid=2", "1", "hi there"])
         #expect(await agent.logs(of: id, from: 0, tail: 1).lines == ["hi there"])
         await cleanUp()
@@ -112,6 +123,78 @@ import Testing
         await cleanUp()
     }
 
+    @Test func offsetsAndTailsFromAnywhereAreClampedNotTrappedOn() async throws {
+        let id = "abcdefghijkl0123456789xyz"
+        try FileSystem.makeDirectory("\(directory)/tasks/\(id)", mode: 0o700)
+        RotatingLogWriter.write(["one", "two", "three"], to: "\(directory)/tasks/\(id)/output.log", limits: .standard)
+        #expect(await agent.logs(of: id, from: -1, tail: nil) == TaskOutput(lines: ["one", "two", "three"], next: 14, more: false))
+        #expect(await agent.logs(of: id, from: Int.min, tail: nil).lines == ["one", "two", "three"])
+        #expect(await agent.logs(of: id, from: Int.max, tail: nil) == TaskOutput(lines: [], next: 14, more: false))
+        #expect(await agent.logs(of: id, from: 0, tail: -1).lines == [])
+        #expect(await agent.logs(of: id, from: 0, tail: Int.min).lines == [])
+        #expect(await agent.logs(of: id, from: 0, tail: Int.max).lines == ["one", "two", "three"])
+        #expect(await agent.logs(of: id, from: Int.max, tail: 2) == TaskOutput(lines: ["two", "three"], next: 14, more: false))
+        #expect(await agent.logs(of: "abcdefghijkl0123456789xyq", from: 5, tail: nil) == TaskOutput(lines: [], next: 0, more: false))
+        await cleanUp()
+    }
+
+    @Test func idsThatAreNotIdsNeverReachTheFileSystem() async throws {
+        for bad in ["../../../../tmp/escape", "..", "", "t-exit", String(repeating: "a", count: 26)] {
+            #expect(await agent.logs(of: bad, from: 0, tail: nil).lines.isEmpty)
+            var assigned = task("placeholder", ["true"])
+            assigned.meta.id = bad
+            await agent.apply([assigned], retained: [bad])
+        }
+        try? await Task.sleep(for: .milliseconds(100))
+        #expect(FileSystem.list("\(directory)/tasks").isEmpty, "no directory made for an invalid id")
+        #expect(reports.withLockedValue { $0.isEmpty }, "and nothing started")
+        await cleanUp()
+    }
+
+    @Test func logsAreReadInBoundedPiecesAcrossRotations() async throws {
+        let id = "abcdefghijkl0123456789xyz"
+        try FileSystem.makeDirectory("\(directory)/tasks/\(id)", mode: 0o700)
+        let path = "\(directory)/tasks/\(id)/output.log"
+        // 1.5 pieces of output in files of 256 KiB: the oldest rotate away, the rest reads in order.
+        let line = String(repeating: "x", count: 1000)
+        let count = TaskAgent.logChunkBytes * 3 / 2 / 1005
+        RotatingLogWriter.write((0..<count).map { fourDigits($0) + " " + line }, to: path,
+                                limits: .init(maximumBytes: 256 << 10, maximumFiles: 5))
+        var offset = 0
+        var read: [String] = []
+        var pieces = 0
+        while true {
+            let piece = await agent.logs(of: id, from: offset, tail: nil)
+            read += piece.lines
+            offset = piece.next
+            pieces += 1
+            if !piece.more { break }
+        }
+        #expect(pieces == 2, "a piece is at most \(TaskAgent.logChunkBytes) bytes")
+        let first = try #require(read.first.flatMap { Int($0.prefix(4)) })
+        #expect(first > 0, "the oldest output rotated away")
+        #expect(read.map { Int($0.prefix(4)) ?? -1 } == Array(first..<count), "every kept line once, in order")
+        #expect(FileSystem.list("\(directory)/tasks/\(id)").filter { $0.hasPrefix("output.log") }.count <= 6)
+        await cleanUp()
+    }
+
+    @Test func aTasksOutputRotatesAtItsLimit() async throws {
+        let limited = try TaskAgent(dataDirectory: directory + "/limited", executable: shoalBinary, networkNamespace: namespace,
+                                    outputLimits: .init(maximumBytes: 4096, maximumFiles: 2), logger: Logger(label: "agent-test"))
+        let reports = self.reports
+        await limited.setReporter { batch in reports.withLockedValue { for r in batch { $0[r.taskID] = r.status } } }
+        await limited.apply([task("chatty", ["sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done"])],
+                            retained: [Self.validID("chatty")])
+        #expect(await waitFor("chatty", .complete) != nil)
+        let folder = "\(directory)/limited/tasks/\(Self.validID("chatty"))"
+        try? await Task.sleep(for: .milliseconds(200))  // the last output is copied after the exit is seen
+        #expect(FileSystem.list(folder).filter { $0.hasPrefix("output.log") && $0 != "output.log.start" }.sorted() == ["output.log", "output.log.1"])
+        #expect(await limited.logs(of: Self.validID("chatty"), from: 0, tail: 1).lines == ["line 1999"])
+        await limited.apply([], retained: [])
+        await limited.shutdown()
+        await cleanUp()
+    }
+
     private func processExists(mentioning text: String) -> Bool {
         let deadline = ContinuousClock.now + .seconds(3)
         while ContinuousClock.now < deadline {
@@ -125,4 +208,21 @@ import Testing
         }
         return true
     }
+}
+
+/// Writes lines the way a task's output arrives: appended to a capped log.
+private enum RotatingLogWriter {
+    static func write(_ lines: [String], to path: String, limits: RotatingLog.Limits) {
+        guard let log = try? RotatingLog(path: path, limits: limits) else {
+            Issue.record("cannot open \(path)")
+            return
+        }
+        for line in lines { log.append(Array((line + "\n").utf8)) }
+    }
+}
+
+/// Four digits, zero-padded.
+private func fourDigits(_ value: Int) -> String {
+    let digits = String(value)
+    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
 }

@@ -33,6 +33,26 @@ check "info names the data dir and pid" \
 check "the data dir is root-only" bash -c '[ "$(stat -c %a "$1")" = 700 ]' _ "$data"
 check "the socket is root-only" bash -c '[ "$(stat -c %a "$1")" = 600 ]' _ "$socket"
 check "logs are structured lines" bash -c 'grep -Eq "level=[a-z]+ .*msg=" "$1"' _ "$E2E_WORK/daemon.log"
+# Input the CLI never sends, straight to the socket: a 400, nothing written, and the daemon lives.
+status_of() { curl -s -o /dev/null -w "%{http_code}" -m 10 --unix-socket "$socket" "$@"; }
+export -f status_of; export socket
+check "a query '?=' gets a 400" bash -c '[ "$(status_of "http://shoal/tasks?=")" = 400 ]'
+check "a bad percent escape gets a 400" bash -c '[ "$(status_of "http://shoal/tasks?service=%zz")" = 400 ]'
+check "heartbeatPeriod 1e300 gets a 400" bash -c '[ "$(status_of -X POST -H "Content-Type: application/json" \
+    -d "{\"heartbeatPeriod\":1e300,\"forceNewCluster\":false}" http://shoal/swarm/init)" = 400 ]'
+check "and nothing of a swarm is written" bash -c '[ ! -e "$1/swarm" ]' _ "$data"
+# raw_request TEXT — sends TEXT (\r, \n as escapes), prints the whole answer; fails unless the daemon hangs up within 10 s.
+raw_request() {
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+data = b""
+while chunk := s.recv(4096): data += chunk
+print(data.decode(errors="replace"))' "$socket" "$1"
+}
+export -f raw_request
+check "a request line with a space gets a 400 and the connection is closed" \
+    bash -c 'raw_request "GET /tasks?service=a b HTTP/1.1\r\nHost: x\r\n\r\n" | head -1 | grep -q " 400 "'
+check "the daemon still answers after all of them" "$SHOAL" -H "$socket" info
 check_fails "a second daemon on the same data dir is refused" "^shoal: " \
     "$SHOAL" daemon --data-dir "$data" --socket "$E2E_WORK/other.sock"
 kill -TERM "$daemon"

@@ -130,6 +130,16 @@ check_fails "a service no node can run does not converge, in docker's words" \
     "cannot converge: stuck\.1: no suitable node \(1 node not available for new tasks; scheduling constraints not satisfied on 3 nodes\)" \
     "$SHOAL" -H lab-1 service create --name stuck --constraint node.labels.zone==mars -- sleep 1
 "$SHOAL" -H lab-1 service rm stuck >/dev/null
+check_fails "service logs --tail=-1 is refused in one line" "invalid --tail value -1" \
+    "$SHOAL" -H lab-1 service logs --tail=-1 whoami
+check "the daemons of the nodes running its tasks still run" \
+    bash -c 'for n in lab-1 lab-2 lab-3; do "$SHOAL" -H "$n" info >/dev/null || exit 1; done'
+check "service logs --tail=1 still answers" bash -c '"$SHOAL" -H lab-1 service logs --tail=1 whoami >/dev/null'
+check_fails "service ps '&=' is a not-found error, and no crash" "no such service: &=$" "$SHOAL" -H lab-1 service ps '&='
+check_fails "service ps 'x&node=y' is one service name, not a filter" "no such service: x&node=y$" \
+    "$SHOAL" -H lab-1 service ps 'x&node=y'
+check_fails "service ps 'a b' answers instead of hanging" "no such service: a b$" timeout 20 "$SHOAL" -H lab-1 service ps 'a b'
+check "the manager's daemon still runs" "$SHOAL" -H lab-1 info
 check "service ls is unchanged by the refused commands" bash -c '[ "$("$SHOAL" -H lab-1 service ls)" = "$1" ]' _ "$before"
 
 # 5. service rm leaves nothing behind.

@@ -27,7 +27,7 @@ struct ConvergeProgress {
         var unplaceableSince: Date?
         while true {
             let detail: ServiceDetail = try client.post("/services/inspect", ServiceReferenceRequest(service: service))
-            let tasks: [TaskSummary] = try client.get("/tasks?service=\(detail.id)")
+            let tasks: [TaskSummary] = try client.get("/tasks", query: ["service": detail.id])
             let current = Self.currentTasks(tasks, detail: detail)
             let running = current.filter { $0.task?.state == "running" }.count
             let overall = "overall progress: \(running) out of \(detail.desired) tasks"

@@ -24,6 +24,12 @@ struct DaemonCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Largest size of daemon.log (when stderr is a file) and of each task's output log before it rotates, e.g. 10m, 512k.")
+    var logMaxSize: String = "10m"
+
+    @Option(help: "How many files (the current one and rotated ones) each of those logs keeps.")
+    var logMaxFile: Int = 3
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'")
@@ -34,28 +40,28 @@ struct DaemonCommand: ParsableCommand {
         guard ListenAddress(listenAddr) != nil else {
             throw ValidationError("--listen-addr must be ADDRESS:PORT, not '\(listenAddr)'")
         }
+        guard Self.bytes(logMaxSize) != nil else {
+            throw ValidationError("--log-max-size must be a size from 1k to 1g, e.g. 10m, not '\(logMaxSize)'")
+        }
+        guard (1...100).contains(logMaxFile) else { throw ValidationError("--log-max-file must be 1 to 100") }
     }
 
     func run() throws {
         try requireRoot("shoal daemon")
         try Daemon.run(DaemonConfiguration(
             dataDirectory: dataDir, socketPath: socket, listenAddress: listenAddr,
-            advertiseAddress: advertiseAddr, logLevel: Logger.Level(rawValue: logLevel) ?? .info))
+            advertiseAddress: advertiseAddr, logLevel: Logger.Level(rawValue: logLevel) ?? .info,
+            logLimits: RotatingLog.Limits(maximumBytes: Self.bytes(logMaxSize) ?? RotatingLog.Limits.standard.maximumBytes,
+                                          maximumFiles: logMaxFile)))
     }
-}
 
-/// ADDRESS:PORT with a dotted-quad address and a port in 1...65535.
-struct ListenAddress {
-    let host: String
-    let port: Int
-
-    init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
-        let host = String(text[..<colon])
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else { return nil }
-        self.host = host
-        self.port = port
+    /// "10m", "512k", "1g" or a number of bytes, within 1 KiB...1 GiB.
+    static func bytes(_ text: String) -> Int? {
+        let scales: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        let lower = text.lowercased()
+        let scale = lower.last.flatMap { scales[$0] } ?? 1
+        guard let number = Int(scale == 1 ? lower : String(lower.dropLast())), number > 0,
+              number <= (1 << 30) / scale, number * scale >= 1 << 10 else { return nil }
+        return number * scale
     }
 }

@@ -76,7 +76,7 @@ struct ServiceTasksCommand: ParsableCommand {
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         var tasks: [TaskSummary] = []
-        for service in services { tasks += try client.get("/tasks?service=\(service)") }
+        for service in services { tasks += try client.get("/tasks", query: ["service": service]) }
         try printTasks(tasks, format: format)
     }
 }
@@ -194,38 +194,12 @@ struct ServiceLogsCommand: ParsableCommand {
         while true {
             TaskFormatting.logLines(answer.lines, raw: raw).forEach { print($0) }
             fflush(nil)
-            guard follow else { return }
-            usleep(500_000)
+            // Answers are bounded: what is already there comes in several.
+            if answer.more != true {
+                guard follow else { return }
+                usleep(500_000)
+            }
             answer = try client.post("/services/logs", LogsRequest(target: target, cursor: answer.cursor))
         }
-    }
-}
-
-/// Durations as docker's flags take them: 1s, 500ms, 1m30s, 2h.
-enum Durations {
-    static func seconds(_ text: String, option: String) throws -> Double {
-        var total = 0.0
-        var number = ""
-        var rest = Substring(text)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        while let character = rest.first {
-            if character.isNumber || character == "." {
-                number.append(character)
-                rest = rest.dropFirst()
-                continue
-            }
-            guard let value = Double(number), let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) }) else { break }
-            total += value * scale
-            number = ""
-            rest = rest.dropFirst(unit.count)
-        }
-        guard rest.isEmpty, number.isEmpty || text == "0", !text.isEmpty else {
-            throw ShoalError("invalid duration '\(text)' for \(option)", hint: "use a number with a unit, e.g. 1s, 500ms or 1m")
-        }
-        return total
-    }
-
-    static func text(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(Int(seconds * 1000))ms"
     }
 }

@@ -17,7 +17,7 @@ struct InitCommand: ParsableCommand {
     var heartbeatPeriod: Double = 1
 
     func validate() throws {
-        guard (0.1...60).contains(heartbeatPeriod) else {
+        guard Limits.heartbeatPeriodSeconds.contains(heartbeatPeriod) else {
             throw ValidationError("--heartbeat-period must be between 0.1 and 60 seconds")
         }
     }
@@ -73,7 +73,7 @@ struct JoinTokenCommand: ParsableCommand {
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
-        let answer: JoinTokenResponse = try client.get("/swarm/join-token?role=\(role)\(rotate ? "&rotate=1" : "")")
+        let answer: JoinTokenResponse = try client.get("/swarm/join-token", query: ["role": role].merging(rotate ? ["rotate": "1"] : [:]) { $1 })
         if rotate { print("Successfully rotated \(answer.role) join token.\n") }
         if quiet {
             print(answer.token)

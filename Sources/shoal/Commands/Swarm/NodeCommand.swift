@@ -70,7 +70,7 @@ struct NodeTasksCommand: ParsableCommand {
             references = [info.nodeID ?? "self"]
         }
         var tasks: [TaskSummary] = []
-        for node in references { tasks += try client.get("/tasks?node=\(node)") }
+        for node in references { tasks += try client.get("/tasks", query: ["node": node]) }
         try printTasks(tasks, format: format)
     }
 }

@@ -1,0 +1,53 @@
+/// Durations as docker's flags take them: 1s, 500ms, 1m30s, 2h.
+public enum Durations {
+    /// The seconds `text` stands for; an error naming `option` when it is
+    /// malformed or outside `Limits.durationSeconds`.
+    public static func seconds(_ text: String, option: String) throws -> Double {
+        var total = 0.0
+        var number = ""
+        var rest = Substring(text)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        while let character = rest.first {
+            if character.isASCII && (character.isNumber || character == ".") {
+                number.append(character)
+                rest = rest.dropFirst()
+                continue
+            }
+            guard let value = Double(number), let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) }) else { break }
+            total += value * scale
+            number = ""
+            rest = rest.dropFirst(unit.count)
+        }
+        guard rest.isEmpty, number.isEmpty || text == "0", !text.isEmpty else {
+            throw ShoalError("invalid duration '\(text)' for \(option)", hint: "use a number with a unit, e.g. 1s, 500ms or 1m")
+        }
+        guard Limits.durationSeconds.contains(total) else {
+            throw ShoalError("duration '\(text)' for \(option) is too long",
+                             hint: "use at most \(Self.text(Limits.durationSeconds.upperBound))")
+        }
+        return total
+    }
+
+    /// "1s", "500ms", "168h0m0s"-style text; any value, even one no parser
+    /// would accept, is shown without trapping.
+    public static func text(_ seconds: Double) -> String {
+        guard seconds.isFinite, abs(seconds) <= Limits.durationSeconds.upperBound else { return "\(seconds)s" }
+        return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(Int((seconds * 1000).rounded()))ms"
+    }
+}
+
+/// ADDRESS:PORT with a dotted-quad address and a port in 1...65535.
+public struct ListenAddress: Sendable {
+    public let host: String
+    public let port: Int
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65535).contains(port) else { return nil }
+        let host = String(text[..<colon])
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else { return nil }
+        self.host = host
+        self.port = port
+    }
+}

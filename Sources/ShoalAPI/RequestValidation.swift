@@ -1,0 +1,117 @@
+/// A request body the daemon checks as soon as it is decoded, with the
+/// ranges the CLI uses (`Limits`): nothing out of range reaches the swarm,
+/// whichever client sent it.
+public protocol ValidatedRequest: Decodable {
+    /// The first problem, as a one-line error.
+    func validate() throws(ShoalError)
+}
+
+/// The longest reference (a name, an id or a prefix of one) a request may carry.
+let maximumReferenceLength = 256
+
+private func checkReference(_ text: String, _ what: String) throws(ShoalError) {
+    guard !text.isEmpty, text.utf8.count <= maximumReferenceLength else {
+        throw ShoalError("invalid \(what) \"\(text.prefix(64))\"", hint: "give a name or id of at most \(maximumReferenceLength) characters")
+    }
+}
+
+private func checkListenAddress(_ text: String?) throws(ShoalError) {
+    guard let text else { return }
+    guard ListenAddress(text) != nil else {
+        throw ShoalError("invalid listen address \"\(text.prefix(64))\"", hint: "use ADDRESS:PORT, e.g. 0.0.0.0:2377")
+    }
+}
+
+private func checkAdvertiseAddress(_ text: String?) throws(ShoalError) {
+    guard let text else { return }
+    guard !text.isEmpty, text.utf8.count <= 64, !text.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f }) else {
+        throw ShoalError("invalid advertise address \"\(text.prefix(64))\"", hint: "use an interface name or IP[:PORT]")
+    }
+}
+
+extension SwarmInitRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) {
+        guard Limits.heartbeatPeriodSeconds.contains(heartbeatPeriod) else {
+            throw ShoalError("invalid heartbeat period \(heartbeatPeriod)",
+                             hint: "use \(Limits.heartbeatPeriodSeconds.lowerBound) to \(Limits.heartbeatPeriodSeconds.upperBound) seconds")
+        }
+        try checkAdvertiseAddress(advertiseAddress)
+        try checkListenAddress(listenAddress)
+    }
+}
+
+extension SwarmJoinRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) {
+        guard !token.isEmpty, token.utf8.count <= 256 else {
+            throw ShoalError("invalid join token", hint: "copy it from 'shoal swarm join-token worker' on a manager")
+        }
+        guard !remoteAddress.isEmpty, remoteAddress.utf8.count <= 256,
+              !remoteAddress.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f }),
+              !remoteAddress.contains(":") || remoteAddress.split(separator: ":").last.flatMap({ Int($0) })
+                .map({ (1...65535).contains($0) }) == true else {
+            throw ShoalError("invalid manager address \"\(remoteAddress.prefix(64))\"", hint: "use HOST[:PORT], e.g. 10.0.0.1:2377")
+        }
+        try checkAdvertiseAddress(advertiseAddress)
+        try checkListenAddress(listenAddress)
+    }
+}
+
+extension NodeChangeRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) {
+        try checkReference(node, "node")
+        if let availability, !["active", "pause", "drain"].contains(availability) {
+            throw ShoalError("invalid availability \"\(availability.prefix(64))\"", hint: "use active, pause or drain")
+        }
+    }
+}
+
+extension ServiceSpecRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) {
+        guard Limits.durationSeconds.contains(restartDelaySeconds) else {
+            throw ShoalError("invalid restart delay \(restartDelaySeconds) s",
+                             hint: "use 0 to \(Durations.text(Limits.durationSeconds.upperBound))")
+        }
+        guard Limits.restartMaxAttempts.contains(restartMaxAttempts) else {
+            throw ShoalError("invalid restart max attempts \(restartMaxAttempts)",
+                             hint: "use 0 (no limit) to \(Limits.restartMaxAttempts.upperBound)")
+        }
+        if let workdir, !workdir.hasPrefix("/") || workdir.utf8.contains(0) {
+            throw ShoalError("invalid working directory \"\(workdir.prefix(64))\"", hint: "use an absolute path")
+        }
+        if (command + env).contains(where: { $0.utf8.contains(0) }) {
+            throw ShoalError("the command or environment of service \(name.prefix(64)) holds a NUL byte", hint: "remove it")
+        }
+    }
+}
+
+extension ServiceUpdateRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) {
+        try checkReference(service, "service")
+        if let replicas, replicas < 0 {
+            throw ShoalError("invalid replicas value \(replicas)", hint: "use a whole number, 0 or more")
+        }
+        if ((command ?? []) + envAdd).contains(where: { $0.utf8.contains(0) }) {
+            throw ShoalError("the new command or environment holds a NUL byte", hint: "remove it")
+        }
+    }
+}
+
+extension ServiceReferenceRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) { try checkReference(service, "service") }
+}
+
+extension LogsRequest: ValidatedRequest {
+    /// Tasks one `service logs` call may follow at once.
+    static let maximumCursorEntries = 100_000
+
+    public func validate() throws(ShoalError) {
+        try checkReference(target, "service or task")
+        if let tail, !Limits.logTailLines.contains(tail) {
+            throw ShoalError("invalid --tail value \(tail)", hint: "use 0 to \(Limits.logTailLines.upperBound) lines")
+        }
+        guard cursor.count <= Self.maximumCursorEntries,
+              cursor.allSatisfy({ ObjectID.isValid($0.key) && Limits.logOffset.contains($0.value) }) else {
+            throw ShoalError("invalid logs cursor", hint: "pass back the cursor of the previous answer unchanged")
+        }
+    }
+}

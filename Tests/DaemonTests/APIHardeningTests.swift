@@ -1,0 +1,253 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ClusterStore
+import Dispatch
+import FoundationEssentials
+import Logging
+import Manager
+import NIOCore
+import NIOPosix
+import ShoalAPI
+import Testing
+@testable import Daemon
+
+/// What a careless or hostile local client can send: malformed request
+/// lines, half requests, silence, and out-of-range values on every route.
+@Suite(.serialized) struct APIHardeningTests {
+    private static func temporaryDirectory() throws -> String {
+        var template = Array("/tmp/shoal-api-hard-XXXXXX".utf8CString)
+        return String(cString: try #require(mkdtemp(&template)))
+    }
+
+    private func withServer(router: HTTPRouter? = nil, requestTimeout: TimeAmount = .seconds(30),
+                            _ body: (String) async throws -> Void) async throws {
+        let folder = try Self.temporaryDirectory()
+        defer { FileSystem.removeTree(folder) }
+        let socketPath = "\(folder)/api.sock"
+        var fallback = HTTPRouter()
+        fallback.add("GET", "/_ping") { _ in .text("OK") }
+        fallback.add("GET", "/query") { request in .text(request.query["name"] ?? "-") }
+        let server = try APIServer.start(.unixSocket(path: socketPath), router: router ?? fallback,
+                                         group: MultiThreadedEventLoopGroup.singleton, requestTimeout: requestTimeout)
+        defer { try? server.close() }
+        try await body(socketPath)
+    }
+
+    /// Runs blocking socket calls on a dispatch thread: the cooperative pool
+    /// must stay free for the router's tasks, or client and server wait on each other.
+    private static func blocking<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try body() }) }
+        }
+    }
+
+    /// A raw connection: sends `bytes`, then reads until the daemon closes or `seconds` pass.
+    private static func exchange(_ socketPath: String, _ bytes: [UInt8], seconds: Int32 = 5) throws -> (answer: String, closed: Bool) {
+        let fd = try connect(socketPath)
+        defer { close(fd) }
+        if !bytes.isEmpty { _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, seconds * 1000) == 1 else { return (String(decoding: answer, as: UTF8.self), false) }
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count <= 0 { return (String(decoding: answer, as: UTF8.self), true) }
+            answer += buffer[..<count]
+        }
+    }
+
+    private static func connect(_ path: String) throws -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(rc == 0)
+        return fd
+    }
+
+    @Test func aMalformedRequestLineGetsA400AndTheConnectionCloses() async throws {
+        try await withServer { socketPath in
+            let (answer, closed) = try await Self.blocking {
+                try Self.exchange(socketPath, Array("GET /tasks?service=a b HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 400"))
+            #expect(closed, "the daemon hung up after its 400")
+            #expect(try await Self.blocking { APIClient(socketPath: socketPath).ping() }, "and goes on answering")
+        }
+    }
+
+    @Test func aBadQueryGetsA400AndTheDaemonLives() async throws {
+        try await withServer { socketPath in
+            let client = APIClient(socketPath: socketPath)
+            for target in ["/query?=", "/query?%zz=1", "/query?name=%", "/query?&=", "/query?name=a&name=b"] {
+                let answer = try await Self.blocking { try client.send("GET", target) }
+                #expect(answer.status == 400, "\(target)")
+                #expect(!String(decoding: answer.body, as: UTF8.self).contains("\n"), "one line")
+            }
+            let decoded = try await Self.blocking {
+                try client.send("GET", RequestTarget(path: "/query", query: ["name": "x&node=y"]).encoded)
+            }
+            #expect(String(decoding: decoded.body, as: UTF8.self) == "x&node=y")
+            #expect(try await Self.blocking { client.ping() })
+        }
+    }
+
+    @Test func anIdleOrHalfSentConnectionIsClosedAfterTheTimeout() async throws {
+        try await withServer(requestTimeout: .milliseconds(300)) { socketPath in
+            let started = ContinuousClock.now
+            #expect(try await Self.blocking { try Self.exchange(socketPath, []).closed }, "an idle connection is closed")
+            #expect(try await Self.blocking { try Self.exchange(socketPath, Array("GET /_ping HTTP/1.1\r\nHost: x\r\n".utf8)).closed },
+                    "half a request too")
+            #expect(ContinuousClock.now - started < .seconds(4))
+            // A whole request still gets its answer.
+            let (answer, _) = try await Self.blocking {
+                try Self.exchange(socketPath, Array("GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n".utf8), seconds: 2)
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
+    @Test func theClientGivesUpOnASilentDaemonAndNamesIt() throws {
+        let folder = try Self.temporaryDirectory()
+        defer { FileSystem.removeTree(folder) }
+        let socketPath = "\(folder)/silent.sock"
+        // Listens, never answers.
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0 && listen(listener, 8) == 0)
+        let client = APIClient(socketPath: socketPath, timeoutSeconds: 0.5)
+        let started = ContinuousClock.now
+        #expect(throws: ShoalError("the shoal daemon at \(socketPath) did not answer within 500ms",
+                                   hint: "see its log; it may be busy or stuck")) {
+            let _: DaemonInfo = try client.get("/info")
+        }
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
+
+    // MARK: The daemon's own routes
+
+    private struct IdleRunner: TaskRunner {
+        func apply(_ assignments: [TaskObject], retained: Set<String>) async {}
+        func reports() async -> [TaskReport] { [] }
+        func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async {}
+        func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput { TaskOutput(lines: [], next: 0, more: false) }
+    }
+
+    /// The daemon's real router over a swarm this node is not part of yet.
+    private static func daemonRouter(in folder: String) -> HTTPRouter {
+        let swarm = Swarm(dataDirectory: folder, hostname: "test", group: MultiThreadedEventLoopGroup.singleton,
+                          runner: IdleRunner(), logger: Logger(label: "test"))
+        return Daemon.makeRouter(DaemonConfiguration(dataDirectory: folder, socketPath: "\(folder)/api.sock"), swarm: swarm)
+    }
+
+    @Test(arguments: [
+        ("/swarm/init", #"{"heartbeatPeriod":1e300,"forceNewCluster":false}"#),
+        ("/swarm/init", #"{"heartbeatPeriod":0,"forceNewCluster":false}"#),
+        ("/swarm/init", #"{"heartbeatPeriod":-1,"forceNewCluster":false}"#),
+        ("/swarm/init", #"{"heartbeatPeriod":1,"forceNewCluster":false,"listenAddress":"0.0.0.0:70000"}"#),
+        ("/swarm/join", #"{"token":"","remoteAddress":"10.0.0.1:2377"}"#),
+        ("/swarm/join", #"{"token":"SWMTKN-1-a-b","remoteAddress":"10.0.0.1:-1"}"#),
+        ("/nodes/update", #"{"node":"n","availability":"gone","force":false}"#),
+        ("/nodes/remove", #"{"node":"","force":false}"#),
+        ("/services/create", #"{"name":"web","replicas":1,"command":["true"],"env":[],"constraints":[],"restartCondition":"any","restartDelaySeconds":1e300,"restartMaxAttempts":0}"#),
+        ("/services/create", #"{"name":"web","replicas":1,"command":["true"],"env":[],"constraints":[],"restartCondition":"any","restartDelaySeconds":-1,"restartMaxAttempts":0}"#),
+        ("/services/create", #"{"name":"web","replicas":1,"command":["true"],"env":[],"constraints":[],"restartCondition":"any","restartDelaySeconds":1,"restartMaxAttempts":-1}"#),
+        ("/services/update", #"{"service":"web","replicas":-1,"envAdd":[],"envRemove":[],"constraintAdd":[],"constraintRemove":[]}"#),
+        ("/services/inspect", #"{"service":""}"#),
+        ("/services/logs", #"{"target":"web","tail":-1,"cursor":{}}"#),
+        ("/services/logs", #"{"target":"web","cursor":{"abcdefghijkl0123456789xyz":-1}}"#),
+        ("/services/logs", #"{"target":"web","cursor":{"../../etc":0}}"#),
+    ])
+    func outOfRangeValuesGetAOneLine400AndNothingIsWritten(path: String, body: String) async throws {
+        let folder = try Self.temporaryDirectory()
+        defer { FileSystem.removeTree(folder) }
+        let answer = await Self.daemonRouter(in: folder).respond(
+            to: APIRequest(method: "POST", path: path, query: [:], body: Array(body.utf8)))
+        #expect(answer.status == 400, "\(path) \(body)")
+        let message = try JSONDecoder().decode(APIErrorBody.self, from: Data(answer.body)).message
+        #expect(!message.isEmpty && !message.contains("\n"))
+        #expect(FileSystem.list(folder).isEmpty, "nothing written for \(path)")
+    }
+
+    @Test func initRefusesAHeartbeatPeriodNoManagerCouldRunWith() async throws {
+        let folder = try Self.temporaryDirectory()
+        defer { FileSystem.removeTree(folder) }
+        let swarm = Swarm(dataDirectory: folder, hostname: "test", group: MultiThreadedEventLoopGroup.singleton,
+                          runner: IdleRunner(), logger: Logger(label: "test"))
+        await #expect(throws: ManagerError.self) {
+            _ = try await swarm.initialize(advertiseAddress: "127.0.0.1:2377", listenAddress: "127.0.0.1:2377",
+                                           heartbeatPeriodSeconds: 1e300)
+        }
+        #expect(FileSystem.list(folder).isEmpty)
+    }
+
+    // MARK: Fuzz
+
+    /// xorshift64*: a small seeded generator, so a failing run can be replayed.
+    private struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state ^= state >> 12
+            state ^= state << 25
+            state ^= state >> 27
+            return state &* 2_685_821_657_736_338_717
+        }
+    }
+
+    @Test func randomTargetsAndBodiesNeverCrashTheParserOrTheRouter() async throws {
+        let seed = UInt64.random(in: 1...UInt64.max)
+        print("APIHardeningTests fuzz seed: \(seed)")
+        var random = SeededGenerator(state: seed)
+        let folder = try Self.temporaryDirectory()
+        defer { FileSystem.removeTree(folder) }
+        let router = Self.daemonRouter(in: folder)
+        let alphabet = Array("/?&=%+ #abcxyz0189AFaf-._~\u{0}\u{7f}é".utf8) + [0xff, 0xc3]
+        let paths = ["/_ping", "/info", "/tasks", "/nodes", "/services", "/swarm/join-token", "/services/logs",
+                     "/services/inspect", "/nodes/inspect", "/nodes/update", "/services/update"]
+        let bodies = [#"{"target":"x","tail":"#, #"{"service":"#, #"{"node":"x","availability":"#, "", "null", "[]"]
+        let started = ContinuousClock.now
+        for round in 0..<100_000 {
+            let length = Int(random.next() % 40)
+            var bytes = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            if round % 2 == 0 { bytes = Array(paths[Int(random.next() % UInt64(paths.count))].utf8) + [UInt8(ascii: "?")] + bytes }
+            let target = String(decoding: bytes, as: UTF8.self)
+            guard let parsed = RequestTarget(parsing: target) else { continue }
+            // Only reads and refused writes: nothing here may start a swarm.
+            guard round % 10 == 0 else { continue }
+            var body = Array(bodies[Int(random.next() % UInt64(bodies.count))].utf8)
+            body += (0..<Int(random.next() % 24)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            let method = random.next() % 2 == 0 ? "GET" : "POST"
+            let answer = await router.respond(to: APIRequest(method: method, path: parsed.path, query: parsed.query, body: body))
+            #expect((200..<600).contains(answer.status))
+        }
+        #expect(ContinuousClock.now - started < .seconds(20), "seed \(seed)")
+    }
+
+    @Test func randomBytesOverTheSocketNeverCrashTheServer() async throws {
+        let seed = UInt64.random(in: 1...UInt64.max)
+        print("APIHardeningTests socket fuzz seed: \(seed)")
+        var random = SeededGenerator(state: seed)
+        try await withServer(requestTimeout: .milliseconds(200)) { socketPath in
+            let prefixes = ["GET /query?", "POST /query?name=", "GET /", "", "GET /_ping HTTP/1.1\r\nContent-Length: "]
+            for _ in 0..<300 {
+                var bytes = Array(prefixes[Int(random.next() % UInt64(prefixes.count))].utf8)
+                bytes += (0..<Int(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                bytes += Array(" HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+                let sent = bytes
+                _ = try await Self.blocking { try Self.exchange(socketPath, sent, seconds: 2) }
+            }
+            #expect(try await Self.blocking { APIClient(socketPath: socketPath).ping() }, "seed \(seed)")
+        }
+    }
+}
