@@ -44,19 +44,24 @@ final class CertificateRenewal: Sendable {
                      group: EventLoopGroup, logger: Logger) async {
         var failures = 0
         var retryAt: Date?
+        var lastAttempt = Date.distantPast
         while !Task.isCancelled {
             let identity = self.identity
             guard let validity = Self.validity(of: identity.certificatePEM) else {
                 logger.error("this node's certificate cannot be read: remove the swarm folder of its data dir and join again")
                 return
             }
-            let due = retryAt ?? Self.renewalDate(validFrom: validity.from, validUntil: validity.until)
+            // Never back to back, even when a leader whose clock lags issues certificates already half used.
+            let earliest = lastAttempt.addingTimeInterval(Self.retryDelay(failures: .max, validFrom: validity.from,
+                                                                          validUntil: validity.until))
+            let due = max(retryAt ?? Self.renewalDate(validFrom: validity.from, validUntil: validity.until), earliest)
             let wait = due.timeIntervalSinceNow
             if wait > 0 {
                 // Wake at least hourly: a clock that jumped is noticed.
                 try? await Task.sleep(for: .milliseconds(Int64(min(wait, 3600) * 1000)))
                 continue
             }
+            lastAttempt = Date()
             do {
                 let certificatePEM = try await Self.requestCertificate(identity: identity, managers: managers(), group: group)
                 try install(certificatePEM, transport: transport)

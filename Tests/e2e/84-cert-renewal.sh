@@ -31,12 +31,13 @@ expiry() {
 declare -A first renewed
 for n in 1 2 3; do first[$n]=$(expiry $n) || fail "lab-$n shows its certificate expiry"; done
 deadline=$(( $(date +%s) + 70 ))
-while [ "$(date +%s)" -lt "$deadline" ] && [ "${#renewed[@]}" -lt 3 ]; do
+count=0
+while [ "$(date +%s)" -lt "$deadline" ] && [ "$count" -lt 3 ]; do
     for n in 1 2 3; do
         [ -n "${renewed[$n]:-}" ] && continue
         now=$(date +%s)
         current=$(expiry $n) || continue
-        [ "$current" -gt "${first[$n]:-0}" ] && renewed[$n]=$now
+        if [ "$current" -gt "${first[$n]:-0}" ]; then renewed[$n]=$now; count=$((count + 1)); fi
     done
     sleep 1
 done
