@@ -6,15 +6,15 @@ import Transport
 /// removed node keeps its certificate until it expires.
 struct ClusterMembership {
     private let nodes: [NodeObject]
-    /// The managers a promoted or restarted manager was told about, trusted
-    /// only until its store shows this node as the manager it is (then the
-    /// store holds every node the seeds could name).
+    /// The managers a promoted or restarted manager was told about.
     private let seeds: [ClusterProtocol.ManagerInfo]
+    /// The store shows this node as the manager it is: it holds every node the seeds could name.
+    private let caughtUp: Bool
 
     init(nodes: [NodeObject], seeds: [ClusterProtocol.ManagerInfo], selfRaftID: UInt64) {
         self.nodes = nodes
-        let caughtUp = nodes.contains { $0.role == .manager && $0.raftID == selfRaftID }
-        self.seeds = caughtUp ? [] : seeds
+        self.seeds = seeds
+        caughtUp = nodes.contains { $0.role == .manager && $0.raftID == selfRaftID }
     }
 
     /// As `store` says, for the manager `identity` (its seeds: the managers it was told about).
@@ -27,16 +27,18 @@ struct ClusterMembership {
         nodes.contains { $0.meta.id == nodeID } || seeds.contains { $0.nodeID == nodeID }
     }
 
-    /// The Raft id of a manager; nil for a worker, a removed node or a stranger.
+    /// The Raft id `nodeID`'s Raft messages carry: the store's, else a seed's.
+    /// Raft decides about its own members: a leader that demotes itself is a
+    /// worker in the store while it still replicates its removal.
     func raftID(of nodeID: String) -> UInt64? {
-        if let node = nodes.first(where: { $0.meta.id == nodeID }) { return node.role == .manager ? node.raftID : nil }
-        return seeds.first { $0.nodeID == nodeID }?.raftID
+        nodes.first { $0.meta.id == nodeID }?.raftID ?? seeds.first { $0.nodeID == nodeID }?.raftID
     }
 
     /// A peer that may make manager calls: its certificate says manager and
-    /// the store (or, before it caught up, a seed) says so too.
+    /// the store says so now (until the store has caught up: a seed).
     func isManager(_ peer: PeerIdentity?) -> Bool {
         guard let peer, peer.role == NodeRole.manager.rawValue else { return false }
-        return raftID(of: peer.nodeID) != nil
+        if let node = nodes.first(where: { $0.meta.id == peer.nodeID }) { return node.role == .manager }
+        return !caughtUp && seeds.contains { $0.nodeID == peer.nodeID }
     }
 }
