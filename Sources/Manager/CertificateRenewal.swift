@@ -44,16 +44,16 @@ final class CertificateRenewal: Sendable {
                      group: EventLoopGroup, logger: Logger) async {
         var failures = 0
         var retryAt: Date?
-        var lastAttempt = Date.distantPast
+        var renewedAt = Date.distantPast
         while !Task.isCancelled {
             let identity = self.identity
             guard let validity = Self.validity(of: identity.certificatePEM) else {
                 logger.error("this node's certificate cannot be read: remove the swarm folder of its data dir and join again")
                 return
             }
-            // Never back to back, even when a leader whose clock lags issues certificates already half used.
-            let earliest = lastAttempt.addingTimeInterval(Self.retryDelay(failures: .max, validFrom: validity.from,
-                                                                          validUntil: validity.until))
+            // Never renewed back to back, even when a leader whose clock lags issues certificates already half used.
+            let earliest = renewedAt.addingTimeInterval(Self.retryDelay(failures: .max, validFrom: validity.from,
+                                                                        validUntil: validity.until))
             let due = max(retryAt ?? Self.renewalDate(validFrom: validity.from, validUntil: validity.until), earliest)
             let wait = due.timeIntervalSinceNow
             if wait > 0 {
@@ -61,12 +61,12 @@ final class CertificateRenewal: Sendable {
                 try? await Task.sleep(for: .milliseconds(Int64(min(wait, 3600) * 1000)))
                 continue
             }
-            lastAttempt = Date()
             do {
                 let certificatePEM = try await Self.requestCertificate(identity: identity, managers: managers(), group: group)
                 try install(certificatePEM, transport: transport)
                 failures = 0
                 retryAt = nil
+                renewedAt = Date()
                 let until = Self.validity(of: certificatePEM)?.until
                 logger.info("renewed this node's certificate", metadata: ["expires": "\(until.map { "\($0)" } ?? "?")"])
             } catch {
