@@ -33,19 +33,28 @@ public struct CertificateAuthority: Sendable {
     public var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
     public var privateKeyPEM: String { get throws { try key.serializeAsPEM().pemString } }
 
-    /// A node's key pair and certificate, valid for `days`.
-    public func issue(nodeID: String, role: String, days: Int = 90, now: Date = Date()) throws -> IssuedCertificate {
+    /// How long node certificates are valid unless the swarm says otherwise: docker's 90 days.
+    public static let defaultNodeValiditySeconds: Double = 90 * 86_400
+
+    /// A node's key pair and certificate, valid for `validitySeconds`.
+    public func issue(nodeID: String, role: String, validitySeconds: Double = defaultNodeValiditySeconds,
+                      now: Date = Date()) throws -> IssuedCertificate {
         let key = NodeKey()
         return IssuedCertificate(
-            certificatePEM: try issue(nodeID: nodeID, role: role, publicKeyPEM: key.publicKeyPEM, days: days, now: now),
+            certificatePEM: try issue(nodeID: nodeID, role: role, publicKeyPEM: key.publicKeyPEM,
+                                      validitySeconds: validitySeconds, now: now),
             privateKeyPEM: key.privateKeyPEM)
     }
 
     /// A certificate for a key the node made itself (its private key never leaves it).
-    public func issue(nodeID: String, role: String, publicKeyPEM: String, days: Int = 90, now: Date = Date()) throws -> String {
+    /// It is valid from a little before `now` (a tenth of its validity, at most
+    /// 5 minutes) so that peers whose clocks lag a bit accept it.
+    public func issue(nodeID: String, role: String, publicKeyPEM: String,
+                      validitySeconds: Double = defaultNodeValiditySeconds, now: Date = Date()) throws -> String {
         let nodeCertificate = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: try Certificate.PublicKey(pemEncoded: publicKeyPEM),
-            notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(days) * 86_400),
+            notValidBefore: now.addingTimeInterval(-min(300, validitySeconds / 10)),
+            notValidAfter: now.addingTimeInterval(validitySeconds),
             issuer: certificate.subject,
             subject: try DistinguishedName {
                 OrganizationalUnitName(role)

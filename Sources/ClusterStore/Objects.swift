@@ -27,9 +27,12 @@ public struct ClusterObject: Codable, Equatable, Sendable {
     public var managerJoinSecret: String
     public var heartbeatPeriodSeconds: Double
     public var taskHistoryLimit: Int
+    /// How long the node certificates the CA issues are valid (`--cert-expiry`); nil: 90 days.
+    public var nodeCertificateValiditySeconds: Double?
 
     public init(meta: ObjectMeta, rootCACertificatePEM: String, rootCAKeyPEM: String, workerJoinSecret: String,
-                managerJoinSecret: String, heartbeatPeriodSeconds: Double = 1, taskHistoryLimit: Int = 5) {
+                managerJoinSecret: String, heartbeatPeriodSeconds: Double = 1, taskHistoryLimit: Int = 5,
+                nodeCertificateValiditySeconds: Double? = nil) {
         self.meta = meta
         self.rootCACertificatePEM = rootCACertificatePEM
         self.rootCAKeyPEM = rootCAKeyPEM
@@ -37,6 +40,7 @@ public struct ClusterObject: Codable, Equatable, Sendable {
         self.managerJoinSecret = managerJoinSecret
         self.heartbeatPeriodSeconds = heartbeatPeriodSeconds
         self.taskHistoryLimit = taskHistoryLimit
+        self.nodeCertificateValiditySeconds = nodeCertificateValiditySeconds
     }
 }
 

@@ -73,11 +73,14 @@ public enum Daemon {
         router.add("GET", "/_ping") { _ in .text("OK") }
         router.add("HEAD", "/_ping") { _ in .text("") }
         router.add("GET", "/info") { _ in
-            try .json(DaemonInfo(version: Defaults.version, nodeID: await swarm.nodeID, hostname: hostname(),
-                                 dataDirectory: configuration.dataDirectory,
-                                 socketPath: configuration.socketPath,
-                                 listenAddress: configuration.listenAddress,
-                                 advertiseAddress: configuration.advertiseAddress, pid: getpid()))
+            let certificates = await swarm.certificateStatus()
+            return try .json(DaemonInfo(version: Defaults.version, nodeID: await swarm.nodeID, hostname: hostname(),
+                                        dataDirectory: configuration.dataDirectory,
+                                        socketPath: configuration.socketPath,
+                                        listenAddress: configuration.listenAddress,
+                                        advertiseAddress: configuration.advertiseAddress, pid: getpid(),
+                                        certExpirySeconds: certificates.certExpirySeconds,
+                                        certificateExpiresAt: certificates.expiresAt))
         }
         router.add("POST", "/swarm/init") { request in
             let body = try request.decode(SwarmInitRequest.self)
@@ -85,7 +88,8 @@ public enum Daemon {
                 if body.forceNewCluster { return try .json(await swarm.forceNewCluster()) }
                 let (advertise, listen) = try addresses(body.advertiseAddress, body.listenAddress, configuration)
                 return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listen,
-                                                        heartbeatPeriodSeconds: body.heartbeatPeriod))
+                                                        heartbeatPeriodSeconds: body.heartbeatPeriod,
+                                                        certExpirySeconds: body.certExpirySeconds ?? CertificateExpiry.defaultSeconds))
             }
         }
         router.add("POST", "/swarm/join") { request in
@@ -97,6 +101,13 @@ public enum Daemon {
                 return try .json(SwarmJoinResponse(role: role))
             }
         }
+        router.add("POST", "/swarm/update", onLeader(swarm) { request in
+            let body = try request.decode(SwarmUpdateRequest.self)
+            return try await answering {
+                try await swarm.update(body)
+                return try .json(MessageResponse(message: "Swarm updated."))
+            }
+        })
         router.add("GET", "/swarm/join-token", onLeader(swarm, when: { $0.query["rotate"] == "1" }) { request in
             try await answering {
                 try .json(await swarm.joinToken(role: request.query["role"] ?? "", rotate: request.query["rotate"] == "1"))

@@ -27,6 +27,9 @@ enum ClusterProtocol {
     static let forwardedCall: UInt8 = 130
     /// A manager asks a node for task output (`LogsRequest` → `LogsAnswer`).
     static let logs: UInt8 = 131
+    /// A node asks for a new certificate before its current one expires, over
+    /// mutual TLS with that certificate (empty body → `RenewAnswer`).
+    static let renewCertificate: UInt8 = 132
 
     struct Assignments: Codable, Sendable {
         var tasks: [TaskObject]
@@ -78,6 +81,14 @@ enum ClusterProtocol {
 
     enum JoinAnswer: Codable, Sendable {
         case joined(nodeID: String, role: String, certificatePEM: String, managers: [ManagerInfo])
+        /// Ask the leader instead.
+        case redirect(address: String)
+        case refused(String)
+    }
+
+    enum RenewAnswer: Codable, Equatable, Sendable {
+        /// For the key the store has on record, with the role the store says.
+        case renewed(certificatePEM: String)
         /// Ask the leader instead.
         case redirect(address: String)
         case refused(String)

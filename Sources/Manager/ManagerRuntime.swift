@@ -16,7 +16,9 @@ import Transport
 /// A manager's moving parts: the Raft host with its WAL, the replicated
 /// store it feeds, and the transport to the other managers.
 final class ManagerRuntime: Sendable {
-    let identity: NodeIdentity
+    /// This node's identity, with its newest certificate.
+    var identity: NodeIdentity { renewal.identity }
+    let renewal: CertificateRenewal
     let store: ReplicatedStore
     let host: RaftHost
     let transport: Transport
@@ -29,11 +31,11 @@ final class ManagerRuntime: Sendable {
     private let statusLoop = LateBound<Task<Void, Never>>()
     private let tasksLoop = LateBound<Task<Void, Never>>()
 
-    private init(identity: NodeIdentity, store: ReplicatedStore, host: RaftHost, transport: Transport,
+    private init(renewal: CertificateRenewal, store: ReplicatedStore, host: RaftHost, transport: Transport,
                  dispatcher: Dispatcher, agent: AgentLink, demoted: @escaping @Sendable () -> Void, logger: Logger) {
         self.agent = agent
         self.demoted = demoted
-        self.identity = identity
+        self.renewal = renewal
         self.store = store
         self.host = host
         self.transport = transport
@@ -56,10 +58,8 @@ final class ManagerRuntime: Sendable {
         let dispatcher = Dispatcher()
         // Until a promoted node's store has caught up, the managers it was told about route its Raft traffic.
         let seeds = identity.managers
-        @Sendable func raftID(of nodeID: String) -> UInt64? {
-            store.snapshot.nodes.first(where: { $0.meta.id == nodeID })?.raftID
-                ?? seeds.first(where: { $0.nodeID == nodeID })?.raftID
-        }
+        @Sendable func membership() -> ClusterMembership { ClusterMembership(store.snapshot, identity) }
+        @Sendable func raftID(of nodeID: String) -> UInt64? { membership().raftID(of: nodeID) }
         @Sendable func manager(withRaftID id: UInt64) -> (nodeID: String, address: String)? {
             if let node = store.snapshot.nodes.first(where: { $0.raftID == id }) { return (node.meta.id, node.advertiseAddress) }
             return seeds.first(where: { $0.raftID == id }).map { ($0.nodeID, $0.address) }
@@ -79,18 +79,17 @@ final class ManagerRuntime: Sendable {
         let transport = try Transport(
             credentials: identity.credentials, configuration: transportConfiguration,
             group: group, logger: logger,
-            admits: { peer in
-                store.snapshot.nodes.contains { $0.meta.id == peer.nodeID } || seeds.contains { $0.nodeID == peer.nodeID }
-            },
+            admits: { peer in membership().admits(peer.nodeID) },
             receive: { peer, frame in
                 switch frame.kind {
                 case ClusterProtocol.heartbeat:
                     dispatcher.heard(from: peer.nodeID)
                     runtimeBox.value?.taskLoop.receive(AgentLink.reports(in: frame), from: peer.nodeID)
                 case ClusterProtocol.assignments:
-                    // Only the leader assigns: a worker's (or a stale manager's) frame runs nothing here.
+                    // Only the leader assigns: a worker's (or a stale or demoted manager's) frame runs nothing here.
+                    let membership = membership()
                     guard let leader = hostBox.value?.currentStatus.leader, leader != 0,
-                          raftID(of: peer.nodeID) == leader, peer.role == NodeRole.manager.rawValue else { return }
+                          membership.isManager(peer), membership.raftID(of: peer.nodeID) == leader else { return }
                     agent.deliver(frame)
                 case ClusterProtocol.raft:
                     guard let sender = raftID(of: peer.nodeID) else { return }
@@ -141,9 +140,11 @@ final class ManagerRuntime: Sendable {
         let (listenHost, listenPort) = try Self.split(identity.listenAddress)
         _ = try await transport.listen(host: listenHost, port: listenPort)
         host.start()
-        let runtime = ManagerRuntime(identity: identity, store: store, host: host, transport: transport,
+        let renewal = CertificateRenewal(identity: identity, dataDirectory: dataDirectory)
+        let runtime = ManagerRuntime(renewal: renewal, store: store, host: host, transport: transport,
                                      dispatcher: dispatcher, agent: agent, demoted: demoted, logger: logger)
         runtimeBox.value = runtime
+        renewal.start(transport: transport, managers: { runtime.managers() }, group: group, logger: logger)
         runtime.statusLoop.value = Task { await runtime.watchNodes() }
         runtime.tasksLoop.value = Task {
             await runtime.taskLoop.run(
@@ -246,8 +247,7 @@ final class ManagerRuntime: Sendable {
             throw ManagerError("node \(node.hostname) has no key on record: it must leave and join again before it can be promoted")
         }
         let raftID = UInt64.random(in: 1...UInt64.max >> 2)
-        let certificate = try CertificateAuthority(certificatePEM: cluster.rootCACertificatePEM, privateKeyPEM: cluster.rootCAKeyPEM)
-            .issue(nodeID: nodeID, role: NodeRole.manager.rawValue, publicKeyPEM: publicKey)
+        let certificate = try cluster.issueNodeCertificate(nodeID: nodeID, role: .manager, publicKeyPEM: publicKey)
         node.role = .manager
         node.raftID = raftID
         node.managerReachable = nil
@@ -346,13 +346,16 @@ final class ManagerRuntime: Sendable {
         return ClusterProtocol.decode(ClusterProtocol.LogsAnswer.self, from: frame)
     }
 
-    /// Answers requests: the root CA and joining (anyone), forwarded calls (managers only).
+    /// Who peers are as the store says now.
+    private var membership: ClusterMembership { ClusterMembership(store.snapshot, identity) }
+
+    /// Answers requests: the root CA and joining (anyone), renewals (nodes of
+    /// the swarm), forwarded calls and logs (managers only).
     private func answer(_ frame: Frame, from peer: PeerIdentity?) async -> Frame? {
         switch frame.kind {
         case ClusterProtocol.forwardedCall:
-            // Only a manager of this swarm may: a worker's certificate cannot make manager calls.
-            guard let peer, peer.role == NodeRole.manager.rawValue,
-                  store.snapshot.nodes.contains(where: { $0.meta.id == peer.nodeID && $0.role == .manager }),
+            // Only a manager of this swarm may: a worker's certificate, or a demoted or removed manager's, cannot.
+            guard membership.isManager(peer),
                   let call = ClusterProtocol.decode(ClusterProtocol.Call.self, from: frame) else {
                 return ClusterProtocol.frame(ClusterProtocol.forwardedCall, ClusterProtocol.CallAnswer(
                     status: 403, body: Array(#"{"message":"only a manager of this swarm may forward calls"}"#.utf8)))
@@ -370,7 +373,12 @@ final class ManagerRuntime: Sendable {
             }
             return ClusterProtocol.frame(ClusterProtocol.join, await join(request))
         case ClusterProtocol.logs:
+            guard membership.isManager(peer) else { return nil }
             return await agent.answerLogs(frame, from: peer)
+        case ClusterProtocol.renewCertificate:
+            let status = host.currentStatus
+            return ClusterProtocol.frame(ClusterProtocol.renewCertificate, CertificateRenewal.answer(
+                renewalFrom: peer, store: store.snapshot, isLeader: status.isLeader, leaderAddress: leaderAddress()))
         default:
             return nil
         }
@@ -398,10 +406,8 @@ final class ManagerRuntime: Sendable {
         }
         let role = NodeRole.worker
         do {
-            let authority = try CertificateAuthority(certificatePEM: cluster.rootCACertificatePEM,
-                                                     privateKeyPEM: cluster.rootCAKeyPEM)
             let nodeID = Base36.objectID()
-            let certificate = try authority.issue(nodeID: nodeID, role: role.rawValue, publicKeyPEM: request.publicKeyPEM)
+            let certificate = try cluster.issueNodeCertificate(nodeID: nodeID, role: role, publicKeyPEM: request.publicKeyPEM)
             let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: request.hostname,
                                   advertiseAddress: request.advertiseAddress, role: role, state: .ready,
                                   publicKeyPEM: request.publicKeyPEM, engineVersion: Defaults.version)
@@ -486,6 +492,7 @@ final class ManagerRuntime: Sendable {
     }
 
     func stop() async {
+        await renewal.stop()
         statusLoop.value?.cancel()
         tasksLoop.value?.cancel()
         taskLoop.poke()

@@ -131,12 +131,12 @@ public actor Swarm {
     /// it drops its Raft state and carries on as a worker of the same swarm.
     private func becomeWorker() async {
         guard let manager else { return }
+        self.manager = nil
+        await manager.stop()  // first: a certificate renewed meanwhile is in its identity
         var identity = manager.identity
         identity.role = NodeRole.worker.rawValue
         identity.raftID = 0
         identity.managers = manager.managers()
-        await manager.stop()
-        self.manager = nil
         do {
             try identity.save(to: dataDirectory)
             FileSystem.removeTree("\(dataDirectory)/swarm/raft")
@@ -148,7 +148,8 @@ public actor Swarm {
     }
 
     private func startWorker(_ identity: NodeIdentity) async throws -> WorkerSession {
-        let session = try await WorkerSession.start(identity: identity, group: group, agent: agent, logger: logger) { [weak self] promotion in
+        let session = try await WorkerSession.start(identity: identity, dataDirectory: dataDirectory, group: group, agent: agent,
+                                                    logger: logger) { [weak self] promotion in
             Task { await self?.becomeManager(promotion) }
         }
         await agent.runner.setReporter { [weak session] reports in session?.report(reports) }
@@ -159,14 +160,14 @@ public actor Swarm {
     /// manager certificate and an empty Raft log the leader then fills.
     private func becomeManager(_ promotion: ClusterProtocol.Promotion) async {
         guard let worker else { return }  // a repeated promotion frame
+        self.worker = nil
+        await worker.stop()
         var identity = worker.identity
         identity.role = NodeRole.manager.rawValue
         identity.raftID = promotion.raftID
         identity.certificatePEM = promotion.certificatePEM
         identity.managers = promotion.managers
         do {
-            await worker.stop()
-            self.worker = nil
             try identity.save(to: dataDirectory)
             manager = try await startManager(identity, bootstrap: false)
             logger.info("promoted to manager", metadata: ["raft_id": "\(promotion.raftID)"])
@@ -210,8 +211,8 @@ public actor Swarm {
     }
 
     /// `shoal init`: a new swarm with this node as its only manager.
-    public func initialize(advertiseAddress: String, listenAddress: String,
-                           heartbeatPeriodSeconds: Double = 1) async throws -> SwarmInitResponse {
+    public func initialize(advertiseAddress: String, listenAddress: String, heartbeatPeriodSeconds: Double = 1,
+                           certExpirySeconds: Double = CertificateExpiry.defaultSeconds) async throws -> SwarmInitResponse {
         guard manager == nil, worker == nil, try NodeIdentity.load(from: dataDirectory) == nil else {
             throw ManagerError.alreadyInSwarm
         }
@@ -219,6 +220,7 @@ public actor Swarm {
         guard Limits.heartbeatPeriodSeconds.contains(heartbeatPeriodSeconds) else {
             throw ManagerError("invalid heartbeat period \(heartbeatPeriodSeconds): use \(Limits.heartbeatPeriodSeconds.lowerBound) to \(Limits.heartbeatPeriodSeconds.upperBound) seconds")
         }
+        if let problem = CertificateExpiry.problem(certExpirySeconds) { throw ManagerError(problem) }
         let authority = try CertificateAuthority(commonName: "swarm-ca")
         let nodeID = Base36.objectID()
         let key = NodeKey()
@@ -226,7 +228,8 @@ public actor Swarm {
             nodeID: nodeID, role: NodeRole.manager.rawValue, raftID: UInt64.random(in: 1...UInt64.max >> 2),
             hostname: hostname, advertiseAddress: advertiseAddress, listenAddress: listenAddress,
             caCertificatePEM: try authority.certificatePEM,
-            certificatePEM: try authority.issue(nodeID: nodeID, role: NodeRole.manager.rawValue, publicKeyPEM: key.publicKeyPEM),
+            certificatePEM: try authority.issue(nodeID: nodeID, role: NodeRole.manager.rawValue, publicKeyPEM: key.publicKeyPEM,
+                                                validitySeconds: certExpirySeconds),
             privateKeyPEM: key.privateKeyPEM, managers: [])
         let caDER = try authority.certificateDER
         let workerToken = JoinToken.generate(caCertificateDER: caDER)
@@ -234,7 +237,8 @@ public actor Swarm {
         let cluster = ClusterObject(
             meta: ObjectMeta(id: Base36.objectID()), rootCACertificatePEM: try authority.certificatePEM,
             rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: workerToken.secret,
-            managerJoinSecret: managerToken.secret, heartbeatPeriodSeconds: heartbeatPeriodSeconds)
+            managerJoinSecret: managerToken.secret, heartbeatPeriodSeconds: heartbeatPeriodSeconds,
+            nodeCertificateValiditySeconds: certExpirySeconds)
         let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: hostname, advertiseAddress: advertiseAddress,
                               role: .manager, state: .ready, raftID: identity.raftID, publicKeyPEM: key.publicKeyPEM,
                               engineVersion: Defaults.version)
@@ -273,6 +277,26 @@ public actor Swarm {
         let token = JoinToken(caDigest: JoinToken.generate(caCertificateDER: caDER).caDigest, secret: secret)
         return JoinTokenResponse(role: role, token: token.description, managerAddress: manager.identity.advertiseAddress,
                                  rotated: rotate)
+    }
+
+    /// `shoal swarm update`: the swarm's settings. A new certificate expiry
+    /// applies to the certificates issued from now on (nodes renew theirs at half their lifetime).
+    public func update(_ request: SwarmUpdateRequest) async throws {
+        let manager = try requireManager()
+        guard var cluster = manager.store.snapshot.cluster else { throw ManagerError.notInSwarm }
+        if let seconds = request.certExpirySeconds {
+            if let problem = CertificateExpiry.problem(seconds) { throw ManagerError(problem) }
+            cluster.nodeCertificateValiditySeconds = seconds
+        }
+        _ = try await manager.propose([.update(.cluster(cluster))])
+    }
+
+    /// For `shoal info`: how long the swarm's node certificates are valid (as a
+    /// manager knows it) and when this node's certificate expires.
+    public func certificateStatus() -> (certExpirySeconds: Double?, expiresAt: Date?) {
+        let identity = manager?.identity ?? worker?.identity
+        return (manager?.store.snapshot.cluster?.nodeCertificateValidity,
+                identity.flatMap { CertificateRenewal.validity(of: $0.certificatePEM)?.until })
     }
 
     /// `shoal node ls`: the swarm's nodes as a quorum of managers confirms them;

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Answer of `GET /info`: what a daemon is and where it keeps its state.
 public struct DaemonInfo: Codable, Equatable, Sendable {
     public var version: String
@@ -9,9 +11,14 @@ public struct DaemonInfo: Codable, Equatable, Sendable {
     public var listenAddress: String
     public var advertiseAddress: String?
     public var pid: Int32
+    /// How long the swarm's node certificates are valid, as a manager knows it.
+    public var certExpirySeconds: Double?
+    /// When this node's certificate expires (it renews it at half its lifetime).
+    public var certificateExpiresAt: Date?
 
     public init(version: String, nodeID: String?, hostname: String, dataDirectory: String,
-                socketPath: String, listenAddress: String, advertiseAddress: String?, pid: Int32) {
+                socketPath: String, listenAddress: String, advertiseAddress: String?, pid: Int32,
+                certExpirySeconds: Double? = nil, certificateExpiresAt: Date? = nil) {
         self.version = version
         self.nodeID = nodeID
         self.hostname = hostname
@@ -20,6 +27,8 @@ public struct DaemonInfo: Codable, Equatable, Sendable {
         self.listenAddress = listenAddress
         self.advertiseAddress = advertiseAddress
         self.pid = pid
+        self.certExpirySeconds = certExpirySeconds
+        self.certificateExpiresAt = certificateExpiresAt
     }
 }
 

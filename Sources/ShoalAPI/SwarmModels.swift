@@ -7,12 +7,49 @@ public struct SwarmInitRequest: Codable, Equatable, Sendable {
     public var forceNewCluster: Bool
     /// Seconds between heartbeats; a node silent for three is Down.
     public var heartbeatPeriod: Double
+    /// Seconds node certificates are valid (`--cert-expiry`); nil: docker's 90 days.
+    public var certExpirySeconds: Double?
 
-    public init(advertiseAddress: String?, listenAddress: String?, forceNewCluster: Bool = false, heartbeatPeriod: Double = 1) {
+    public init(advertiseAddress: String?, listenAddress: String?, forceNewCluster: Bool = false, heartbeatPeriod: Double = 1,
+                certExpirySeconds: Double? = nil) {
         self.advertiseAddress = advertiseAddress
         self.listenAddress = listenAddress
         self.forceNewCluster = forceNewCluster
         self.heartbeatPeriod = heartbeatPeriod
+        self.certExpirySeconds = certExpirySeconds
+    }
+}
+
+/// `POST /swarm/update`: the swarm's settings to change (nil: keep).
+public struct SwarmUpdateRequest: Codable, Equatable, Sendable {
+    public var certExpirySeconds: Double?
+
+    public init(certExpirySeconds: Double?) { self.certExpirySeconds = certExpirySeconds }
+}
+
+/// How long node certificates are valid: docker's default and bounds, except
+/// that shoal accepts down to one minute (docker: one hour) so tests can
+/// watch certificates renew.
+public enum CertificateExpiry {
+    public static let defaultSeconds: Double = 90 * 86_400
+    public static let minimumSeconds: Double = 60
+    /// The swarm's CA is valid for 20 years: a node certificate never outlives it.
+    public static let maximumSeconds: Double = 20 * 365 * 86_400
+
+    /// The one-line reason `seconds` is refused, nil when it is in range.
+    public static func problem(_ seconds: Double) -> String? {
+        guard seconds.isFinite, seconds >= minimumSeconds, seconds <= maximumSeconds else {
+            return "invalid --cert-expiry \(seconds.isFinite ? text(seconds) : "\(seconds)"): it must be between 1m0s and \(text(maximumSeconds))"
+        }
+        return nil
+    }
+
+    /// As docker prints durations: 2160h0m0s, 1m0s, 1m30s.
+    public static func text(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        let (hours, minutes, rest) = (whole / 3600, whole % 3600 / 60, whole % 60)
+        if hours > 0 { return "\(hours)h\(minutes)m\(rest)s" }
+        return minutes > 0 ? "\(minutes)m\(rest)s" : "\(rest)s"
     }
 }
 

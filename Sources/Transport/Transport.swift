@@ -20,8 +20,9 @@ public final class Transport: Sendable {
     private let configuration: TransportConfiguration
     private let group: EventLoopGroup
     private let logger: Logger
-    private let serverTLS: NIOSSLContext
-    private let clientTLS: NIOSSLContext
+    /// The server's and the client's TLS contexts: replaced when the node's certificate is renewed.
+    private let tls: NIOLockedValueBox<(server: NIOSSLContext, client: NIOSSLContext)>
+    private let servesAnonymousClients: Bool
     private let callbacks: FrameHandler.Callbacks
     private let warnings = RateLimitedWarnings()
     private let unverified: UnverifiedConnections
@@ -38,8 +39,8 @@ public final class Transport: Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        serverTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: true, allowAnonymousClients: serve != nil))
-        clientTLS = try NIOSSLContext(configuration: credentials.tlsConfiguration(server: false))
+        servesAnonymousClients = serve != nil
+        tls = NIOLockedValueBox(try Self.contexts(credentials, servesAnonymousClients: serve != nil))
         callbacks = FrameHandler.Callbacks(admits: admits, receive: receive, serve: serve, disconnected: disconnected)
         unverified = UnverifiedConnections(perSource: configuration.maximumUnverifiedConnectionsPerSource,
                                            total: configuration.maximumUnverifiedConnections)
@@ -50,7 +51,7 @@ public final class Transport: Sendable {
 
     /// Starts accepting peers on `host:port` (port 0 picks one) and returns the bound port.
     public func listen(host: String, port: Int) async throws -> Int {
-        let tls = serverTLS
+        let tls = self.tls
         let callbacks = callbacks
         let logger = logger
         let configuration = configuration
@@ -74,7 +75,7 @@ public final class Transport: Sendable {
                 channel.closeFuture.whenComplete { _ in _ = accepted.withLockedValue { $0.removeValue(forKey: key) } }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    try sync.addHandler(NIOSSLServerHandler(context: tls.withLockedValue { $0.server }))
                     try sync.addHandler(ByteToMessageHandler(FrameDecoder(maximumFrameBytes: configuration.maximumFrameBytes)))
                     try sync.addHandler(MessageToByteHandler(FrameEncoder()))
                     try sync.addHandler(FrameHandler(expectedNodeID: nil, callbacks: callbacks, configuration: configuration,
@@ -94,10 +95,29 @@ public final class Transport: Sendable {
             if let link = peers[nodeID] {
                 link.update(endpoint: endpoint)
             } else {
-                peers[nodeID] = PeerLink(nodeID: nodeID, endpoint: endpoint, eventLoop: group.next(), tls: clientTLS,
+                peers[nodeID] = PeerLink(nodeID: nodeID, endpoint: endpoint, eventLoop: group.next(),
+                                         tls: tls.withLockedValue { $0.client },
                                          configuration: configuration, callbacks: callbacks, warnings: warnings, logger: logger)
             }
         }
+    }
+
+    /// From now on, connections present `credentials` (a renewed certificate).
+    /// Links this node dialled are dropped, so they redial with it when next
+    /// sent to (callers set their peers before sending); connections peers
+    /// dialled keep the handshake they made.
+    public func updateCredentials(_ credentials: TransportCredentials) throws {
+        let contexts = try Self.contexts(credentials, servesAnonymousClients: servesAnonymousClients)
+        tls.withLockedValue { $0 = contexts }
+        for link in peers.withLockedValue({ peers in defer { peers = [:] }; return Array(peers.values) }) {
+            link.close()
+        }
+    }
+
+    private static func contexts(_ credentials: TransportCredentials,
+                                 servesAnonymousClients: Bool) throws -> (server: NIOSSLContext, client: NIOSSLContext) {
+        (try NIOSSLContext(configuration: credentials.tlsConfiguration(server: true, allowAnonymousClients: servesAnonymousClients)),
+         try NIOSSLContext(configuration: credentials.tlsConfiguration(server: false)))
     }
 
     public func removePeer(_ nodeID: String) {

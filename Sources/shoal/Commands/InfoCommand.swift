@@ -21,7 +21,10 @@ struct InfoCommand: ParsableCommand {
             ("Listen Address", info.listenAddress),
             ("Advertise Address", info.advertiseAddress ?? "(automatic)"),
             ("PID", String(info.pid)),
-        ]
+        ] + [
+            info.certExpirySeconds.map { ("Cert Expiry", CertificateExpiry.text($0)) },
+            info.certificateExpiresAt.map { ("Node Certificate Expires", "\($0)") },
+        ].compactMap { $0 }
         let width = (rows.map(\.0.count).max() ?? 0) + 2
         for (label, value) in rows {
             print(label + ":" + String(repeating: " ", count: width - label.count - 1) + value)

@@ -16,6 +16,9 @@ struct InitCommand: ParsableCommand {
     @Option(help: "Seconds between the heartbeats every node sends the managers; a node silent for three is Down.")
     var heartbeatPeriod: Double = 1
 
+    @Option(help: ArgumentHelp("Validity period for node certificates, e.g. 2160h0m0s or 1m.", discussion: CertExpiry.help))
+    var certExpiry = CertExpiry.defaultText
+
     func validate() throws {
         guard Limits.heartbeatPeriodSeconds.contains(heartbeatPeriod) else {
             throw ValidationError("--heartbeat-period must be between 0.1 and 60 seconds")
@@ -23,10 +26,12 @@ struct InitCommand: ParsableCommand {
     }
 
     func run() throws {
+        let certExpirySeconds = try CertExpiry.seconds(certExpiry)
         let client = try SwarmClient.daemon(startingIfNeeded: true)
         let answer: SwarmInitResponse = try client.post(
             "/swarm/init", SwarmInitRequest(advertiseAddress: advertiseAddr, listenAddress: listenAddr,
-                                            forceNewCluster: forceNewCluster, heartbeatPeriod: heartbeatPeriod))
+                                            forceNewCluster: forceNewCluster, heartbeatPeriod: heartbeatPeriod,
+                                            certExpirySeconds: certExpirySeconds))
         print("""
             Swarm initialized: current node (\(answer.nodeID)) is now a manager.
 
