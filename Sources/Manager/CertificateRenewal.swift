@@ -110,7 +110,7 @@ final class CertificateRenewal: Sendable {
                 do {
                     let (host, port) = try ManagerRuntime.split(address)
                     let frame = try await Request.send(Frame(kind: ClusterProtocol.renewCertificate, payload: []),
-                                                       host: host, port: port, trustedRootsPEM: nil,
+                                                       host: host, port: port, trustedRootDER: nil,
                                                        credentials: identity.credentials, group: group, timeout: .seconds(10))
                     switch ClusterProtocol.decode(ClusterProtocol.RenewAnswer.self, from: frame) {
                     case .renewed(let certificatePEM): return certificatePEM
