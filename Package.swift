@@ -75,14 +75,15 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
         ),
         .target(name: "CShoalSystem"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["Transport", "ClusterCA", nioSSL, logging]
+            dependencies: ["Transport", "ClusterCA", "Raft", "TestSupport", nioSSL, logging]
                 + nio("NIOCore", "NIOPosix", "NIOEmbedded", "NIOConcurrencyHelpers")
         ),
-        .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftStorage"]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftStorage", "TestSupport"]),
         .testTarget(
             name: "RaftHostTests",
             dependencies: ["RaftHost", "Raft", "RaftStorage", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
@@ -91,7 +92,7 @@ let package = Package(
         .testTarget(name: "WhoamiTests", dependencies: ["Whoami", "ShoalAPI"] + nio("NIOPosix", "NIOHTTP1")),
         .testTarget(
             name: "ManagerTests",
-            dependencies: ["Manager", "ClusterStore", "ClusterCA", "Transport", "ShoalAPI", logging]
+            dependencies: ["Manager", "ClusterStore", "ClusterCA", "Transport", "ShoalAPI", "Raft", "TestSupport", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix")
         ),
         .testTarget(
@@ -100,7 +101,7 @@ let package = Package(
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ShoalAPI", "Manager", "ClusterStore", logging] + nio("NIOCore", "NIOPosix")),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ShoalAPI", "Manager", "ClusterStore", "Raft", "TestSupport", logging] + nio("NIOCore", "NIOPosix")),
     ],
     swiftLanguageModes: [.v6]
 )

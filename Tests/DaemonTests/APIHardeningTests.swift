@@ -2,13 +2,14 @@
 import Glibc
 #endif
 import ClusterStore
-import Dispatch
 import FoundationEssentials
 import Logging
 import Manager
 import NIOCore
 import NIOPosix
+import Raft
 import ShoalAPI
+import TestSupport
 import Testing
 @testable import Daemon
 
@@ -32,14 +33,6 @@ import Testing
                                          group: MultiThreadedEventLoopGroup.singleton, requestTimeout: requestTimeout)
         defer { try? server.close() }
         try await body(socketPath)
-    }
-
-    /// Runs blocking socket calls on a dispatch thread: the cooperative pool
-    /// must stay free for the router's tasks, or client and server wait on each other.
-    private static func blocking<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try body() }) }
-        }
     }
 
     /// A raw connection: sends `bytes`, then reads until the daemon closes or `seconds` pass.
@@ -72,12 +65,12 @@ import Testing
 
     @Test func aMalformedRequestLineGetsA400AndTheConnectionCloses() async throws {
         try await withServer { socketPath in
-            let (answer, closed) = try await Self.blocking {
+            let (answer, closed) = try await offTheCooperativePool {
                 try Self.exchange(socketPath, Array("GET /tasks?service=a b HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
             }
             #expect(answer.hasPrefix("HTTP/1.1 400"))
             #expect(closed, "the daemon hung up after its 400")
-            #expect(try await Self.blocking { APIClient(socketPath: socketPath).ping() }, "and goes on answering")
+            #expect(try await offTheCooperativePool { APIClient(socketPath: socketPath).ping() }, "and goes on answering")
         }
     }
 
@@ -85,27 +78,27 @@ import Testing
         try await withServer { socketPath in
             let client = APIClient(socketPath: socketPath)
             for target in ["/query?=", "/query?%zz=1", "/query?name=%", "/query?&=", "/query?name=a&name=b"] {
-                let answer = try await Self.blocking { try client.send("GET", target) }
+                let answer = try await offTheCooperativePool { try client.send("GET", target) }
                 #expect(answer.status == 400, "\(target)")
                 #expect(!String(decoding: answer.body, as: UTF8.self).contains("\n"), "one line")
             }
-            let decoded = try await Self.blocking {
+            let decoded = try await offTheCooperativePool {
                 try client.send("GET", RequestTarget(path: "/query", query: ["name": "x&node=y"]).encoded)
             }
             #expect(String(decoding: decoded.body, as: UTF8.self) == "x&node=y")
-            #expect(try await Self.blocking { client.ping() })
+            #expect(try await offTheCooperativePool { client.ping() })
         }
     }
 
     @Test func anIdleOrHalfSentConnectionIsClosedAfterTheTimeout() async throws {
         try await withServer(requestTimeout: .milliseconds(300)) { socketPath in
             let started = ContinuousClock.now
-            #expect(try await Self.blocking { try Self.exchange(socketPath, []).closed }, "an idle connection is closed")
-            #expect(try await Self.blocking { try Self.exchange(socketPath, Array("GET /_ping HTTP/1.1\r\nHost: x\r\n".utf8)).closed },
+            #expect(try await offTheCooperativePool { try Self.exchange(socketPath, []).closed }, "an idle connection is closed")
+            #expect(try await offTheCooperativePool { try Self.exchange(socketPath, Array("GET /_ping HTTP/1.1\r\nHost: x\r\n".utf8)).closed },
                     "half a request too")
             #expect(ContinuousClock.now - started < .seconds(4))
             // A whole request still gets its answer.
-            let (answer, _) = try await Self.blocking {
+            let (answer, _) = try await offTheCooperativePool {
                 try Self.exchange(socketPath, Array("GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n".utf8), seconds: 2)
             }
             #expect(answer.hasPrefix("HTTP/1.1 200"))
@@ -194,21 +187,10 @@ import Testing
 
     // MARK: Fuzz
 
-    /// xorshift64*: a small seeded generator, so a failing run can be replayed.
-    private struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state ^= state >> 12
-            state ^= state << 25
-            state ^= state >> 27
-            return state &* 2_685_821_657_736_338_717
-        }
-    }
-
     @Test func randomTargetsAndBodiesNeverCrashTheParserOrTheRouter() async throws {
         let seed = UInt64.random(in: 1...UInt64.max)
         print("APIHardeningTests fuzz seed: \(seed)")
-        var random = SeededGenerator(state: seed)
+        var random = SplitMix64(seed: seed)
         let folder = try Self.temporaryDirectory()
         defer { FileSystem.removeTree(folder) }
         let router = Self.daemonRouter(in: folder)
@@ -237,7 +219,7 @@ import Testing
     @Test func randomBytesOverTheSocketNeverCrashTheServer() async throws {
         let seed = UInt64.random(in: 1...UInt64.max)
         print("APIHardeningTests socket fuzz seed: \(seed)")
-        var random = SeededGenerator(state: seed)
+        var random = SplitMix64(seed: seed)
         try await withServer(requestTimeout: .milliseconds(200)) { socketPath in
             let prefixes = ["GET /query?", "POST /query?name=", "GET /", "", "GET /_ping HTTP/1.1\r\nContent-Length: "]
             for _ in 0..<300 {
@@ -245,9 +227,9 @@ import Testing
                 bytes += (0..<Int(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
                 bytes += Array(" HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
                 let sent = bytes
-                _ = try await Self.blocking { try Self.exchange(socketPath, sent, seconds: 2) }
+                _ = try await offTheCooperativePool { try Self.exchange(socketPath, sent, seconds: 2) }
             }
-            #expect(try await Self.blocking { APIClient(socketPath: socketPath).ping() }, "seed \(seed)")
+            #expect(try await offTheCooperativePool { APIClient(socketPath: socketPath).ping() }, "seed \(seed)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Raft
 import Testing
 import Transport
 @testable import Manager
@@ -5,18 +6,6 @@ import Transport
 /// The request bodies the router (`ManagerRuntime.answer`) decodes from any
 /// peer: random and mutated bytes are refused (nil), never a crash.
 @Suite struct ClusterProtocolFuzzTests {
-    /// SplitMix64, seeded so that a failing run can be repeated.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// A well-formed request of every kind, for the mutations to start from.
     private static let samples: [Frame] = [
@@ -40,7 +29,7 @@ import Transport
     @Test func randomAndMutatedBodiesAreRefusedWithoutACrash() {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("ClusterProtocolFuzzTests seed: \(seed)")
-        var random = SeededGenerator(state: seed)
+        var random = SplitMix64(seed: seed)
         #expect(Self.samples.allSatisfy(route))
         var accepted = 0
         let structural = Array("{}[]\":,0-1e9.truefalsenull\\u".utf8)

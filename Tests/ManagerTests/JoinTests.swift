@@ -17,7 +17,7 @@ import Transport
         func apply(_ assignments: [TaskObject], retained: Set<String>) async {}
         func reports() async -> [TaskReport] { [] }
         func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async {}
-        func logs(of taskID: String, from offset: Int, tail: Int?) async -> (lines: [String], next: Int) { ([], 0) }
+        func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput { TaskOutput(lines: [], next: 0, more: false) }
     }
 
     private static let group = MultiThreadedEventLoopGroup.singleton

@@ -1,31 +1,15 @@
 import NIOCore
 import NIOEmbedded
+import Raft
 import Testing
 @testable import Transport
-
-/// SplitMix64: a small seeded generator, so a failing run can be repeated with its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct FrameFuzzTests {
     static let limit = 4096
 
     /// A stream of frames: well-formed ones, then bytes flipped, cut, or
     /// lengths replaced (small, at the limit, huge) — or plain random bytes.
-    private func stream(frames: Int, using random: inout SeededGenerator) -> [UInt8] {
+    private func stream(frames: Int, using random: inout SplitMix64) -> [UInt8] {
         var bytes: [UInt8] = []
         for _ in 0..<frames {
             let payload = (0..<Int.random(in: 0...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
@@ -50,7 +34,7 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func randomAndMutatedFramesNeverCrashTheDecoderNorPassTheLimit() throws {
         let seed = UInt64.random(in: 0...UInt64.max)
         print("FrameFuzzTests seed: \(seed)")
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         var thrown = 0, decoded = 0, refused = 0
         while thrown < 100_000 {
             let frames = Int.random(in: 1...16, using: &random)

@@ -167,7 +167,9 @@ import Testing
     @Test func unverifiedConnectionsAreCappedPerAddressAndInAll() async throws {
         let pki = try TestPKI()
         let (server, port) = try await server(
-            .init(maximumUnverifiedConnectionsPerSource: 2, maximumUnverifiedConnections: 3), pki: pki)
+            .init(connectTimeoutMilliseconds: 60_000, anonymousIdleTimeoutMilliseconds: 60_000,
+                  maximumUnverifiedConnectionsPerSource: 2, maximumUnverifiedConnections: 3),
+            pki: pki)  // no deadline frees a place while the test runs
         let first = try await RawClient.connect(port: port, from: "127.0.0.1")
         _ = try await RawClient.connect(port: port, from: "127.0.0.1")
         await #expect(throws: (any Error).self) { _ = try await RawClient.connect(port: port, from: "127.0.0.1") }
