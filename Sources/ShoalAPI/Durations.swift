@@ -1,8 +1,9 @@
 /// Durations as docker's flags take them: 1s, 500ms, 1m30s, 2h.
 public enum Durations {
     /// The seconds `text` stands for; an error naming `option` when it is
-    /// malformed or outside `Limits.durationSeconds`.
-    public static func seconds(_ text: String, option: String) throws -> Double {
+    /// malformed or longer than `range` allows.
+    public static func seconds(_ text: String, option: String,
+                               range: ClosedRange<Double> = Limits.durationSeconds) throws -> Double {
         var total = 0.0
         var number = ""
         var rest = Substring(text)
@@ -21,9 +22,8 @@ public enum Durations {
         guard rest.isEmpty, number.isEmpty || text == "0", !text.isEmpty else {
             throw ShoalError("invalid duration '\(text)' for \(option)", hint: "use a number with a unit, e.g. 1s, 500ms or 1m")
         }
-        guard Limits.durationSeconds.contains(total) else {
-            throw ShoalError("duration '\(text)' for \(option) is too long",
-                             hint: "use at most \(Self.text(Limits.durationSeconds.upperBound))")
+        guard range.contains(total) else {
+            throw ShoalError("duration '\(text)' for \(option) is too long", hint: "use at most \(Self.text(range.upperBound))")
         }
         return total
     }
@@ -31,7 +31,7 @@ public enum Durations {
     /// "1s", "500ms", "168h0m0s"-style text; any value, even one no parser
     /// would accept, is shown without trapping.
     public static func text(_ seconds: Double) -> String {
-        guard seconds.isFinite, abs(seconds) <= Limits.durationSeconds.upperBound else { return "\(seconds)s" }
+        guard seconds.isFinite, abs(seconds) < 1e12 else { return "\(seconds)s" }
         return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(Int((seconds * 1000).rounded()))ms"
     }
 }

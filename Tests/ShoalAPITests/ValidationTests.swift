@@ -12,6 +12,10 @@ import Testing
         for huge in ["169h", "99999999999999999999999h", "1e400s"] {
             #expect(throws: ShoalError.self) { try Durations.seconds(huge, option: "--restart-delay") }
         }
+        // A flag with a range of its own: docker's default certificate expiry is far past a week.
+        let expiry = 0...CertificateExpiry.maximumSeconds
+        #expect(try Durations.seconds("2160h0m0s", option: "--cert-expiry", range: expiry) == CertificateExpiry.defaultSeconds)
+        #expect(throws: ShoalError.self) { try Durations.seconds("200000h", option: "--cert-expiry", range: expiry) }
     }
 
     @Test func formattingADurationNeverTraps() {

@@ -28,7 +28,7 @@ enum CertExpiry {
         """
 
     static func seconds(_ text: String) throws -> Double {
-        let seconds = try Durations.seconds(text, option: "--cert-expiry")
+        let seconds = try Durations.seconds(text, option: "--cert-expiry", range: 0...CertificateExpiry.maximumSeconds)
         if let problem = CertificateExpiry.problem(seconds) { throw ShoalError(problem) }
         return seconds
     }
