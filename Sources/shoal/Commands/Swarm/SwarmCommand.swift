@@ -28,7 +28,8 @@ enum CertExpiry {
         """
 
     static func seconds(_ text: String) throws -> Double {
-        let seconds = try Durations.seconds(text, option: "--cert-expiry", range: 0...CertificateExpiry.maximumSeconds)
+        // Any length parses; `CertificateExpiry.problem` names the range, in the daemon's words.
+        let seconds = try Durations.seconds(text, option: "--cert-expiry", range: 0...Double.greatestFiniteMagnitude)
         if let problem = CertificateExpiry.problem(seconds) { throw ShoalError(problem) }
         return seconds
     }
