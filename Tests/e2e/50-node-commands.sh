@@ -2,15 +2,9 @@
 # Seed 003's node commands: drain, pause, activate, update, demote of the
 # last manager, rm, leave — each as `node ls` shows it.
 source "$(dirname "$0")/lib.sh"
-use_private_lab_root
-on_exit '"$SHOAL" lab down >/dev/null 2>&1'
 
-"$SHOAL" lab up --nodes 3 >/dev/null || { fail "lab up"; exit 1; }
-"$SHOAL" -H lab-1 init >/dev/null || { fail "init"; exit 1; }
-manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
-token=$("$SHOAL" -H lab-1 join-token -q worker)
-"$SHOAL" -H lab-2 join --token "$token" "$manager" >/dev/null || fail "lab-2 join"
-"$SHOAL" -H lab-3 join --token "$token" "$manager" >/dev/null || fail "lab-3 join"
+lab_swarm 3
+join_workers 2 3
 
 row() { "$SHOAL" -H lab-1 node ls | grep -E " $1 "; }
 shows() { row "$1" | grep -Eq "$2"; }

@@ -5,14 +5,9 @@
 # writes and reads refused (only `node ls --local` answers, marked as this
 # manager's own view), and recover with --force-new-cluster.
 source "$(dirname "$0")/lib.sh"
-use_private_lab_root
-on_exit '"$SHOAL" lab down >/dev/null 2>&1'
 
-"$SHOAL" lab up --nodes 4 >/dev/null || { fail "lab up"; exit 1; }
-"$SHOAL" -H lab-1 init >/dev/null || { fail "init"; exit 1; }
-manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
-token=$("$SHOAL" -H lab-1 join-token -q worker)
-for n in 2 3 4; do "$SHOAL" -H lab-$n join --token "$token" "$manager" >/dev/null || fail "lab-$n join"; done
+lab_swarm 4
+join_workers 2 3 4
 
 promoted=$("$SHOAL" -H lab-1 node promote lab-2 lab-3)
 check "node promote answers per node in docker's words" bash -c '[ "$1" = "Node lab-2 promoted to a manager in the swarm.

@@ -2,14 +2,9 @@
 # `node demote`: a manager goes back to being a worker; the leader demoting
 # itself hands leadership over first; the last manager cannot be demoted.
 source "$(dirname "$0")/lib.sh"
-use_private_lab_root
-on_exit '"$SHOAL" lab down >/dev/null 2>&1'
 
-"$SHOAL" lab up --nodes 3 >/dev/null || { fail "lab up"; exit 1; }
-"$SHOAL" -H lab-1 init >/dev/null || { fail "init"; exit 1; }
-manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
-token=$("$SHOAL" -H lab-1 join-token -q worker)
-for n in 2 3; do "$SHOAL" -H lab-$n join --token "$token" "$manager" >/dev/null || fail "lab-$n join"; done
+lab_swarm 3
+join_workers 2 3
 "$SHOAL" -H lab-1 node promote lab-2 lab-3 >/dev/null || fail "promote"
 
 check "demote answers in docker's words" \

@@ -6,15 +6,9 @@
 # global service follows joins and drains; `service rm` and `lab down` leave
 # nothing behind; bad input is one line and changes nothing.
 source "$(dirname "$0")/lib.sh"
-use_private_lab_root
-on_exit '"$SHOAL" lab down >/dev/null 2>&1'
 
-"$SHOAL" lab up --nodes 4 >/dev/null || { fail "lab up"; exit 1; }  # lab-4 joins later, for the global service
-"$SHOAL" -H lab-1 init --heartbeat-period 0.5 >/dev/null || { fail "init"; exit 1; }
-manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
-token=$("$SHOAL" -H lab-1 join-token -q worker)
-"$SHOAL" -H lab-2 join --token "$token" "$manager" >/dev/null && "$SHOAL" -H lab-3 join --token "$token" "$manager" >/dev/null ||
-    { fail "workers join"; exit 1; }
+lab_swarm 4 --heartbeat-period 0.5  # lab-4 joins later, for the global service
+join_workers 2 3
 eventually 10 bash -c '[ "$("$SHOAL" -H lab-1 node ls | grep -c " Ready ")" = 3 ]'
 
 # tasks SERVICE FIELD... — one line per task: the fields asked for, from `service ps --format json`.

@@ -6,12 +6,8 @@
 # open files come back to where they were once the client is gone, and the
 # cluster still answers.
 source "$(dirname "$0")/lib.sh"
-use_private_lab_root
-on_exit '"$SHOAL" lab down >/dev/null 2>&1'
 
-"$SHOAL" lab up --nodes 3 >/dev/null || { fail "lab up"; exit 1; }
-"$SHOAL" -H lab-1 init >/dev/null || { fail "init"; exit 1; }
-manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
+lab_swarm 3
 pid=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $3 }')
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
 fds() { ls "/proc/$pid/fd" | wc -l; }
@@ -70,5 +66,4 @@ check "its open files come back to within 10 of the start once the client is gon
     '[ "$(ls /proc/$1/fd | wc -l)" -le $(($2 + 10)) ]' _ "$pid" "$fds_before"
 check "and its RSS is still under 100 MB after" bash -c '[ "$(awk "/^VmRSS:/ { print \$2 }" /proc/$1/status)" -lt 102400 ]' _ "$pid"
 check "the manager still answers node ls" bash -c '"$SHOAL" -H lab-1 node ls | grep -Eq " lab-1 +Ready +Active +Leader "'
-token=$("$SHOAL" -H lab-1 join-token -q worker)
 check "and a node still joins" "$SHOAL" -H lab-3 join --token "$token" "$manager"

@@ -4,19 +4,13 @@
 # refused in one line by the manager with nothing written; the cluster still
 # takes writes afterwards (scale, service rm of everything).
 source "$(dirname "$0")/lib.sh"
-use_private_lab_root
-on_exit '"$SHOAL" lab down >/dev/null 2>&1'
 
 # Measured on the 2-core build machine (shared, under load): 1,000 tasks Running 8.5 s after the first
 # create; the bound is about 3x that.
 converge_bound=${SCALE_CONVERGE_SECONDS:-30}
 
-"$SHOAL" lab up --nodes 3 >/dev/null || { fail "lab up"; exit 1; }
-"$SHOAL" -H lab-1 init --heartbeat-period 0.5 >/dev/null || { fail "init"; exit 1; }
-manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
-token=$("$SHOAL" -H lab-1 join-token -q worker)
-"$SHOAL" -H lab-2 join --token "$token" "$manager" >/dev/null && "$SHOAL" -H lab-3 join --token "$token" "$manager" >/dev/null ||
-    { fail "workers join"; exit 1; }
+lab_swarm 3 --heartbeat-period 0.5
+join_workers 2 3
 eventually 10 bash -c '[ "$("$SHOAL" -H lab-1 node ls | grep -c " Ready ")" = 3 ]'
 
 # converged COUNT — service ls shows COUNT services, each at 100/100.

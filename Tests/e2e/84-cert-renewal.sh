@@ -16,7 +16,7 @@ check_fails "an expiry under a minute is refused in one line" "invalid --cert-ex
 started=$(date +%s)
 manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
 token=$("$SHOAL" -H lab-1 join-token -q worker)
-for n in 2 3; do "$SHOAL" -H lab-$n join --token "$token" "$manager" >/dev/null || fail "lab-$n join"; done
+join_workers 2 3
 "$SHOAL" -H lab-1 node promote lab-2 >/dev/null || fail "promote lab-2"
 check "info shows the swarm's certificate expiry" bash -c '"$SHOAL" -H lab-1 info | grep -Eq "^Cert Expiry: +1m0s$"'
 

@@ -65,6 +65,25 @@ use_private_lab_root() {
     mkdir -p "$SHOAL_LAB_ROOT"
 }
 
+# lab_swarm NODES [INIT_FLAG…] — a lab of this scenario's own with NODES
+# nodes, taken down on exit, and a swarm on lab-1 (`init INIT_FLAG…`); sets
+# $manager (lab-1's address) and $token (the worker join token).
+lab_swarm() {
+    local nodes=$1; shift
+    use_private_lab_root
+    on_exit '"$SHOAL" lab down >/dev/null 2>&1'
+    "$SHOAL" lab up --nodes "$nodes" >/dev/null || { fail "lab up"; exit 1; }
+    "$SHOAL" -H lab-1 init "$@" >/dev/null || { fail "init"; exit 1; }
+    manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
+    token=$("$SHOAL" -H lab-1 join-token -q worker)
+}
+
+# join_workers N… — lab-N joins the swarm on lab-1 as a worker, for each N.
+join_workers() {
+    local n
+    for n in "$@"; do "$SHOAL" -H "lab-$n" join --token "$token" "$manager" >/dev/null || fail "lab-$n join"; done
+}
+
 # is_running PID — the process exists and is not a zombie waiting for its reaper.
 is_running() {
     local state
