@@ -404,6 +404,12 @@ final class ManagerRuntime: Sendable {
         } else {
             return .refused("A valid join token is necessary to join this cluster")
         }
+        // What goes into the store from a peer: a hostname, an address this manager can dial, a key of sane size.
+        guard Limits.isPlainToken(request.hostname, maximumBytes: 253),
+              Limits.isPlainToken(request.advertiseAddress, maximumBytes: 64), (try? Self.split(request.advertiseAddress)) != nil,
+              request.publicKeyPEM.utf8.count <= 4096 else {
+            return .refused("invalid join request: hostname, advertise address or key out of range")
+        }
         let role = NodeRole.worker
         do {
             let nodeID = Base36.objectID()

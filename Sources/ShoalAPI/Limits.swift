@@ -13,6 +13,12 @@ public enum Limits {
     /// Byte offsets into a task's output (`service logs` cursors).
     public static let logOffset: ClosedRange<Int> = 0...Int(Int64.max)
 
+    /// Whether `text` is a plain token a peer may put in the store: 1 to
+    /// `maximumBytes` bytes of printable ASCII, no spaces (addresses, hostnames).
+    public static func isPlainToken(_ text: String, maximumBytes: Int) -> Bool {
+        !text.isEmpty && text.utf8.count <= maximumBytes && !text.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f })
+    }
+
     /// The heartbeat period to wait for, from a value that may come from an
     /// old log entry: out-of-range and non-finite values are clamped, never trapped on.
     public static func heartbeatPeriod(clamping seconds: Double) -> Duration {

@@ -24,7 +24,7 @@ private func checkListenAddress(_ text: String?) throws(ShoalError) {
 
 private func checkAdvertiseAddress(_ text: String?) throws(ShoalError) {
     guard let text else { return }
-    guard !text.isEmpty, text.utf8.count <= 64, !text.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f }) else {
+    guard Limits.isPlainToken(text, maximumBytes: 64) else {
         throw ShoalError("invalid advertise address \"\(text.prefix(64))\"", hint: "use an interface name or IP[:PORT]")
     }
 }
@@ -37,7 +37,16 @@ extension SwarmInitRequest: ValidatedRequest {
         }
         try checkAdvertiseAddress(advertiseAddress)
         try checkListenAddress(listenAddress)
+        try checkCertificateExpiry(certExpirySeconds)
     }
+}
+
+extension SwarmUpdateRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) { try checkCertificateExpiry(certExpirySeconds) }
+}
+
+private func checkCertificateExpiry(_ seconds: Double?) throws(ShoalError) {
+    if let seconds, let problem = CertificateExpiry.problem(seconds) { throw ShoalError(problem) }
 }
 
 extension SwarmJoinRequest: ValidatedRequest {

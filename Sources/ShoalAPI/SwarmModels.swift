@@ -46,6 +46,8 @@ public enum CertificateExpiry {
 
     /// As docker prints durations: 2160h0m0s, 1m0s, 1m30s.
     public static func text(_ seconds: Double) -> String {
+        // Any value, even one a peer sent out of range, is shown without trapping.
+        guard seconds.isFinite, abs(seconds) < 1e12 else { return "\(seconds)s" }
         let whole = Int(seconds.rounded())
         let (hours, minutes, rest) = (whole / 3600, whole % 3600 / 60, whole % 60)
         if hours > 0 { return "\(hours)h\(minutes)m\(rest)s" }

@@ -150,6 +150,8 @@ import Testing
         ("/swarm/init", #"{"heartbeatPeriod":0,"forceNewCluster":false}"#),
         ("/swarm/init", #"{"heartbeatPeriod":-1,"forceNewCluster":false}"#),
         ("/swarm/init", #"{"heartbeatPeriod":1,"forceNewCluster":false,"listenAddress":"0.0.0.0:70000"}"#),
+        ("/swarm/init", #"{"heartbeatPeriod":1,"forceNewCluster":false,"certExpirySeconds":30}"#),
+        ("/swarm/update", #"{"certExpirySeconds":1e300}"#),
         ("/swarm/join", #"{"token":"","remoteAddress":"10.0.0.1:2377"}"#),
         ("/swarm/join", #"{"token":"SWMTKN-1-a-b","remoteAddress":"10.0.0.1:-1"}"#),
         ("/nodes/update", #"{"node":"n","availability":"gone","force":false}"#),

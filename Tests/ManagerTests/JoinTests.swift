@@ -112,7 +112,14 @@ import Transport
             reasons.append(try await reason(ClusterProtocol.frame(ClusterProtocol.join, request)))
         }
         reasons.append(try await reason(Frame(kind: ClusterProtocol.join, payload: Array("{\"secret\":1}".utf8))))
-        #expect(reasons.count == 4)
+        // Fields a peer would put in the store: a good key, but out-of-range text beside it.
+        let key = NodeKey().publicKeyPEM
+        for (hostname, address, publicKey) in [(String(repeating: "h", count: 10_000), "127.0.0.1:2", key), ("with space", "127.0.0.1:2", key),
+                                                ("bad", "no-port", key), ("bad", "127.0.0.1:2", key + String(repeating: "A", count: 5_000))] {
+            let request = ClusterProtocol.JoinRequest(secret: secret, hostname: hostname, advertiseAddress: address, publicKeyPEM: publicKey)
+            reasons.append(try await reason(ClusterProtocol.frame(ClusterProtocol.join, request)))
+        }
+        #expect(reasons.count == 8)
         for reason in reasons {
             #expect(reason.hasPrefix("certificate request refused") || reason.hasPrefix("invalid join request"), "\(reason)")
             for libraryDetail in ["Error", ".swift", "ASN1", "PEM", "X509", "Crypto"] { #expect(!reason.contains(libraryDetail), "\(reason)") }
