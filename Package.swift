@@ -30,19 +30,26 @@ let package = Package(
         .target(name: "ShoalAPI"),
         .target(
             name: "Daemon",
-            dependencies: ["ShoalAPI", "Manager", "Agent", "Netlink", logging]
+            dependencies: ["ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Netlink", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOHTTP1")
         ),
         .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
         .target(
             name: "Agent",
-            dependencies: ["ClusterStore", "Netlink", "CShoalSystem", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
+            dependencies: ["ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Netlink", "CShoalSystem", "ShoalAPI", logging]
+                + nio("NIOConcurrencyHelpers", "NIOCore")
+        ),
+        .target(
+            name: "ClusterWire",
+            dependencies: ["ClusterStore", "ClusterCA", "Transport", "ShoalAPI", logging,
+                           .product(name: "X509", package: "swift-certificates")]
+                + nio("NIOConcurrencyHelpers", "NIOCore")
         ),
         .target(name: "ClusterStore", dependencies: nio("NIOConcurrencyHelpers")),
         .target(name: "Whoami", dependencies: nio("NIOCore", "NIOPosix", "NIOHTTP1")),
         .target(
             name: "Manager",
-            dependencies: ["ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport", "ShoalAPI", logging]
+            dependencies: ["ClusterWire", "ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport", "ShoalAPI", logging]
                 + nio("NIOCore", "NIOConcurrencyHelpers")
         ),
         .target(name: "Raft"),
@@ -92,16 +99,20 @@ let package = Package(
         .testTarget(name: "WhoamiTests", dependencies: ["Whoami", "ShoalAPI"] + nio("NIOPosix", "NIOHTTP1")),
         .testTarget(
             name: "ManagerTests",
-            dependencies: ["Manager", "ClusterStore", "ClusterCA", "Transport", "ShoalAPI", "Raft", "TestSupport", logging]
+            dependencies: ["Manager", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "ShoalAPI", "Raft", "TestSupport", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix")
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
+            dependencies: ["Agent", "ClusterWire", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ShoalAPI", "Manager", "ClusterStore", "Raft", "TestSupport", logging] + nio("NIOCore", "NIOPosix")),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "Agent", "ShoalAPI", "Manager", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Raft",
+                           "TestSupport", logging] + nio("NIOCore", "NIOPosix", "NIOConcurrencyHelpers")
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,26 +9,30 @@ import CShoalSystem
 public enum TaskInit {
     public static let commandName = "task-init"
 
-    /// Never returns: the process exits with the task's status.
-    public static func main(_ arguments: [String]) -> Never {
+    /// The exit status of a task-init that could not start its task.
+    public static let failureStatus: Int32 = 125
+
+    /// Returns only when the task could not be started, with why (the
+    /// caller exits `failureStatus`); otherwise the task's program replaces this process.
+    public static func start(_ arguments: [String]) -> String {
         var hostname: String?
         var workdir: String?
         var program: String?
         var rest = arguments[...]
         while let option = rest.first, option != "--" {
             rest = rest.dropFirst()
-            guard let value = rest.first else { fail("\(option) needs a value") }
+            guard let value = rest.first else { return "\(option) needs a value" }
             rest = rest.dropFirst()
             switch option {
             case "--hostname": hostname = value
             case "--workdir": workdir = value
             case "--program": program = value
-            default: fail("unknown option \(option)")
+            default: return "unknown option \(option)"
             }
         }
         let command = Array(rest.dropFirst())
         guard let hostname, let program, !command.isEmpty else {
-            fail("usage: shoal task-init --hostname H --program PATH [--workdir D] -- CMD [ARGS…]")
+            return "usage: shoal task-init --hostname H --program PATH [--workdir D] -- CMD [ARGS…]"
         }
         let argv = command.map { strdup($0) } + [nil]
         var error = [CChar](repeating: 0, count: 256)
@@ -37,12 +41,6 @@ public enum TaskInit {
         } else {
             _ = shoal_task_init(hostname, program, nil, argv, environ, 3, 4, &error, Int32(error.count))
         }
-        fail(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
-
-    private static func fail(_ message: String) -> Never {
-        let line = "shoal task-init: \(message)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        exit(125)
+        return String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -31,7 +31,7 @@ public struct ClusterObject: Codable, Equatable, Sendable {
     public var nodeCertificateValiditySeconds: Double?
 
     public init(meta: ObjectMeta, rootCACertificatePEM: String, rootCAKeyPEM: String, workerJoinSecret: String,
-                managerJoinSecret: String, heartbeatPeriodSeconds: Double = 1, taskHistoryLimit: Int = 5,
+                managerJoinSecret: String, heartbeatPeriodSeconds: Double, taskHistoryLimit: Int,
                 nodeCertificateValiditySeconds: Double? = nil) {
         self.meta = meta
         self.rootCACertificatePEM = rootCACertificatePEM

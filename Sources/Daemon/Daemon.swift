@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Agent
+import ClusterWire
 import Dispatch
 import Logging
 import Manager
@@ -33,8 +34,15 @@ public enum Daemon {
         defer { try? group.syncShutdownGracefully() }
         let agent = try TaskAgent(dataDirectory: configuration.dataDirectory, outputLimits: configuration.logLimits,
                                   logger: Logger(label: "agent"))
+        // Stops the daemon: a signal, or a Raft log that can no longer be written (`storageFailure` says which).
+        let stop = DispatchSemaphore(value: 0)
+        let storageFailure = NIOLockedValueBox<(any Error)?>(nil)
         let swarm = Swarm(dataDirectory: configuration.dataDirectory, hostname: hostname(), group: group,
-                          runner: agent, logger: Logger(label: "swarm"))
+                          runner: agent, logger: Logger(label: "swarm")) { error in
+            logger.critical("the raft log cannot be written: \(error); stopping the daemon")
+            storageFailure.withLockedValue { $0 = error }
+            stop.signal()
+        }
         let router = makeRouter(configuration, swarm: swarm)
         try blocking {
             await swarm.setCallHandler { method, path, query, body in
@@ -57,7 +65,7 @@ public enum Daemon {
             "data_dir": "\(configuration.dataDirectory)", "socket": "\(configuration.socketPath)",
         ])
 
-        waitForTerminationSignal()
+        waitForTerminationSignal(or: stop)
         logger.info("shoal daemon stopping")
         try? server.close()
         try? blocking {
@@ -66,6 +74,10 @@ public enum Daemon {
         }
         unlink(configuration.socketPath)
         logger.info("shoal daemon stopped")
+        if let error = storageFailure.withLockedValue({ $0 }) {
+            throw ShoalError("the raft log under \(configuration.dataDirectory) cannot be written (\(error))",
+                             hint: "free space or repair that disk, then start the daemon again", exitCode: 70)
+        }
     }
 
     static func makeRouter(_ configuration: DaemonConfiguration, swarm: Swarm) -> HTTPRouter {
@@ -104,41 +116,41 @@ public enum Daemon {
         router.add("POST", "/swarm/update", onLeader(swarm) { request in
             let body = try request.decode(SwarmUpdateRequest.self)
             return try await answering {
-                try await swarm.update(body)
+                try await swarm.control().update(body)
                 return try .json(MessageResponse(message: "Swarm updated."))
             }
         })
         router.add("GET", "/swarm/join-token", onLeader(swarm, when: { $0.query["rotate"] == "1" }) { request in
             try await answering {
-                try .json(await swarm.joinToken(role: request.query["role"] ?? "", rotate: request.query["rotate"] == "1"))
+                try .json(await swarm.control().joinToken(role: request.query["role"] ?? "", rotate: request.query["rotate"] == "1"))
             }
         })
         router.add("GET", "/nodes") { request in
-            try await answering { try .json(await swarm.nodes(local: request.query["local"] == "1")) }
+            try await answering { try .json(await swarm.control().nodes(local: request.query["local"] == "1")) }
         }
         router.add("POST", "/nodes/inspect") { request in
             let body = try request.decode(NodeChangeRequest.self)
-            return try await answering { try .json(await swarm.inspect(body.node)) }
+            return try await answering { try .json(await swarm.control().inspect(body.node)) }
         }
         router.add("POST", "/nodes/update", onLeader(swarm) { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering {
-                if let availability = body.availability { try await swarm.setAvailability(availability, of: body.node) }
+                if let availability = body.availability { try await swarm.control().setAvailability(availability, of: body.node) }
                 return try .json(MessageResponse(message: body.node))
             }
         })
         router.add("POST", "/nodes/promote", onLeader(swarm) { request in
             let body = try request.decode(NodeChangeRequest.self)
-            return try await answering { try .json(MessageResponse(message: await swarm.promote(body.node))) }
+            return try await answering { try .json(MessageResponse(message: await swarm.control().promote(body.node))) }
         })
         router.add("POST", "/nodes/demote", onLeader(swarm) { request in
             let body = try request.decode(NodeChangeRequest.self)
-            return try await answering { try .json(MessageResponse(message: await swarm.demote(body.node))) }
+            return try await answering { try .json(MessageResponse(message: await swarm.control().demote(body.node))) }
         })
         router.add("POST", "/nodes/remove", onLeader(swarm) { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering {
-                try await swarm.remove(body.node, force: body.force)
+                try await swarm.control().remove(body.node, force: body.force)
                 return try .json(MessageResponse(message: body.node))
             }
         })
@@ -154,33 +166,33 @@ public enum Daemon {
     }
 
     private static func addServiceRoutes(to router: inout HTTPRouter, swarm: Swarm) {
-        router.add("GET", "/services") { _ in try await answering { try .json(await swarm.services()) } }
+        router.add("GET", "/services") { _ in try await answering { try .json(await swarm.control().services()) } }
         router.add("POST", "/services/create", onLeader(swarm) { request in
             let body = try request.decode(ServiceSpecRequest.self)
-            return try await answering { try .json(await swarm.createService(body)) }
+            return try await answering { try .json(await swarm.control().createService(body)) }
         })
         router.add("POST", "/services/inspect") { request in
             let body = try request.decode(ServiceReferenceRequest.self)
-            return try await answering { try .json(await swarm.inspectService(body.service)) }
+            return try await answering { try .json(await swarm.control().inspectService(body.service)) }
         }
         router.add("POST", "/services/update", onLeader(swarm) { request in
             let body = try request.decode(ServiceUpdateRequest.self)
-            return try await answering { try .json(await swarm.updateService(body)) }
+            return try await answering { try .json(await swarm.control().updateService(body)) }
         })
         router.add("POST", "/services/remove", onLeader(swarm) { request in
             let body = try request.decode(ServiceReferenceRequest.self)
             return try await answering {
-                try await swarm.removeService(body.service)
+                try await swarm.control().removeService(body.service)
                 return try .json(MessageResponse(message: body.service))
             }
         })
         router.add("POST", "/services/logs") { request in
             let body = try request.decode(LogsRequest.self)
-            return try await answering { try .json(await swarm.logs(body)) }
+            return try await answering { try .json(await swarm.control().logs(body)) }
         }
         router.add("GET", "/tasks") { request in
             try await answering {
-                try .json(await swarm.tasks(service: request.query["service"], node: request.query["node"]))
+                try .json(await swarm.control().tasks(service: request.query["service"], node: request.query["node"]))
             }
         }
     }
@@ -222,8 +234,22 @@ public enum Daemon {
     private static func answering<Answer>(_ body: () async throws -> Answer) async throws -> Answer {
         do {
             return try await body()
-        } catch let error as ManagerError {
-            throw APIError(status: error.status, message: error.description)
+        } catch let error as SwarmError {
+            throw APIError(status: status(of: error.kind), message: error.description)
+        }
+    }
+
+    /// The local API's status code for what the swarm refused.
+    static func status(of kind: SwarmError.Kind) -> Int {
+        switch kind {
+        case .invalid: 400
+        case .notFound: 404
+        case .conflict: 409
+        case .tooLarge: 413
+        case .failed: 500
+        case .badPeerAnswer: 502
+        case .unavailable: 503
+        case .timedOut: 504
         }
     }
 
@@ -250,8 +276,8 @@ public enum Daemon {
         try FileSystem.makeDirectory(String(path[..<slash]), mode: 0o700)
     }
 
-    private static func waitForTerminationSignal() {
-        let stop = DispatchSemaphore(value: 0)
+    /// Returns on SIGTERM or SIGINT, or when `stop` is signalled.
+    private static func waitForTerminationSignal(or stop: DispatchSemaphore) {
         let sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -269,6 +295,3 @@ public enum Daemon {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
-
-/// The agent is the executor the swarm hands its assignments to.
-extension TaskAgent: TaskRunner {}

@@ -16,4 +16,8 @@ public enum Defaults {
     public static let daemonLogName = "daemon.log"
     /// How long `init`, `join` and `lab up` wait for a daemon they started.
     public static let daemonStartTimeoutSeconds = 15.0
+    /// How often nodes heartbeat to the managers (`init --heartbeat-period`), in seconds.
+    public static let heartbeatPeriodSeconds = 1.0
+    /// Tasks of a slot kept after they ended (docker's --task-history-limit).
+    public static let taskHistoryLimit = 5
 }

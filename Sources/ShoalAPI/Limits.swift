@@ -22,7 +22,7 @@ public enum Limits {
     /// The heartbeat period to wait for, from a value that may come from an
     /// old log entry: out-of-range and non-finite values are clamped, never trapped on.
     public static func heartbeatPeriod(clamping seconds: Double) -> Duration {
-        let safe = seconds.isFinite ? min(max(seconds, heartbeatPeriodSeconds.lowerBound), heartbeatPeriodSeconds.upperBound) : 1
+        let safe = seconds.isFinite ? min(max(seconds, heartbeatPeriodSeconds.lowerBound), heartbeatPeriodSeconds.upperBound) : Defaults.heartbeatPeriodSeconds
         return .milliseconds(Int((safe * 1000).rounded()))
     }
 }

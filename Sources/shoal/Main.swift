@@ -11,7 +11,12 @@ import ShoalAPI
 enum Main {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == TaskInit.commandName { TaskInit.main(Array(arguments.dropFirst())) }
+        if arguments.first == TaskInit.commandName {
+            // Still one thread here: task-init unshares namespaces before anything else runs.
+            let failure = TaskInit.start(Array(arguments.dropFirst()))
+            writeToStandardError("shoal task-init: \(failure)\n")
+            exit(TaskInit.failureStatus)
+        }
         do {
             try HostOption.extract(from: &arguments)
             var command = try Shoal.parseAsRoot(arguments)

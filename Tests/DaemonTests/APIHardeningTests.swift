@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Agent
+import ClusterWire
 import ClusterStore
 import FoundationEssentials
 import Logging
@@ -131,13 +133,6 @@ import Testing
 
     // MARK: The daemon's own routes
 
-    private struct IdleRunner: TaskRunner {
-        func apply(_ assignments: [TaskObject], retained: Set<String>) async {}
-        func reports() async -> [TaskReport] { [] }
-        func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async {}
-        func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput { TaskOutput(lines: [], next: 0, more: false) }
-    }
-
     /// The daemon's real router over a swarm this node is not part of yet.
     private static func daemonRouter(in folder: String) -> HTTPRouter {
         let swarm = Swarm(dataDirectory: folder, hostname: "test", group: MultiThreadedEventLoopGroup.singleton,
@@ -181,7 +176,7 @@ import Testing
         defer { FileSystem.removeTree(folder) }
         let swarm = Swarm(dataDirectory: folder, hostname: "test", group: MultiThreadedEventLoopGroup.singleton,
                           runner: IdleRunner(), logger: Logger(label: "test"))
-        await #expect(throws: ManagerError.self) {
+        await #expect(throws: SwarmError.self) {
             _ = try await swarm.initialize(advertiseAddress: "127.0.0.1:2377", listenAddress: "127.0.0.1:2377",
                                            heartbeatPeriodSeconds: 1e300)
         }

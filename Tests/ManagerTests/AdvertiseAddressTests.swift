@@ -1,3 +1,4 @@
+import ClusterWire
 import Testing
 @testable import Manager
 
@@ -13,7 +14,7 @@ import Testing
     }
 
     @Test func severalAddressesNeedAChoiceInDockersWords() {
-        #expect(throws: ManagerError("could not choose an IP address to advertise since this system has multiple addresses on different interfaces (10.0.0.2 on eth0 and 10.1.0.2 on eth1) - specify one with --advertise-addr")) {
+        #expect(throws: SwarmError("could not choose an IP address to advertise since this system has multiple addresses on different interfaces (10.0.0.2 on eth0 and 10.1.0.2 on eth1) - specify one with --advertise-addr")) {
             try AdvertiseAddress.resolve(nil, defaultPort: 2377, interfaces: twoNetworks)
         }
     }
@@ -26,6 +27,6 @@ import Testing
 
     @Test(arguments: ["eth9", "0.0.0.0", "10.0.0.2:0", "10.0.0.2:99999", "10.0.0.2:x", "300.1.1.1"])
     func badFlagsAreRefused(_ flag: String) {
-        #expect(throws: ManagerError.self) { try AdvertiseAddress.resolve(flag, defaultPort: 2377, interfaces: twoNetworks) }
+        #expect(throws: SwarmError.self) { try AdvertiseAddress.resolve(flag, defaultPort: 2377, interfaces: twoNetworks) }
     }
 }

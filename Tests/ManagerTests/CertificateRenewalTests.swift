@@ -1,3 +1,4 @@
+import ClusterWire
 import ClusterCA
 import ClusterStore
 import FoundationEssentials
@@ -38,7 +39,7 @@ import X509
         let key = NodeKey()
         let store = try Self.store(validity: 600, nodes: [Self.node("n1", role: .worker, key: key.publicKeyPEM)])
         // n1 was demoted: its old certificate still says manager.
-        let answer = CertificateRenewal.answer(renewalFrom: PeerIdentity(nodeID: "n1", role: "manager"), store: store,
+        let answer = CertificateIssue.answer(renewalFrom: PeerIdentity(nodeID: "n1", role: "manager"), store: store,
                                                isLeader: true, leaderAddress: nil, now: now)
         guard case .renewed(let pem) = answer else { Issue.record("refused: \(answer)"); return }
         let certificate = try Certificate(pemEncoded: pem)
@@ -50,13 +51,13 @@ import X509
 
     @Test func aRemovedOrAnonymousNodeGetsNoCertificateAndAFollowerRedirects() throws {
         let store = try Self.store(validity: 600, nodes: [Self.node("n1", role: .manager, key: NodeKey().publicKeyPEM)])
-        let removed = CertificateRenewal.answer(renewalFrom: PeerIdentity(nodeID: "gone", role: "manager"), store: store,
+        let removed = CertificateIssue.answer(renewalFrom: PeerIdentity(nodeID: "gone", role: "manager"), store: store,
                                                 isLeader: true, leaderAddress: nil)
         #expect(removed == .refused("node gone is not in this swarm: it must join again"))
-        guard case .refused = CertificateRenewal.answer(renewalFrom: nil, store: store, isLeader: true, leaderAddress: nil) else {
+        guard case .refused = CertificateIssue.answer(renewalFrom: nil, store: store, isLeader: true, leaderAddress: nil) else {
             Issue.record("an anonymous client got a certificate"); return
         }
-        #expect(CertificateRenewal.answer(renewalFrom: PeerIdentity(nodeID: "n1", role: "manager"), store: store,
+        #expect(CertificateIssue.answer(renewalFrom: PeerIdentity(nodeID: "n1", role: "manager"), store: store,
                                           isLeader: false, leaderAddress: "10.0.0.2:2377") == .redirect(address: "10.0.0.2:2377"))
     }
 
@@ -68,7 +69,7 @@ import X509
     static func cluster(validity: Double) throws -> ClusterObject {
         let authority = try CertificateAuthority(commonName: "swarm-ca")
         return ClusterObject(meta: ObjectMeta(id: "c"), rootCACertificatePEM: try authority.certificatePEM,
-                             rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: "w", managerJoinSecret: "m",
+                             rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: "w", managerJoinSecret: "m", heartbeatPeriodSeconds: 1, taskHistoryLimit: 5,
                              nodeCertificateValiditySeconds: validity)
     }
 

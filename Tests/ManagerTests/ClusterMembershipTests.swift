@@ -1,3 +1,4 @@
+import ClusterWire
 import ClusterStore
 import Testing
 import Transport

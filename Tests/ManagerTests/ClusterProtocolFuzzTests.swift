@@ -1,3 +1,4 @@
+import ClusterWire
 import Raft
 import Testing
 import Transport

@@ -1,3 +1,4 @@
+import ClusterWire
 import ClusterStore
 import FoundationEssentials
 import Testing
@@ -331,7 +332,7 @@ private struct Harness {
         for (text, reason) in [("node.rol==worker", "use node.role, node.hostname"), ("node.role=worker", "expected one operator"),
                                ("node.role==", "empty"), ("node.role==boss", "manager or worker"),
                                ("node.labels.==x", "use node.role")] {
-            #expect(throws: ManagerError.self, "\(text)") { try Constraint(parsing: text) }
+            #expect(throws: SwarmError.self, "\(text)") { try Constraint(parsing: text) }
             do { _ = try Constraint(parsing: text) } catch { #expect(error.description.contains(reason), "\(text): \(error)") }
         }
     }

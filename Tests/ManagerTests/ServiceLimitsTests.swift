@@ -21,31 +21,31 @@ import Testing
     }
 
     @Test func replicasAboveTheLimitAreRefusedNamingIt() throws {
-        let refused = refusal { _ = try Swarm.validate(request(replicas: 50_000)) }
+        let refused = refusal { _ = try ControlAPI.validate(request(replicas: 50_000)) }
         #expect(refused == "invalid replicas value 50000: use 0 to 10000, the limit per service")
-        #expect(refusal { _ = try Swarm.validate(request(replicas: -1)) }?.contains("use 0 to 10000") == true)
-        _ = try Swarm.validate(request(replicas: StoreLimits.maximumReplicas))
+        #expect(refusal { _ = try ControlAPI.validate(request(replicas: -1)) }?.contains("use 0 to 10000") == true)
+        _ = try ControlAPI.validate(request(replicas: StoreLimits.maximumReplicas))
     }
 
     @Test func aSpecLargerThan64KiBEncodedIsRefusedNamingTheLimit() throws {
         let padding = String(repeating: "x", count: 64 << 10)
         for oversized in [request(command: ["echo", padding]), request(env: ["A=" + padding])] {
-            let refused = try #require(refusal { _ = try Swarm.validate(oversized) })
+            let refused = try #require(refusal { _ = try ControlAPI.validate(oversized) })
             #expect(refused.contains("over the limit of 65536"), "\(refused)")
             #expect(!refused.contains("\n"))
         }
-        _ = try Swarm.validate(request(env: ["A=" + String(repeating: "x", count: 60 << 10)]))
+        _ = try ControlAPI.validate(request(env: ["A=" + String(repeating: "x", count: 60 << 10)]))
     }
 
     @Test func theSwarmsTotalsAreBounded() {
         let full = [service("a", replicas: StoreLimits.maximumReplicas), service("b", replicas: 1_999)]
-        #expect(refusal { try Swarm.checkCapacity(full, nodes: []) } == nil)
+        #expect(refusal { try ControlAPI.checkCapacity(full, nodes: []) } == nil)
         let global = ServiceObject(meta: ObjectMeta(id: "g"), name: "g", mode: .global, spec: TaskSpec(command: ["sleep", "1"]))
         let node = NodeObject(meta: ObjectMeta(id: "n"), hostname: "n", advertiseAddress: "", role: .worker, engineVersion: "")
-        let tasks = refusal { try Swarm.checkCapacity(full + [global], nodes: [node, node]) }
+        let tasks = refusal { try ControlAPI.checkCapacity(full + [global], nodes: [node, node]) }
         #expect(tasks?.contains("12001 tasks, over the swarm's limit of 12000") == true, "\(tasks ?? "accepted")")
         let heavy = [service("a", replicas: 200, specBytes: 40 << 10)]
-        let bytes = refusal { try Swarm.checkCapacity(heavy, nodes: []) }
+        let bytes = refusal { try ControlAPI.checkCapacity(heavy, nodes: []) }
         #expect(bytes?.contains("over the swarm's limit of 6 MiB") == true, "\(bytes ?? "accepted")")
     }
 }

@@ -1,3 +1,4 @@
+import ClusterWire
 import ClusterStore
 
 /// A placement constraint, `node.<key>==value` or `!=`, as docker writes them.
@@ -11,26 +12,26 @@ struct Constraint: Equatable, Sendable {
     let equals: Bool
     let value: String
 
-    init(parsing text: String) throws(ManagerError) {
+    init(parsing text: String) throws(SwarmError) {
         let (op, equals) = text.contains("!=") ? ("!=", false) : ("==", true)
         let parts = text.split(separator: op, omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw ManagerError("invalid constraint \"\(text)\": expected one operator, == or !=")
+            throw SwarmError("invalid constraint \"\(text)\": expected one operator, == or !=")
         }
         let name = parts[0].trimmed
         let value = parts[1].trimmed
-        guard !value.isEmpty else { throw ManagerError("invalid constraint \"\(text)\": the value after \(op) is empty") }
+        guard !value.isEmpty else { throw SwarmError("invalid constraint \"\(text)\": the value after \(op) is empty") }
         switch name {
         case "node.role":
             guard NodeRole(rawValue: value) != nil else {
-                throw ManagerError("invalid constraint \"\(text)\": node.role is manager or worker")
+                throw SwarmError("invalid constraint \"\(text)\": node.role is manager or worker")
             }
             key = .role
         case "node.hostname": key = .hostname
         case "node.id": key = .id
         default:
             guard name.hasPrefix("node.labels."), name.count > "node.labels.".count else {
-                throw ManagerError("invalid constraint \"\(text)\": use node.role, node.hostname, node.id or node.labels.KEY")
+                throw SwarmError("invalid constraint \"\(text)\": use node.role, node.hostname, node.id or node.labels.KEY")
             }
             key = .label(String(name.dropFirst("node.labels.".count)))
         }

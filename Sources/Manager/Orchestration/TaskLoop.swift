@@ -7,17 +7,13 @@ import NIOConcurrencyHelpers
 /// The leader's task work, one pass at a time so its writes never race each
 /// other: take in the statuses agents reported, let the orchestrator and the
 /// scheduler act on the result, write it in bounded batches (one Raft entry
-/// each, so no entry outgrows what a follower can be sent), then hand every
-/// node its assignments. A pass runs when the store changes, when reports
+/// each, so no entry outgrows what a follower can be sent), then have the
+/// dispatcher hand every node its assignments. A pass runs when the store changes, when reports
 /// arrive, and every quarter second (for restart delays).
 final class TaskLoop: Sendable {
-    typealias Deliver = @Sendable (_ nodeID: String, _ assignments: ClusterProtocol.Assignments) -> Void
-
     private let inbox = NIOLockedValueBox<[String: (nodeID: String, report: TaskReport)]>([:])
     private let wake: AsyncStream<Void>.Continuation
     private let stream: AsyncStream<Void>
-    /// What each node was last sent, and when: unchanged lists are re-sent once per second.
-    private let delivered = NIOLockedValueBox<[String: (ClusterProtocol.Assignments, ContinuousClock.Instant)]>([:])
 
     init() {
         (stream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -34,9 +30,12 @@ final class TaskLoop: Sendable {
         wake.yield()
     }
 
-    /// Runs passes until cancelled; `isLeader` gates them, `propose` writes a batch stamped with the pass's time.
+    /// Runs passes until cancelled; `isLeader` gates them, `propose` writes a
+    /// batch stamped with the pass's time, `dispatch` hands out what a pass
+    /// leaves and `stepDown` is called in a pass that finds this node no longer leading.
     func run(store: ReplicatedStore, isLeader: @escaping @Sendable () -> Bool,
-             propose: @escaping @Sendable ([Write], Date) async throws -> Void, deliver: Deliver, logger: Logger) async {
+             propose: @escaping @Sendable ([Write], Date) async throws -> Void,
+             dispatch: @Sendable (Store) -> Void, stepDown: @Sendable () -> Void, logger: Logger) async {
         let token = store.watch { [wake] _ in wake.yield() }
         defer { token.cancel() }
         let ticker = Task { [wake] in
@@ -50,14 +49,14 @@ final class TaskLoop: Sendable {
             guard !Task.isCancelled else { break }
             guard isLeader() else {
                 inbox.withLockedValue { $0 = [:] }
-                delivered.withLockedValue { $0 = [:] }
+                stepDown()
                 continue
             }
             let reports = inbox.withLockedValue { $0 }
             let snapshot = store.snapshot
             var plan = TaskPlan(store: snapshot, now: Date(), newID: Base36.objectID)
             TaskIntake.apply(reports, to: &plan)
-            Orchestrator(historyLimit: snapshot.cluster?.taskHistoryLimit ?? 5).reconcile(&plan)
+            Orchestrator(historyLimit: snapshot.taskHistoryLimit).reconcile(&plan)
             Scheduler().schedule(&plan)
             do {
                 // Each batch stands alone (its writes name the versions this pass read); after a
@@ -71,25 +70,7 @@ final class TaskLoop: Sendable {
             inbox.withLockedValue { inbox in
                 for (id, entry) in reports where inbox[id]?.report == entry.report { inbox[id] = nil }
             }
-            dispatch(store.snapshot, deliver: deliver)
-        }
-    }
-
-    private func dispatch(_ store: Store, deliver: Deliver) {
-        let now = ContinuousClock.now
-        let retained = Dictionary(grouping: store.tasks.filter { $0.nodeID != nil }, by: { $0.nodeID ?? "" })
-        for node in store.nodes {
-            let next = ClusterProtocol.Assignments(tasks: TaskIntake.assignments(for: node.meta.id, in: store),
-                                                   retained: Set((retained[node.meta.id] ?? []).map(\.meta.id)))
-            let due = delivered.withLockedValue { delivered in
-                guard let (last, at) = delivered[node.meta.id], last.tasks == next.tasks, last.retained == next.retained,
-                      now - at < .seconds(1) else {
-                    delivered[node.meta.id] = (next, now)
-                    return true
-                }
-                return false
-            }
-            if due { deliver(node.meta.id, next) }
+            dispatch(store.snapshot)
         }
     }
 }

@@ -14,7 +14,7 @@ struct InitCommand: ParsableCommand {
     var forceNewCluster = false
 
     @Option(help: "Seconds between the heartbeats every node sends the managers; a node silent for three is Down.")
-    var heartbeatPeriod: Double = 1
+    var heartbeatPeriod: Double = Defaults.heartbeatPeriodSeconds
 
     @Option(help: ArgumentHelp("Validity period for node certificates, e.g. 2160h0m0s or 1m.", discussion: CertExpiry.help))
     var certExpiry = CertExpiry.defaultText

@@ -4,7 +4,6 @@ import FoundationEssentials
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import RaftHost
 import ShoalAPI
 import Transport
 import X509
@@ -16,28 +15,30 @@ import X509
 /// leader issues it with the role the store says. The new certificate is
 /// saved, then the transport uses it: its outbound links redial with it at
 /// once. A failed renewal is retried with doubling delays.
-final class CertificateRenewal: Sendable {
+public final class CertificateRenewal: Sendable {
     private let current: NIOLockedValueBox<NodeIdentity>
     private let dataDirectory: String
-    private let loop = LateBound<Task<Void, Never>>()
+    private let loop = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    init(identity: NodeIdentity, dataDirectory: String) {
+    public init(identity: NodeIdentity, dataDirectory: String) {
         current = NIOLockedValueBox(identity)
         self.dataDirectory = dataDirectory
     }
 
     /// This node's identity with its newest certificate.
-    var identity: NodeIdentity { current.withLockedValue { $0 } }
+    public var identity: NodeIdentity { current.withLockedValue { $0 } }
 
     /// Renews until `stop`, asking the managers `managers` names (followers redirect to the leader).
-    func start(transport: Transport, managers: @escaping @Sendable () -> [ClusterProtocol.ManagerInfo],
-               group: EventLoopGroup, logger: Logger) {
-        loop.value = Task { await self.run(transport: transport, managers: managers, group: group, logger: logger) }
+    public func start(transport: Transport, managers: @escaping @Sendable () -> [ClusterProtocol.ManagerInfo],
+                      group: EventLoopGroup, logger: Logger) {
+        let task = Task { await self.run(transport: transport, managers: managers, group: group, logger: logger) }
+        loop.withLockedValue { $0 = task }
     }
 
-    func stop() async {
-        loop.value?.cancel()
-        await loop.value?.value
+    public func stop() async {
+        let task = loop.withLockedValue { $0 }
+        task?.cancel()
+        await task?.value
     }
 
     private func run(transport: Transport, managers: @Sendable () -> [ClusterProtocol.ManagerInfo],
@@ -92,7 +93,7 @@ final class CertificateRenewal: Sendable {
               certificate.subject.flatMap({ $0 }).contains(where: {
                   $0.type == .RDNAttributeType.commonName && String($0.value) == renewed.nodeID
               }) else {
-            throw ManagerError("the manager sent a certificate for another node or key")
+            throw SwarmError("the manager sent a certificate for another node or key")
         }
         renewed.certificatePEM = certificatePEM
         try renewed.save(to: dataDirectory)
@@ -103,20 +104,20 @@ final class CertificateRenewal: Sendable {
     /// Asks each manager in turn until one (or the leader it points to) issues a certificate.
     private static func requestCertificate(identity: NodeIdentity, managers: [ClusterProtocol.ManagerInfo],
                                            group: EventLoopGroup) async throws -> String {
-        var lastError: any Error = ManagerError("no manager is known to this node")
+        var lastError: any Error = SwarmError("no manager is known to this node")
         for manager in managers {
             var address = manager.address
             for _ in 0..<2 {  // the manager asked, then the leader it names
                 do {
-                    let (host, port) = try ManagerRuntime.split(address)
+                    let (host, port) = try PeerAddress.split(address)
                     let frame = try await Request.send(Frame(kind: ClusterProtocol.renewCertificate, payload: []),
                                                        host: host, port: port, trustedRootDER: nil,
                                                        credentials: identity.credentials, group: group, timeout: .seconds(10))
                     switch ClusterProtocol.decode(ClusterProtocol.RenewAnswer.self, from: frame) {
                     case .renewed(let certificatePEM): return certificatePEM
                     case .redirect(let leader): address = leader; continue
-                    case .refused(let why): throw ManagerError("\(address) refused: \(why)")
-                    case nil: throw ManagerError("\(address) sent an answer this node cannot read")
+                    case .refused(let why): throw SwarmError("\(address) refused: \(why)")
+                    case nil: throw SwarmError("\(address) sent an answer this node cannot read")
                     }
                 } catch {
                     lastError = error
@@ -128,60 +129,21 @@ final class CertificateRenewal: Sendable {
     }
 
     /// When to renew a certificate valid from `validFrom` until `validUntil`: at half its lifetime.
-    static func renewalDate(validFrom: Date, validUntil: Date) -> Date {
+    public static func renewalDate(validFrom: Date, validUntil: Date) -> Date {
         validFrom.addingTimeInterval(validUntil.timeIntervalSince(validFrom) / 2)
     }
 
     /// Seconds to wait after the `failures`th failed renewal in a row:
     /// doubling from 1 s, at most 5 minutes and at most a tenth of the
     /// certificate's lifetime (a short-lived certificate is retried often enough).
-    static func retryDelay(failures: Int, validFrom: Date, validUntil: Date) -> Double {
+    public static func retryDelay(failures: Int, validFrom: Date, validUntil: Date) -> Double {
         let doubling = Double(1 << min(max(failures - 1, 0), 20))
         return max(1, min(doubling, 300, validUntil.timeIntervalSince(validFrom) / 10))
     }
 
     /// The validity period of a PEM certificate.
-    static func validity(of certificatePEM: String) -> (from: Date, until: Date)? {
+    public static func validity(of certificatePEM: String) -> (from: Date, until: Date)? {
         guard let certificate = try? Certificate(pemEncoded: certificatePEM) else { return nil }
         return (certificate.notValidBefore, certificate.notValidAfter)
-    }
-
-    /// The leader's answer to a node asking for a new certificate: only a
-    /// node the store knows gets one, for the key on record and with the role
-    /// the store says — whatever its current certificate claims.
-    static func answer(renewalFrom peer: PeerIdentity?, store: Store, isLeader: Bool, leaderAddress: String?,
-                       now: Date = Date()) -> ClusterProtocol.RenewAnswer {
-        guard let peer else { return .refused("a certificate of this swarm is needed to renew one") }
-        guard isLeader else {
-            if let leaderAddress { return .redirect(address: leaderAddress) }
-            return .refused("the swarm has no leader right now: retry in a moment")
-        }
-        guard let cluster = store.cluster else { return .refused("the swarm is still starting: retry in a moment") }
-        guard let node = store.nodes.first(where: { $0.meta.id == peer.nodeID }) else {
-            return .refused("node \(peer.nodeID) is not in this swarm: it must join again")
-        }
-        guard let publicKeyPEM = node.publicKeyPEM else {
-            return .refused("node \(peer.nodeID) has no key on record: it must leave and join again")
-        }
-        do {
-            return .renewed(certificatePEM: try cluster.issueNodeCertificate(nodeID: node.meta.id, role: node.role,
-                                                                             publicKeyPEM: publicKeyPEM, now: now))
-        } catch {
-            return .refused("the swarm's CA cannot issue a certificate right now")
-        }
-    }
-}
-
-extension ClusterObject {
-    /// How long the node certificates this swarm issues are valid.
-    var nodeCertificateValidity: Double {
-        nodeCertificateValiditySeconds ?? CertificateAuthority.defaultNodeValiditySeconds
-    }
-
-    /// A certificate from this swarm's CA for a node's key, valid as long as the swarm says.
-    func issueNodeCertificate(nodeID: String, role: NodeRole, publicKeyPEM: String, now: Date = Date()) throws -> String {
-        try CertificateAuthority(certificatePEM: rootCACertificatePEM, privateKeyPEM: rootCAKeyPEM)
-            .issue(nodeID: nodeID, role: role.rawValue, publicKeyPEM: publicKeyPEM,
-                   validitySeconds: nodeCertificateValidity, now: now)
     }
 }

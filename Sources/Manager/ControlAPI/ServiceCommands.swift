@@ -1,16 +1,17 @@
 import ClusterCA
 import ClusterStore
+import ClusterWire
 import FoundationEssentials
 import ShoalAPI
+import Transport
 
 /// The service commands: each a write the orchestrator then acts on, or a read.
-extension Swarm {
+extension ControlAPI {
     /// `service create`.
     public func createService(_ request: ServiceSpecRequest) async throws -> ServiceCreated {
-        let manager = try requireManager()
         let spec = try Self.validate(request)
         guard !manager.store.snapshot.services.contains(where: { $0.name == request.name }) else {
-            throw ManagerError("service \(request.name) already exists: choose another --name, or remove it first", status: 409)
+            throw SwarmError("service \(request.name) already exists: choose another --name, or remove it first", kind: .conflict)
         }
         let service = ServiceObject(meta: ObjectMeta(id: Base36.objectID()), name: request.name,
                                     mode: request.replicas.map { .replicated(replicas: $0) } ?? .global, spec: spec)
@@ -22,24 +23,23 @@ extension Swarm {
 
     /// `service ls`.
     public func services() async throws -> [ServiceDetail] {
-        let snapshot = try await requireManager().linearizableSnapshot()
+        let snapshot = try await manager.linearizableSnapshot()
         return snapshot.services.sorted { $0.name < $1.name }.map { Self.detail($0, in: snapshot) }
     }
 
     /// `service inspect`.
     public func inspectService(_ reference: String) async throws -> ServiceDetail {
-        let snapshot = try await requireManager().linearizableSnapshot()
+        let snapshot = try await manager.linearizableSnapshot()
         return Self.detail(try Self.resolveService(reference, in: snapshot.services), in: snapshot)
     }
 
     /// `service update` and `service scale`: a changed task spec starts a rolling replacement.
     public func updateService(_ request: ServiceUpdateRequest) async throws -> ServiceCreated {
-        let manager = try requireManager()
         let snapshot = manager.store.snapshot
         var service = try Self.resolveService(request.service, in: snapshot.services)
         if let replicas = request.replicas {
             guard case .replicated = service.mode else {
-                throw ManagerError("scale can only be used with replicated mode: \(service.name) is a global service")
+                throw SwarmError("scale can only be used with replicated mode: \(service.name) is a global service")
             }
             service.mode = .replicated(replicas: replicas)
         }
@@ -63,14 +63,13 @@ extension Swarm {
 
     /// `service rm`: the orchestrator stops and removes its tasks.
     public func removeService(_ reference: String) async throws {
-        let manager = try requireManager()
         let service = try Self.resolveService(reference, in: manager.store.snapshot.services)
         _ = try await manager.propose([.delete(.service, id: service.meta.id, expectedVersion: service.meta.version)])
     }
 
     /// `service ps SERVICE` (`service` set) and `node ps NODE` (`node` set).
     public func tasks(service: String?, node: String?) async throws -> [TaskSummary] {
-        let snapshot = try await requireManager().linearizableSnapshot()
+        let snapshot = try await manager.linearizableSnapshot()
         var tasks = snapshot.tasks
         if let service {
             let id = try Self.resolveService(service, in: snapshot.services).meta.id
@@ -93,7 +92,6 @@ extension Swarm {
 
     /// `service logs`: output of a service's tasks (or one task), from every node that ran them.
     public func logs(_ request: LogsRequest) async throws -> LogsResponse {
-        let manager = try requireManager()
         let snapshot = manager.store.snapshot
         let tasks: [TaskObject]
         if let task = snapshot.tasks.first(where: { $0.meta.id == request.target || $0.name == request.target }) {
@@ -106,8 +104,8 @@ extension Swarm {
         for (nodeID, onNode) in Dictionary(grouping: tasks.filter { $0.nodeID != nil }, by: { $0.nodeID ?? "" }) {
             guard let node = snapshot.nodes.first(where: { $0.meta.id == nodeID }) else { continue }
             let offsets = Dictionary(uniqueKeysWithValues: onNode.map { ($0.meta.id, request.cursor[$0.meta.id] ?? 0) })
-            guard let answer = await manager.fetchLogs(ClusterProtocol.LogsRequest(offsets: offsets, tail: request.tail),
-                                                       from: node, group: group) else { continue }
+            guard let answer = await fetchLogs(ClusterProtocol.LogsRequest(offsets: offsets, tail: request.tail),
+                                               from: node) else { continue }
             for task in onNode {
                 let prefix = "\(task.slotName).\(task.meta.id.prefix(12))"
                 for line in answer.lines[task.meta.id] ?? [] {
@@ -122,51 +120,61 @@ extension Swarm {
 
     // MARK: Helpers
 
-    static func resolveService(_ reference: String, in services: [ServiceObject]) throws(ManagerError) -> ServiceObject {
+    /// Asks `node` for the output of its tasks; nil when it cannot be reached.
+    private func fetchLogs(_ request: ClusterProtocol.LogsRequest, from node: NodeObject) async -> ClusterProtocol.LogsAnswer? {
+        if node.meta.id == manager.identity.nodeID { return await manager.agent.logs(request) }
+        guard let (host, port) = try? PeerAddress.split(node.advertiseAddress),
+              let frame = try? await Request.send(ClusterProtocol.frame(ClusterProtocol.logs, request), host: host, port: port,
+                                                  trustedRootDER: nil, credentials: manager.identity.credentials, group: manager.group,
+                                                  timeout: .seconds(10)) else { return nil }
+        return ClusterProtocol.decode(ClusterProtocol.LogsAnswer.self, from: frame)
+    }
+
+    static func resolveService(_ reference: String, in services: [ServiceObject]) throws(SwarmError) -> ServiceObject {
         if let exact = services.first(where: { $0.meta.id == reference || $0.name == reference }) { return exact }
         let byPrefix = reference.isEmpty ? [] : services.filter { $0.meta.id.hasPrefix(reference) }
         if byPrefix.count == 1, let service = byPrefix.first { return service }
-        if byPrefix.count > 1 { throw ManagerError("service \(reference) is ambiguous (\(byPrefix.count) matches found)") }
-        throw ManagerError("no such service: \(reference)", status: 404)
+        if byPrefix.count > 1 { throw SwarmError("service \(reference) is ambiguous (\(byPrefix.count) matches found)") }
+        throw SwarmError("no such service: \(reference)", kind: .notFound)
     }
 
     /// Checks a spec as `service create` takes it; the first problem is the error.
-    static func validate(_ request: ServiceSpecRequest) throws(ManagerError) -> TaskSpec {
+    static func validate(_ request: ServiceSpecRequest) throws(SwarmError) -> TaskSpec {
         guard let first = request.name.first, first.isASCII, first.isLetter || first.isNumber,
               request.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }),
               request.name.count <= 63 else {
-            throw ManagerError("invalid service name \"\(request.name)\": use letters, digits, '-', '_' and '.', starting with a letter or digit")
+            throw SwarmError("invalid service name \"\(request.name)\": use letters, digits, '-', '_' and '.', starting with a letter or digit")
         }
         guard let command = request.command.first, !command.isEmpty else {
-            throw ManagerError("service \(request.name) has no command: put it after --, e.g. shoal service create --name web -- shoal whoami")
+            throw SwarmError("service \(request.name) has no command: put it after --, e.g. shoal service create --name web -- shoal whoami")
         }
         if let replicas = request.replicas, replicas < 0 || replicas > StoreLimits.maximumReplicas {
-            throw ManagerError("invalid replicas value \(replicas): use 0 to \(StoreLimits.maximumReplicas), the limit per service")
+            throw SwarmError("invalid replicas value \(replicas): use 0 to \(StoreLimits.maximumReplicas), the limit per service")
         }
         for constraint in request.constraints { _ = try Constraint(parsing: constraint) }
         for entry in request.env where entry.hasPrefix("=") || entry.isEmpty {
-            throw ManagerError("invalid environment variable \"\(entry)\": use KEY=VALUE")
+            throw SwarmError("invalid environment variable \"\(entry)\": use KEY=VALUE")
         }
         guard let condition = RestartPolicy.Condition(rawValue: request.restartCondition) else {
-            throw ManagerError("invalid restart condition \(request.restartCondition): use none, on-failure or any")
+            throw SwarmError("invalid restart condition \(request.restartCondition): use none, on-failure or any")
         }
         guard Limits.durationSeconds.contains(request.restartDelaySeconds),
               Limits.restartMaxAttempts.contains(request.restartMaxAttempts) else {
-            throw ManagerError("invalid restart policy: the delay must be 0 to \(Durations.text(Limits.durationSeconds.upperBound)) and the attempts 0 to \(Limits.restartMaxAttempts.upperBound)")
+            throw SwarmError("invalid restart policy: the delay must be 0 to \(Durations.text(Limits.durationSeconds.upperBound)) and the attempts 0 to \(Limits.restartMaxAttempts.upperBound)")
         }
         let spec = TaskSpec(command: request.command, env: request.env, workdir: request.workdir, constraints: request.constraints,
                             restart: RestartPolicy(condition: condition, delaySeconds: request.restartDelaySeconds,
                                                    maxAttempts: request.restartMaxAttempts))
         let bytes = encodedSize(spec)
         guard bytes <= StoreLimits.maximumSpecBytes else {
-            throw ManagerError("the spec of service \(request.name) is \(bytes) bytes encoded, over the limit of \(StoreLimits.maximumSpecBytes): shorten its command, environment or constraints")
+            throw SwarmError("the spec of service \(request.name) is \(bytes) bytes encoded, over the limit of \(StoreLimits.maximumSpecBytes): shorten its command, environment or constraints")
         }
         return spec
     }
 
     /// Checks that `services`, as they would be after a write, stay within what the swarm can replicate:
     /// every desired task is a stored copy of its service's spec.
-    static func checkCapacity(_ services: [ServiceObject], nodes: [NodeObject]) throws(ManagerError) {
+    static func checkCapacity(_ services: [ServiceObject], nodes: [NodeObject]) throws(SwarmError) {
         var tasks = 0
         var specBytes = 0
         for service in services {
@@ -178,10 +186,10 @@ extension Swarm {
             specBytes += desired * encodedSize(service.spec)
         }
         guard tasks <= StoreLimits.maximumDesiredTasks else {
-            throw ManagerError("the services would ask for \(tasks) tasks, over the swarm's limit of \(StoreLimits.maximumDesiredTasks): use fewer replicas or remove a service")
+            throw SwarmError("the services would ask for \(tasks) tasks, over the swarm's limit of \(StoreLimits.maximumDesiredTasks): use fewer replicas or remove a service")
         }
         guard specBytes <= StoreLimits.maximumDesiredSpecBytes else {
-            throw ManagerError("the services' tasks would hold \(specBytes >> 20) MiB of specs (replicas x spec size), over the swarm's limit of \(StoreLimits.maximumDesiredSpecBytes >> 20) MiB: use fewer replicas or a smaller spec")
+            throw SwarmError("the services' tasks would hold \(specBytes >> 20) MiB of specs (replicas x spec size), over the swarm's limit of \(StoreLimits.maximumDesiredSpecBytes >> 20) MiB: use fewer replicas or a smaller spec")
         }
     }
 

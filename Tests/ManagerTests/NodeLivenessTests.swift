@@ -2,7 +2,7 @@ import ClusterStore
 import Testing
 @testable import Manager
 
-@Suite struct DispatcherTests {
+@Suite struct NodeLivenessTests {
     private let start = ContinuousClock.now
     private let period = Duration.seconds(1)
 
@@ -12,36 +12,36 @@ import Testing
     }
 
     @Test func aNodeSilentForThreePeriodsGoesDownAndComesBackWhenHeard() {
-        let dispatcher = Dispatcher()
+        let liveness = NodeLiveness()
         let nodes = [node("self", .ready), node("w1", .ready)]
-        dispatcher.heard(from: "w1", at: start)
-        #expect(dispatcher.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period, now: start).isEmpty)
-        #expect(dispatcher.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period,
+        liveness.heard(from: "w1", at: start)
+        #expect(liveness.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period, now: start).isEmpty)
+        #expect(liveness.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period,
                                          now: start + .milliseconds(2900)).isEmpty)
-        let down = dispatcher.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period,
+        let down = liveness.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period,
                                             now: start + .milliseconds(3100))
         #expect(down.map(\.meta.id) == ["w1"])
         #expect(down.first?.state == .down)
-        dispatcher.heard(from: "w1", at: start + .seconds(4))
-        let back = dispatcher.statusChanges(nodes: [node("self", .ready), node("w1", .down)], selfID: "self",
+        liveness.heard(from: "w1", at: start + .seconds(4))
+        let back = liveness.statusChanges(nodes: [node("self", .ready), node("w1", .down)], selfID: "self",
                                             isLeader: true, period: period, now: start + .seconds(4))
         #expect(back.first?.state == .ready)
     }
 
     @Test func aNewLeaderGivesEveryNodeThreePeriodsBeforeJudging() {
-        let dispatcher = Dispatcher()
+        let liveness = NodeLiveness()
         let nodes = [node("self", .ready), node("w1", .ready)]
         // Never heard from w1, but leadership only began now.
-        #expect(dispatcher.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period, now: start).isEmpty)
-        #expect(dispatcher.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period,
+        #expect(liveness.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period, now: start).isEmpty)
+        #expect(liveness.statusChanges(nodes: nodes, selfID: "self", isLeader: true, period: period,
                                          now: start + .seconds(2)).isEmpty)
     }
 
     @Test func followersJudgeNobodyAndTheLeaderItselfIsAlwaysReady() {
-        let dispatcher = Dispatcher()
-        #expect(dispatcher.statusChanges(nodes: [node("w1", .ready)], selfID: "self", isLeader: false,
+        let liveness = NodeLiveness()
+        #expect(liveness.statusChanges(nodes: [node("w1", .ready)], selfID: "self", isLeader: false,
                                          period: period, now: start + .seconds(60)).isEmpty)
-        let changes = dispatcher.statusChanges(nodes: [node("self", .down)], selfID: "self", isLeader: true,
+        let changes = liveness.statusChanges(nodes: [node("self", .down)], selfID: "self", isLeader: true,
                                                period: period, now: start)
         #expect(changes.first?.state == .ready)
     }

@@ -1,7 +1,7 @@
 import ClusterStore
 import ShoalAPI
 
-/// This node's executor as the swarm code sees it (the daemon hands in the agent).
+/// The executor as the session with the managers drives it: `TaskAgent`, or a stand-in in tests.
 public protocol TaskRunner: Sendable {
     /// The complete list of tasks this node must act on, and the ids of every
     /// task of this node the managers keep (whose logs stay).
@@ -12,3 +12,5 @@ public protocol TaskRunner: Sendable {
     /// Whole lines of a task's output from byte `offset` (the last `tail` of them), and where to go on from.
     func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput
 }
+
+extension TaskAgent: TaskRunner {}

@@ -1,36 +1,33 @@
 import ClusterStore
+import ClusterWire
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import RaftHost
 import ShoalAPI
 import Transport
 
 /// A worker's link to the managers: mutual TLS with its certificate, a
 /// heartbeat to every manager once per period so they know it is alive, and
 /// a listener for what the leader tells it (the managers now; a promotion).
-final class WorkerSession: Sendable {
+public final class WorkerSession: Sendable {
     /// This node's identity, with its newest certificate.
-    var identity: NodeIdentity { renewal.identity }
-    let agent: AgentLink
+    public var identity: NodeIdentity { renewal.identity }
     private let renewal: CertificateRenewal
     private let transport: Transport
     private let managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>
-    private let loop = LateBound<Task<Void, Never>>()
+    private let loop = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    private init(renewal: CertificateRenewal, agent: AgentLink, transport: Transport,
-                 managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>) {
+    private init(renewal: CertificateRenewal, transport: Transport, managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>) {
         self.renewal = renewal
-        self.agent = agent
         self.transport = transport
         self.managers = managers
     }
 
-    /// Heartbeats every second until the leader tells the swarm's period.
-    static func start(identity: NodeIdentity, dataDirectory: String, group: EventLoopGroup, agent: AgentLink, logger: Logger,
-                      promoted: @escaping @Sendable (ClusterProtocol.Promotion) -> Void) async throws -> WorkerSession {
+    /// Heartbeats at the default period until the leader tells the swarm's.
+    public static func start(identity: NodeIdentity, dataDirectory: String, group: EventLoopGroup, agent: AgentLink, logger: Logger,
+                             promoted: @escaping @Sendable (ClusterProtocol.Promotion) -> Void) async throws -> WorkerSession {
         let managers = NIOLockedValueBox(identity.managers)
-        let period = NIOLockedValueBox(Duration.seconds(1))
+        let period = NIOLockedValueBox(Limits.heartbeatPeriod(clamping: Defaults.heartbeatPeriodSeconds))
         // The leader's list, not a certificate's role, says who the managers are now.
         @Sendable func isManager(_ peer: PeerIdentity?) -> Bool {
             guard let peer, peer.role == NodeRole.manager.rawValue else { return false }
@@ -50,44 +47,45 @@ final class WorkerSession: Sendable {
                 case ClusterProtocol.promotion:
                     if let promotion = ClusterProtocol.decode(ClusterProtocol.Promotion.self, from: frame) { promoted(promotion) }
                 case ClusterProtocol.assignments:
-                    guard isManager(peer) else { return }
-                    agent.deliver(frame)
+                    guard isManager(peer),
+                          let assignments = ClusterProtocol.decode(ClusterProtocol.Assignments.self, from: frame) else { return }
+                    agent.deliver(assignments)
                 default:
                     break
                 }
             },
             serve: { peer, frame in
-                frame.kind == ClusterProtocol.logs && isManager(peer) ? await agent.answerLogs(frame, from: peer) : nil
+                guard frame.kind == ClusterProtocol.logs, isManager(peer),
+                      let request = ClusterProtocol.decode(ClusterProtocol.LogsRequest.self, from: frame) else { return nil }
+                return ClusterProtocol.frame(ClusterProtocol.logs, await agent.logs(request))
             })
-        let (host, port) = try ManagerRuntime.split(identity.listenAddress)
+        let (host, port) = try PeerAddress.split(identity.listenAddress)
         _ = try await transport.listen(host: host, port: port)
         let renewal = CertificateRenewal(identity: identity, dataDirectory: dataDirectory)
         renewal.start(transport: transport, managers: { managers.withLockedValue { $0 } }, group: group, logger: logger)
-        let session = WorkerSession(renewal: renewal, agent: agent, transport: transport, managers: managers)
-        session.loop.value = Task {
+        let session = WorkerSession(renewal: renewal, transport: transport, managers: managers)
+        let heartbeats = Task {
             while !Task.isCancelled {
-                session.send(await agent.heartbeat())
+                session.send(ClusterProtocol.heartbeat(await agent.reports()))
                 try? await Task.sleep(for: period.withLockedValue { $0 })
             }
         }
+        session.loop.withLockedValue { $0 = heartbeats }
         return session
     }
 
     /// Task statuses changed here: every manager hears at once (the leader writes them).
-    func report(_ reports: [TaskReport]) { send(AgentLink.heartbeat(reports)) }
+    public func report(_ reports: [TaskReport]) { send(ClusterProtocol.heartbeat(reports)) }
 
     private func send(_ frame: Frame) {
         for manager in managers.withLockedValue({ $0 }) {
-            if let (host, port) = try? ManagerRuntime.split(manager.address) {
-                transport.setPeer(manager.nodeID, host: host, port: port)
-            }
-            transport.send(frame, to: manager.nodeID)
+            transport.send(frame, to: manager.nodeID, at: manager.address)
         }
     }
 
-    func stop() async {
+    public func stop() async {
         await renewal.stop()
-        loop.value?.cancel()
+        loop.withLockedValue { $0 }?.cancel()
         await transport.shutdown()
     }
 }

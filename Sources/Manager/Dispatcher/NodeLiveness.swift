@@ -1,10 +1,10 @@
 import ClusterStore
 import NIOConcurrencyHelpers
 
-/// Keeps track of which nodes are alive: every node heartbeats to the
-/// managers once per period; the leader marks a node `down` after three
-/// silent periods and `ready` again when it is heard from.
-final class Dispatcher: Sendable {
+/// Which nodes are alive: when each was last heard from, and the status
+/// changes that are due — `down` after three silent periods, `ready` again
+/// when it is heard from.
+final class NodeLiveness: Sendable {
     static let missedPeriodsBeforeDown = 3.0
 
     private struct State {

@@ -1,4 +1,6 @@
+import Agent
 import ClusterCA
+import ClusterWire
 import ClusterStore
 import Logging
 import NIOConcurrencyHelpers
@@ -7,19 +9,11 @@ import NIOPosix
 import ShoalAPI
 import Testing
 import Transport
-@testable import Manager
+@testable import Daemon
 
 /// Joining over real TLS on loopback: against a fake manager that tries to
 /// slip in a CA of its own, and against a real single-manager swarm.
 @Suite struct JoinTests {
-    /// An executor that runs nothing: these tests start no task.
-    struct IdleRunner: TaskRunner {
-        func apply(_ assignments: [TaskObject], retained: Set<String>) async {}
-        func reports() async -> [TaskReport] { [] }
-        func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async {}
-        func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput { TaskOutput(lines: [], next: 0, more: false) }
-    }
-
     private static let group = MultiThreadedEventLoopGroup.singleton
     private static let logger = Logger(label: "join-test", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -72,7 +66,7 @@ import Transport
         let directory = "/tmp/shoal-join-test-\(Base36.objectID())"
         defer { FileSystem.removeTree(directory) }
 
-        await #expect(throws: ManagerError.self) {
+        await #expect(throws: SwarmError.self) {
             _ = try await swarm(in: directory).join(token: token.description, remoteAddress: "127.0.0.1:\(port)",
                                                     advertiseAddress: "127.0.0.1:1", listenAddress: "127.0.0.1:0")
         }
@@ -124,7 +118,42 @@ import Transport
             #expect(reason.hasPrefix("certificate request refused") || reason.hasPrefix("invalid join request"), "\(reason)")
             for libraryDetail in ["Error", ".swift", "ASN1", "PEM", "X509", "Crypto"] { #expect(!reason.contains(libraryDetail), "\(reason)") }
         }
-        #expect(try await manager.nodes().count == 1)  // nothing was written
+        #expect(try await manager.control().nodes().count == 1)  // nothing was written
+        try await manager.leave(force: true)
+    }
+
+    /// `init` and `join` fired at once on one daemon: exactly one takes the
+    /// node into a swarm; the other is refused, in one line, before it starts anything.
+    @Test func anInitRacingAJoinLetsExactlyOneWin() async throws {
+        let managerDirectory = "/tmp/shoal-join-test-\(Base36.objectID())"
+        let nodeDirectory = "/tmp/shoal-join-test-\(Base36.objectID())"
+        defer { FileSystem.removeTree(managerDirectory); FileSystem.removeTree(nodeDirectory) }
+        let managerPort = try await freePort()
+        let manager = swarm(in: managerDirectory)
+        let token = try await manager.initialize(advertiseAddress: "127.0.0.1:\(managerPort)",
+                                                 listenAddress: "127.0.0.1:\(managerPort)").workerToken
+        // Each on a port of its own: a refusal must come from the role check, not from a busy port.
+        let (initPort, joinPort) = (try await freePort(), try await freePort())
+        let node = swarm(in: nodeDirectory)
+        func refusal(_ change: @Sendable () async throws -> Void) async -> String? {
+            do {
+                try await change()
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        async let initialized = refusal {
+            _ = try await node.initialize(advertiseAddress: "127.0.0.1:\(initPort)", listenAddress: "127.0.0.1:\(initPort)")
+        }
+        async let joined = refusal {
+            _ = try await node.join(token: token, remoteAddress: "127.0.0.1:\(managerPort)",
+                                    advertiseAddress: "127.0.0.1:\(joinPort)", listenAddress: "127.0.0.1:\(joinPort)")
+        }
+        let refusals = await [initialized, joined].compactMap { $0 }
+        #expect(refusals == [SwarmError.alreadyInSwarm.description])
+        #expect(await node.nodeID != nil)
+        try await node.leave(force: true)
         try await manager.leave(force: true)
     }
 }

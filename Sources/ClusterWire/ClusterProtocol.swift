@@ -1,0 +1,179 @@
+import ClusterStore
+import FoundationEssentials
+import ShoalAPI
+import Transport
+
+/// The frames nodes exchange besides Raft's, and their JSON bodies: what
+/// managers and agents say to each other, so neither imports the other.
+public enum ClusterProtocol {
+    /// One-way, member to member.
+    public static let raft: UInt8 = 1
+    /// One-way, every node to the managers, once per heartbeat period and
+    /// whenever a task's status changes; the body lists task statuses (JSON
+    /// `[TaskReport]`, or empty).
+    public static let heartbeat: UInt8 = 2
+    /// One-way, leader to a worker it promoted: its Raft id, manager certificate and the managers.
+    public static let promotion: UInt8 = 3
+    /// One-way, leader to workers: the current managers and how often to heartbeat to them.
+    public static let managers: UInt8 = 4
+    /// One-way, leader to a node: everything it must act on (`Assignments`).
+    public static let assignments: UInt8 = 5
+    /// One-way, member to member: a piece of a Raft message too large for one frame (see `RaftWire`).
+    public static let raftChunk: UInt8 = 6
+    /// Requests (answered on the same connection), served to anyone.
+    /// The root CA's answer is its certificate, DER: the exact bytes a joiner pins.
+    public static let rootCA: UInt8 = 128
+    public static let join: UInt8 = 129
+    /// A manager that is not the leader hands a write of the local API to the leader.
+    public static let forwardedCall: UInt8 = 130
+    /// A manager asks a node for task output (`LogsRequest` → `LogsAnswer`).
+    public static let logs: UInt8 = 131
+    /// A node asks for a new certificate before its current one expires, over
+    /// mutual TLS with that certificate (empty body → `RenewAnswer`).
+    public static let renewCertificate: UInt8 = 132
+
+    public struct Assignments: Codable, Sendable {
+        public var tasks: [TaskObject]
+        public var retained: Set<String>
+
+        public init(tasks: [TaskObject], retained: Set<String>) {
+            self.tasks = tasks
+            self.retained = retained
+        }
+    }
+
+    public struct LogsRequest: Codable, Sendable {
+        /// Task id → the byte offset to read from.
+        public var offsets: [String: Int]
+        public var tail: Int?
+
+        public init(offsets: [String: Int], tail: Int?) {
+            self.offsets = offsets
+            self.tail = tail
+        }
+    }
+
+    public struct LogsAnswer: Codable, Sendable {
+        public var lines: [String: [String]]
+        public var offsets: [String: Int]
+        /// Tasks with more output than this answer holds.
+        public var more: Set<String>?
+
+        public init(lines: [String: [String]], offsets: [String: Int], more: Set<String>? = nil) {
+            self.lines = lines
+            self.offsets = offsets
+            self.more = more
+        }
+
+        public mutating func record(_ taskID: String, _ output: TaskOutput) {
+            lines[taskID] = output.lines
+            offsets[taskID] = output.next
+            if output.more { more = (more ?? []).union([taskID]) }
+        }
+    }
+
+    public struct JoinRequest: Codable, Sendable {
+        public var secret: String
+        public var hostname: String
+        public var advertiseAddress: String
+        public var publicKeyPEM: String
+
+        public init(secret: String, hostname: String, advertiseAddress: String, publicKeyPEM: String) {
+            self.secret = secret
+            self.hostname = hostname
+            self.advertiseAddress = advertiseAddress
+            self.publicKeyPEM = publicKeyPEM
+        }
+    }
+
+    public struct ManagerInfo: Codable, Equatable, Sendable {
+        public var nodeID: String
+        public var raftID: UInt64
+        public var address: String
+
+        public init(nodeID: String, raftID: UInt64, address: String) {
+            self.nodeID = nodeID
+            self.raftID = raftID
+            self.address = address
+        }
+    }
+
+    public struct Session: Codable, Sendable {
+        public var managers: [ManagerInfo]
+        public var heartbeatPeriodSeconds: Double
+
+        public init(managers: [ManagerInfo], heartbeatPeriodSeconds: Double) {
+            self.managers = managers
+            self.heartbeatPeriodSeconds = heartbeatPeriodSeconds
+        }
+    }
+
+    public struct Promotion: Codable, Sendable {
+        public var raftID: UInt64
+        public var certificatePEM: String
+        public var managers: [ManagerInfo]
+
+        public init(raftID: UInt64, certificatePEM: String, managers: [ManagerInfo]) {
+            self.raftID = raftID
+            self.certificatePEM = certificatePEM
+            self.managers = managers
+        }
+    }
+
+    public enum JoinAnswer: Codable, Sendable {
+        case joined(nodeID: String, role: String, certificatePEM: String, managers: [ManagerInfo])
+        /// Ask the leader instead.
+        case redirect(address: String)
+        case refused(String)
+    }
+
+    public enum RenewAnswer: Codable, Equatable, Sendable {
+        /// For the key the store has on record, with the role the store says.
+        case renewed(certificatePEM: String)
+        /// Ask the leader instead.
+        case redirect(address: String)
+        case refused(String)
+    }
+
+    public struct Call: Codable, Sendable {
+        public var method: String
+        public var path: String
+        public var query: [String: String]
+        public var body: [UInt8]
+
+        public init(method: String, path: String, query: [String: String], body: [UInt8]) {
+            self.method = method
+            self.path = path
+            self.query = query
+            self.body = body
+        }
+    }
+
+    public struct CallAnswer: Codable, Sendable {
+        public var status: Int
+        public var body: [UInt8]
+
+        public init(status: Int, body: [UInt8]) {
+            self.status = status
+            self.body = body
+        }
+    }
+
+    public static func frame(_ kind: UInt8, _ body: some Encodable) -> Frame {
+        Frame(kind: kind, payload: (try? Array(JSONEncoder().encode(body))) ?? [])
+    }
+
+    public static func decode<Body: Decodable>(_ type: Body.Type, from frame: Frame) -> Body? {
+        try? JSONDecoder().decode(type, from: Data(frame.payload))
+    }
+
+    /// A heartbeat carrying `reports` (empty when nothing changed).
+    public static func heartbeat(_ reports: [TaskReport]) -> Frame {
+        reports.isEmpty ? Frame(kind: heartbeat, payload: []) : frame(heartbeat, reports)
+    }
+
+    /// The task statuses a heartbeat carries; none when it carries nothing readable.
+    public static func reports(in frame: Frame) -> [TaskReport] {
+        frame.payload.isEmpty ? [] : decode([TaskReport].self, from: frame) ?? []
+    }
+}

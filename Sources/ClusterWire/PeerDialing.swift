@@ -1,0 +1,17 @@
+import Transport
+
+extension Transport {
+    /// Sends `frames` to the node `nodeID`, dialing it at `address`
+    /// (HOST:PORT, as the store or the leader names it) when no link is up;
+    /// returns how many were queued.
+    @discardableResult
+    public func send(_ frames: [Frame], to nodeID: String, at address: String) -> Int {
+        if let (host, port) = try? PeerAddress.split(address) { setPeer(nodeID, host: host, port: port) }
+        return send(frames, to: nodeID)
+    }
+
+    @discardableResult
+    public func send(_ frame: Frame, to nodeID: String, at address: String) -> Bool {
+        send([frame], to: nodeID, at: address) == 1
+    }
+}
