@@ -126,9 +126,6 @@ public final class ManagerRuntime: Sendable {
         return store.snapshot.nodes.first { $0.raftID == leader && leader != 0 }?.advertiseAddress
     }
 
-    /// Who peers are as the store says now.
-    var membership: ClusterMembership { ClusterMembership(store.snapshot, identity) }
-
     /// Replicates `batch`, stamped `time` (the createdAt/updatedAt every
     /// manager gives what it writes); returns the version it was applied at.
     func propose(_ batch: [Write], at time: Date = Date()) async throws -> UInt64 {

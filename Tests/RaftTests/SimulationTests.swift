@@ -36,8 +36,10 @@ struct SimulationTests {
         }
     }
 
+    /// Chunks run one at a time: each holds a thread of the cooperative pool
+    /// until it ends, and the other suites' servers and clients need one too.
     @Test("safety and convergence hold across random seeds (drops, delays, duplicates, partitions, crashes, membership changes)",
-          arguments: 0..<SimulationSettings.chunks)
+          .serialized, arguments: 0..<SimulationSettings.chunks)
     func seedSweep(chunk: Int) {
         guard SimulationSettings.replaySeed == nil else { return }
         let count = SimulationSettings.seedCount
