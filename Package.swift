@@ -60,7 +60,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RaftBench",
-            dependencies: ["Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon", argumentParser, logging]
+            dependencies: ["Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon", "ShoalAPI", argumentParser, logging]
                 + nio("NIOPosix")
         ),
         .target(

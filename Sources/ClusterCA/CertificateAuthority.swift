@@ -33,11 +33,8 @@ public struct CertificateAuthority: Sendable {
     public var certificatePEM: String { get throws { try certificate.serializeAsPEM().pemString } }
     public var privateKeyPEM: String { get throws { try key.serializeAsPEM().pemString } }
 
-    /// How long node certificates are valid unless the swarm says otherwise: docker's 90 days.
-    public static let defaultNodeValiditySeconds: Double = 90 * 86_400
-
     /// A node's key pair and certificate, valid for `validitySeconds`.
-    public func issue(nodeID: String, role: String, validitySeconds: Double = defaultNodeValiditySeconds,
+    public func issue(nodeID: String, role: String, validitySeconds: Double,
                       now: Date = Date()) throws -> IssuedCertificate {
         let key = NodeKey()
         return IssuedCertificate(
@@ -50,7 +47,7 @@ public struct CertificateAuthority: Sendable {
     /// It is valid from a little before `now` (a tenth of its validity, at most
     /// 5 minutes) so that peers whose clocks lag a bit accept it.
     public func issue(nodeID: String, role: String, publicKeyPEM: String,
-                      validitySeconds: Double = defaultNodeValiditySeconds, now: Date = Date()) throws -> String {
+                      validitySeconds: Double, now: Date = Date()) throws -> String {
         let nodeCertificate = try Certificate(
             version: .v3, serialNumber: .init(), publicKey: try Certificate.PublicKey(pemEncoded: publicKeyPEM),
             notValidBefore: now.addingTimeInterval(-min(300, validitySeconds / 10)),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ClusterCA
 import Foundation
+import ShoalAPI
 
 /// `shoal-raft-bench`: the pieces of `make bench-raft` — a member of shoal's
 /// Raft key-value store, a certificate helper, and the load generator that
@@ -22,7 +23,7 @@ struct PKICommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try authority.certificatePEM.write(toFile: "\(out)/ca.pem", atomically: true, encoding: .utf8)
         for member in members.split(separator: ",") {
-            let issued = try authority.issue(nodeID: String(member), role: "manager")
+            let issued = try authority.issue(nodeID: String(member), role: "manager", validitySeconds: CertificateExpiry.defaultSeconds)
             try issued.certificatePEM.write(toFile: "\(out)/\(member).pem", atomically: true, encoding: .utf8)
             try issued.privateKeyPEM.write(toFile: "\(out)/\(member).key", atomically: true, encoding: .utf8)
         }

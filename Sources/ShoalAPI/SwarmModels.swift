@@ -10,7 +10,8 @@ public struct SwarmInitRequest: Codable, Equatable, Sendable {
     /// Seconds node certificates are valid (`--cert-expiry`); nil: docker's 90 days.
     public var certExpirySeconds: Double?
 
-    public init(advertiseAddress: String?, listenAddress: String?, forceNewCluster: Bool = false, heartbeatPeriod: Double = Defaults.heartbeatPeriodSeconds,
+    public init(advertiseAddress: String?, listenAddress: String?, forceNewCluster: Bool = false,
+                heartbeatPeriod: Double = Defaults.heartbeatPeriodSeconds,
                 certExpirySeconds: Double? = nil) {
         self.advertiseAddress = advertiseAddress
         self.listenAddress = listenAddress

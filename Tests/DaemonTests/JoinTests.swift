@@ -46,7 +46,7 @@ import Transport
         let hidden = try CertificateAuthority(commonName: "hidden-ca")  // a name of its own: TLS finds issuers by name
         let token = JoinToken.generate(caCertificateDER: try real.certificateDER)
         // The fake's own certificate is issued by the hidden CA: a joiner that trusted it would send its join request.
-        let issued = try hidden.issue(nodeID: "fake-manager", role: NodeRole.manager.rawValue)
+        let issued = try hidden.issue(nodeID: "fake-manager", role: NodeRole.manager.rawValue, validitySeconds: 86_400)
         let credentials = TransportCredentials(certificateChainPEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM,
                                                trustedRootsPEM: try hidden.certificatePEM)
         let caAnswer = try trick.answer(real: real, hidden: hidden)

@@ -27,6 +27,13 @@ import X509
         #expect(renewal < validity.until.addingTimeInterval(-20))
     }
 
+    @Test func aSwarmThatNeverSetAnExpiryIssuesDockersNinetyDays() throws {
+        var cluster = try Self.cluster(validity: 60)
+        cluster.nodeCertificateValiditySeconds = nil
+        let pem = try cluster.issueNodeCertificate(nodeID: "n1", role: .worker, publicKeyPEM: NodeKey().publicKeyPEM, now: now)
+        #expect(CertificateRenewal.validity(of: pem)?.until == now.addingTimeInterval(90 * 86_400))
+    }
+
     @Test func failedRenewalsAreRetriedWithDoublingDelaysBoundedByTheLifetime() {
         let day = now.addingTimeInterval(86_400)
         #expect((1...4).map { CertificateRenewal.retryDelay(failures: $0, validFrom: now, validUntil: day) } == [1, 2, 4, 8])

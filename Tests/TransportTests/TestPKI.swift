@@ -11,7 +11,7 @@ struct TestPKI {
 
     /// Credentials for node `nodeID` in `role`, trusting `trusting` (this CA by default).
     func credentials(nodeID: String, role: String = "manager", trusting: TestPKI? = nil) throws -> TransportCredentials {
-        let issued = try authority.issue(nodeID: nodeID, role: role)
+        let issued = try authority.issue(nodeID: nodeID, role: role, validitySeconds: 86_400)
         return TransportCredentials(certificateChainPEM: issued.certificatePEM, privateKeyPEM: issued.privateKeyPEM,
                                     trustedRootsPEM: try (trusting ?? self).authority.certificatePEM)
     }

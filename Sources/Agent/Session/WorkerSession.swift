@@ -24,8 +24,8 @@ public final class WorkerSession: Sendable {
     }
 
     /// Heartbeats at the default period until the leader tells the swarm's.
-    public static func start(identity: NodeIdentity, dataDirectory: String, group: EventLoopGroup, agent: AgentLink, logger: Logger,
-                             promoted: @escaping @Sendable (ClusterProtocol.Promotion) -> Void) async throws -> WorkerSession {
+    public static func start(identity: NodeIdentity, dataDirectory: String, group: EventLoopGroup, agent: any NodeAgent,
+                             logger: Logger, promoted: @escaping @Sendable (ClusterProtocol.Promotion) -> Void) async throws -> WorkerSession {
         let managers = NIOLockedValueBox(identity.managers)
         let period = NIOLockedValueBox(Limits.heartbeatPeriod(clamping: Defaults.heartbeatPeriodSeconds))
         // The leader's list, not a certificate's role, says who the managers are now.

@@ -2,6 +2,7 @@ import ClusterCA
 import ClusterStore
 import ClusterWire
 import FoundationEssentials
+import ShoalAPI
 import Transport
 
 /// The certificates the swarm's CA issues: to a node that joins, one that
@@ -37,7 +38,7 @@ enum CertificateIssue {
 extension ClusterObject {
     /// How long the node certificates this swarm issues are valid.
     var nodeCertificateValidity: Double {
-        nodeCertificateValiditySeconds ?? CertificateAuthority.defaultNodeValiditySeconds
+        nodeCertificateValiditySeconds ?? CertificateExpiry.defaultSeconds
     }
 
     /// A certificate from this swarm's CA for a node's key, valid as long as the swarm says.
