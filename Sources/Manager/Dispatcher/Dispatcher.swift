@@ -11,10 +11,11 @@ import Transport
 /// `WorkerSession`, a manager from `run` here), carrying the statuses of
 /// its tasks. The leader notes when it last heard from each node
 /// (`NodeLiveness`): a node that missed 3 heartbeats is written Down (one
-/// heard from again, Ready). The next pass of the `TaskLoop` finds the
-/// tasks of the down node orphaned, and the orchestrator and the scheduler
-/// replace them on nodes that are up; `dispatch` then hands every node its
-/// new list. Statuses agents report enter through `TaskIntake`.
+/// heard from again, Ready). That write wakes the next pass of the
+/// `TaskLoop`: the orchestrator shuts the down node's tasks down ("node is
+/// down") and creates their replacements, the scheduler places those on
+/// nodes that are up, and `dispatch` hands every node its new list.
+/// Statuses agents report enter through `TaskIntake`.
 final class Dispatcher: Sendable {
     private let liveness = NodeLiveness()
     private let agent: any NodeAgent
