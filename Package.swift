@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
         .target(
             name: "Agent",
-            dependencies: ["ClusterStore", "Netlink", "CShoalSystem", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
+            dependencies: ["ClusterStore", "Network", "Netlink", "CShoalSystem", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
         .target(name: "ClusterStore", dependencies: nio("NIOConcurrencyHelpers")),
         .target(name: "Whoami", dependencies: nio("NIOCore", "NIOPosix", "NIOHTTP1")),
@@ -69,6 +69,8 @@ let package = Package(
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOTLS")
         ),
         .target(name: "Netlink", dependencies: ["CNetlink", "CShoalSystem"]),
+        // The node's side of task networking (the gateway bridge).
+        .target(name: "Network", dependencies: ["Netlink"] + nio("NIOConcurrencyHelpers")),
         .systemLibrary(
             name: "CNetlink",
             pkgConfig: "libnl-route-3.0",

@@ -6,6 +6,7 @@ import CShoalSystem
 import FoundationEssentials
 import Logging
 import Netlink
+import Network
 import ShoalAPI
 
 /// A node's executor: runs the tasks the managers assign to it, each as a
