@@ -33,10 +33,10 @@ let package = Package(
             dependencies: ["ShoalAPI", "Manager", "Agent", "Netlink", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOHTTP1")
         ),
-        .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
+        .target(name: "Lab", dependencies: ["Addressing", "ShoalAPI", "Netlink"]),
         .target(
             name: "Agent",
-            dependencies: ["ClusterStore", "Network", "Netlink", "CShoalSystem", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
+            dependencies: ["Addressing", "ClusterStore", "Network", "Netlink", "CShoalSystem", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
         .target(name: "ClusterStore", dependencies: nio("NIOConcurrencyHelpers")),
         .target(name: "Whoami", dependencies: nio("NIOCore", "NIOPosix", "NIOHTTP1")),
@@ -68,9 +68,11 @@ let package = Package(
             dependencies: [logging, nioSSL, .product(name: "X509", package: "swift-certificates")]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOTLS")
         ),
-        .target(name: "Netlink", dependencies: ["CNetlink", "CShoalSystem"]),
+        // IPv4 addresses and networks: plain values, no system libraries.
+        .target(name: "Addressing"),
+        .target(name: "Netlink", dependencies: ["Addressing", "CNetlink", "CShoalSystem"]),
         // The node's side of task networking (the gateway bridge).
-        .target(name: "Network", dependencies: ["Netlink"] + nio("NIOConcurrencyHelpers")),
+        .target(name: "Network", dependencies: ["Addressing", "Netlink"] + nio("NIOConcurrencyHelpers")),
         .systemLibrary(
             name: "CNetlink",
             pkgConfig: "libnl-route-3.0",
@@ -79,7 +81,8 @@ let package = Package(
         .target(name: "CShoalSystem"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
+        .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "ClusterCA", "Raft", "TestSupport", nioSSL, logging]
@@ -102,7 +105,7 @@ let package = Package(
             dependencies: ["Agent", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
+        .testTarget(name: "LabTests", dependencies: ["Addressing", "Lab"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "ShoalAPI", "Manager", "ClusterStore", "Raft", "TestSupport", logging] + nio("NIOCore", "NIOPosix")),
     ],
     swiftLanguageModes: [.v6]

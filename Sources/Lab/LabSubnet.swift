@@ -1,4 +1,4 @@
-import Netlink
+import Addressing
 
 /// Picks the lab network: the first candidate /24 that overlaps no route
 /// and no address of the host, so a lab never shadows a real network.

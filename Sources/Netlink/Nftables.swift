@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Addressing
 import CNetlink
 
 /// nftables over nfnetlink, through a libnl socket. Each change is one batch

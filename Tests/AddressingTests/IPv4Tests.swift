@@ -1,5 +1,5 @@
 import Testing
-@testable import Netlink
+@testable import Addressing
 
 @Suite struct IPv4Tests {
     @Test func parsesAndPrintsAddresses() throws {
