@@ -25,12 +25,12 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "shoal",
-            dependencies: ["ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", argumentParser] + nio("NIOCore", "NIOPosix")
+            dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", argumentParser] + nio("NIOCore", "NIOPosix")
         ),
-        .target(name: "ShoalAPI"),
+        .target(name: "ShoalAPI", dependencies: ["Addressing"]),
         .target(
             name: "Daemon",
-            dependencies: ["ShoalAPI", "Manager", "Agent", "Netlink", logging]
+            dependencies: ["Addressing", "ShoalAPI", "Manager", "Agent", "Netlink", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOHTTP1")
         ),
         .target(name: "Lab", dependencies: ["Addressing", "ShoalAPI", "Netlink"]),
@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Whoami", dependencies: nio("NIOCore", "NIOPosix", "NIOHTTP1")),
         .target(
             name: "Manager",
-            dependencies: ["ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport", "ShoalAPI", logging]
+            dependencies: ["Addressing", "ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport", "ShoalAPI", logging]
                 + nio("NIOCore", "NIOConcurrencyHelpers")
         ),
         .target(name: "Raft"),
@@ -53,7 +53,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RaftBench",
-            dependencies: ["Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon", argumentParser, logging]
+            dependencies: ["Addressing", "Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon", argumentParser, logging]
                 + nio("NIOPosix")
         ),
         .target(
@@ -68,7 +68,7 @@ let package = Package(
             dependencies: [logging, nioSSL, .product(name: "X509", package: "swift-certificates")]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOTLS")
         ),
-        // IPv4 addresses and networks: plain values, no system libraries.
+        // IPv4 addresses, networks and HOST:PORT: plain values, no system libraries.
         .target(name: "Addressing"),
         .target(name: "Netlink", dependencies: ["Addressing", "CNetlink", "CShoalSystem"]),
         // The node's side of task networking (the gateway bridge).
