@@ -80,7 +80,7 @@ public final class GatewayBridge: Sendable {
     }
 
     static func chooseSubnet(avoiding taken: [IPv4Network]) -> IPv4Network? {
-        candidateSubnets.first { candidate in !taken.contains { $0.overlaps(candidate) } }
+        candidateSubnets.first(overlappingNoneOf: taken)
     }
 
     /// Gives the process `pid` (in a network namespace of its own) its `eth0`;
