@@ -25,23 +25,23 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "shoal",
-            dependencies: ["ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", argumentParser] + nio("NIOCore", "NIOPosix")
+            dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", argumentParser] + nio("NIOCore", "NIOPosix")
         ),
-        .target(name: "ShoalAPI"),
+        .target(name: "ShoalAPI", dependencies: ["Addressing"]),
         .target(
             name: "Daemon",
-            dependencies: ["ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Netlink", logging]
+            dependencies: ["Addressing", "ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Netlink", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOHTTP1")
         ),
-        .target(name: "Lab", dependencies: ["ShoalAPI", "Netlink"]),
+        .target(name: "Lab", dependencies: ["Addressing", "ShoalAPI", "Netlink"]),
         .target(
             name: "Agent",
-            dependencies: ["ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Netlink", "CShoalSystem", "ShoalAPI", logging]
-                + nio("NIOConcurrencyHelpers", "NIOCore")
+            dependencies: ["Addressing", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Network", "Netlink", "CShoalSystem",
+                           "ShoalAPI", logging] + nio("NIOConcurrencyHelpers", "NIOCore")
         ),
         .target(
             name: "ClusterWire",
-            dependencies: ["ClusterStore", "ClusterCA", "Transport", "ShoalAPI", logging,
+            dependencies: ["Addressing", "ClusterStore", "ClusterCA", "Transport", "ShoalAPI", logging,
                            .product(name: "X509", package: "swift-certificates")]
                 + nio("NIOConcurrencyHelpers", "NIOCore")
         ),
@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "Whoami", dependencies: nio("NIOCore", "NIOPosix", "NIOHTTP1")),
         .target(
             name: "Manager",
-            dependencies: ["ClusterWire", "ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport", "ShoalAPI", logging]
+            dependencies: ["Addressing", "ClusterWire", "ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport",
+                           "ShoalAPI", logging]
                 + nio("NIOCore", "NIOConcurrencyHelpers")
         ),
         .target(name: "Raft"),
@@ -60,7 +61,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "RaftBench",
-            dependencies: ["Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon", "ShoalAPI", argumentParser, logging]
+            dependencies: ["Addressing", "Raft", "RaftStorage", "RaftHost", "Transport", "ClusterCA", "Daemon", "ShoalAPI", argumentParser,
+                           logging]
                 + nio("NIOPosix")
         ),
         .target(
@@ -75,7 +77,11 @@ let package = Package(
             dependencies: [logging, nioSSL, .product(name: "X509", package: "swift-certificates")]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOTLS")
         ),
-        .target(name: "Netlink", dependencies: ["CNetlink", "CShoalSystem"]),
+        // IPv4 addresses, networks and HOST:PORT: plain values, no system libraries.
+        .target(name: "Addressing"),
+        .target(name: "Netlink", dependencies: ["Addressing", "CNetlink", "CShoalSystem"]),
+        // The node's side of task networking (the gateway bridge).
+        .target(name: "Network", dependencies: ["Addressing", "Netlink"] + nio("NIOConcurrencyHelpers")),
         .systemLibrary(
             name: "CNetlink",
             pkgConfig: "libnl-route-3.0",
@@ -84,7 +90,8 @@ let package = Package(
         .target(name: "CShoalSystem"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Netlink"]),
+        .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "ClusterCA", "Raft", "TestSupport", nioSSL, logging]
@@ -107,7 +114,7 @@ let package = Package(
             dependencies: ["Agent", "ClusterWire", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Netlink"]),
+        .testTarget(name: "LabTests", dependencies: ["Addressing", "Lab"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Agent", "ShoalAPI", "Manager", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Raft",

@@ -1,11 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Addressing
 import ClusterStore
 import CShoalSystem
 import FoundationEssentials
 import Logging
 import Netlink
+import Network
 import ShoalAPI
 
 /// A node's executor: runs the tasks the managers assign to it, each as a

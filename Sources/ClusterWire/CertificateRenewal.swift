@@ -1,3 +1,4 @@
+import Addressing
 import ClusterCA
 import ClusterStore
 import FoundationEssentials
@@ -109,9 +110,9 @@ public final class CertificateRenewal: Sendable {
             var address = manager.address
             for _ in 0..<2 {  // the manager asked, then the leader it names
                 do {
-                    let (host, port) = try PeerAddress.split(address)
+                    let peer = try HostPort(peer: address)
                     let frame = try await Request.send(Frame(kind: ClusterProtocol.renewCertificate, payload: []),
-                                                       host: host, port: port, trustedRootDER: nil,
+                                                       host: peer.host, port: peer.port, trustedRootDER: nil,
                                                        credentials: identity.credentials, group: group, timeout: .seconds(10))
                     switch ClusterProtocol.decode(ClusterProtocol.RenewAnswer.self, from: frame) {
                     case .renewed(let certificatePEM): return certificatePEM

@@ -1,8 +1,9 @@
-public enum PeerAddress {
-    public static func split(_ address: String) throws -> (String, Int) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw SwarmError("invalid address \(address): use HOST:PORT")
-        }
-        return (String(address[..<colon]), port)
+import Addressing
+
+extension HostPort {
+    /// A peer's HOST:PORT as the store, the leader or this node's identity names it.
+    public init(peer address: String) throws(SwarmError) {
+        guard let parsed = HostPort(address) else { throw SwarmError("invalid address \(address): use HOST:PORT") }
+        self = parsed
     }
 }

@@ -1,3 +1,4 @@
+import Addressing
 import Transport
 
 extension Transport {
@@ -6,7 +7,7 @@ extension Transport {
     /// returns how many were queued.
     @discardableResult
     public func send(_ frames: [Frame], to nodeID: String, at address: String) -> Int {
-        if let (host, port) = try? PeerAddress.split(address) { setPeer(nodeID, host: host, port: port) }
+        if let peer = HostPort(address) { setPeer(nodeID, host: peer.host, port: peer.port) }
         return send(frames, to: nodeID)
     }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Addressing
 import Agent
 import ClusterWire
 import Dispatch
@@ -202,7 +203,7 @@ public enum Daemon {
     private static func addresses(_ advertise: String?, _ listen: String?,
                                   _ configuration: DaemonConfiguration) throws -> (advertise: String, listen: String) {
         let listenAddress = listen ?? configuration.listenAddress
-        let port = Int(listenAddress.split(separator: ":").last ?? "") ?? Defaults.clusterPort
+        let port = HostPort(listenAddress)?.port ?? Defaults.clusterPort
         let interfaces = try RouteSocket().ipv4Addresses().map {
             AdvertiseAddress.InterfaceAddress(interface: $0.link, address: $0.address.address.description)
         }

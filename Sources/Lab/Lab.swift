@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Addressing
 import FoundationEssentials
 import Netlink
 import ShoalAPI

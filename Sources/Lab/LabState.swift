@@ -1,4 +1,4 @@
-import Netlink
+import Addressing
 
 /// What `shoal lab up` made, kept in `<lab dir>/state.json` so that `ls`,
 /// `exec`, `-H NODE` and `down` find it again.

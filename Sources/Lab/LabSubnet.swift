@@ -1,4 +1,4 @@
-import Netlink
+import Addressing
 
 /// Picks the lab network: the first candidate /24 that overlaps no route
 /// and no address of the host, so a lab never shadows a real network.
@@ -10,6 +10,6 @@ public enum LabSubnet {
         (0...255).compactMap { IPv4Network("100.77.\($0).0/24") }
 
     public static func choose(avoiding taken: [IPv4Network]) -> IPv4Network? {
-        candidates.first { candidate in !taken.contains { $0.overlaps(candidate) } }
+        candidates.first(overlappingNoneOf: taken)
     }
 }

@@ -1,3 +1,4 @@
+import Addressing
 import ClusterWire
 
 /// Chooses the address a node tells its peers, as `docker swarm init` does:
@@ -28,28 +29,18 @@ public enum AdvertiseAddress {
             let listed = distinct.prefix(2).map { "\($0.address) on \($0.interface)" }.joined(separator: " and ")
             throw SwarmError("could not choose an IP address to advertise since this system has multiple addresses on different interfaces (\(listed)) - specify one with --advertise-addr")
         }
-        var host = flag
-        var port = defaultPort
-        if let colon = flag.lastIndex(of: ":") {
-            guard let parsed = Int(flag[flag.index(after: colon)...]), (1...65535).contains(parsed) else {
-                throw SwarmError("invalid --advertise-addr \(flag): the port must be a number from 1 to 65535")
+        let notAnAddress = SwarmError("advertise address must be a non-zero IP address or network interface (with optional port number), not \(flag)")
+        let address: HostPort
+        do throws(HostPort.ParseError) {
+            address = try HostPort(parsing: flag, defaultPort: defaultPort)
+        } catch {
+            switch error {
+            case .invalidPort: throw SwarmError("invalid --advertise-addr \(flag): the port must be a number from 1 to 65535")
+            case .emptyHost: throw notAnAddress
             }
-            host = String(flag[..<colon])
-            port = parsed
         }
-        if isIPv4(host) { return "\(host):\(port)" }
-        guard let match = interfaces.first(where: { $0.interface == host }) else {
-            throw SwarmError("advertise address must be a non-zero IP address or network interface (with optional port number), not \(flag)")
-        }
-        return "\(match.address):\(port)"
-    }
-
-    static func isIPv4(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && (UInt8(part) != nil)
-        } && text != "0.0.0.0"
+        if let ip = IPv4Address(address.host), ip.value != 0 { return address.description }
+        guard let match = interfaces.first(where: { $0.interface == address.host }) else { throw notAnAddress }
+        return "\(match.address):\(address.port)"
     }
 }
-
-/// An error a user caused or can fix, with docker's wording where docker has one.

@@ -1,3 +1,4 @@
+import Addressing
 import ClusterStore
 import ClusterWire
 import FoundationEssentials
@@ -87,8 +88,8 @@ public final class ManagerRuntime: Sendable {
         let runtime = ManagerRuntime(renewal: renewal, store: store, host: host, transport: transport,
                                      dispatcher: dispatcher, taskLoop: taskLoop, agent: agent, group: group, logger: logger)
         router.runtime.value = runtime
-        let (listenHost, listenPort) = try PeerAddress.split(identity.listenAddress)
-        _ = try await transport.listen(host: listenHost, port: listenPort)
+        let listen = try HostPort(peer: identity.listenAddress)
+        _ = try await transport.listen(host: listen.host, port: listen.port)
         host.start()
         renewal.start(transport: transport, managers: { runtime.managers() }, group: group, logger: logger)
         runtime.loops.value = [

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Addressing
 import CNetlink
 
 /// nftables over nfnetlink, through a libnl socket. Each change is one batch
@@ -55,8 +56,8 @@ public final class NetfilterSocket {
                 message.string(1, table)
                 message.string(3, chain)
                 message.nested(4) { hook in
-                    hook.u32(1, Self.postrouting)
-                    hook.u32(2, 100)  // srcnat
+                    hook.bigEndianU32(1, Self.postrouting)
+                    hook.bigEndianU32(2, 100)  // srcnat
                 }
                 message.string(7, "nat")
             },
@@ -108,8 +109,7 @@ public final class NetfilterSocket {
             // nfgenmsg: family, version 0, resource id (the subsystem, big-endian, on batch messages).
             let resource: UInt16 = message.type >= Self.batchBegin && message.type <= Self.batchEnd ? Self.subsystem : 0
             let payload = [message.family, 0] + resource.bigEndianBytes + message.body
-            buffer += UInt32(16 + payload.count).nativeBytes + message.type.nativeBytes
-                + message.flags.nativeBytes + sequence.nativeBytes + UInt32(0).nativeBytes + payload
+            buffer += netlinkMessage(type: message.type, flags: message.flags, sequence: sequence, payload: payload)
         }
         let sent = buffer.withUnsafeMutableBytes { nl_sendto(socket, $0.baseAddress, $0.count) }
         guard sent >= 0 else { throw SystemError("send nftables batch", reason: String(cString: nl_geterror(sent))) }
@@ -154,66 +154,36 @@ private enum Expression {
             case .payloadLoad(let base, let offset, let length):
                 element.string(1, "payload")
                 element.nested(2) { data in
-                    data.u32(1, 1)
-                    data.u32(2, base)
-                    data.u32(3, offset)
-                    data.u32(4, length)
+                    data.bigEndianU32(1, 1)
+                    data.bigEndianU32(2, base)
+                    data.bigEndianU32(3, offset)
+                    data.bigEndianU32(4, length)
                 }
             case .bitwise(let mask):
                 element.string(1, "bitwise")
                 element.nested(2) { data in
-                    data.u32(1, 1)
-                    data.u32(2, 1)
-                    data.u32(3, UInt32(mask.count))
+                    data.bigEndianU32(1, 1)
+                    data.bigEndianU32(2, 1)
+                    data.bigEndianU32(3, UInt32(mask.count))
                     data.nested(4) { $0.bytes(1, mask) }
                     data.nested(5) { $0.bytes(1, [UInt8](repeating: 0, count: mask.count)) }
                 }
             case .compare(let equal, let value):
                 element.string(1, "cmp")
                 element.nested(2) { data in
-                    data.u32(1, 1)
-                    data.u32(2, equal ? 0 : 1)
+                    data.bigEndianU32(1, 1)
+                    data.bigEndianU32(2, equal ? 0 : 1)
                     data.nested(3) { $0.bytes(1, value) }
                 }
             case .metaLoad(let key):
                 element.string(1, "meta")
                 element.nested(2) { data in
-                    data.u32(1, 1)
-                    data.u32(2, key)
+                    data.bigEndianU32(1, 1)
+                    data.bigEndianU32(2, key)
                 }
             case .masquerade:
                 element.string(1, "masq")
             }
         }
     }
-}
-
-/// Netlink attributes: length and type in host order, the value padded to 4
-/// bytes. nftables wants the integers inside big-endian.
-private struct AttributeWriter {
-    var bytes: [UInt8] = []
-
-    mutating func bytes(_ type: UInt16, _ value: [UInt8]) {
-        bytes += UInt16(4 + value.count).nativeBytes + type.nativeBytes + value
-        bytes += [UInt8](repeating: 0, count: (4 - value.count % 4) % 4)
-    }
-
-    mutating func string(_ type: UInt16, _ value: String) { bytes(type, Array(value.utf8) + [0]) }
-    mutating func u32(_ type: UInt16, _ value: UInt32) { bytes(type, value.bigEndianBytes) }
-
-    mutating func nested(_ type: UInt16, _ body: (inout AttributeWriter) -> Void) {
-        var inner = AttributeWriter()
-        body(&inner)
-        bytes(type | 0x8000, inner.bytes)  // NLA_F_NESTED
-    }
-}
-
-private extension FixedWidthInteger {
-    var nativeBytes: [UInt8] { withUnsafeBytes(of: self) { Array($0) } }
-    var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian) { Array($0) } }
-}
-
-private extension [UInt8] {
-    func nativeU32(at offset: Int) -> UInt32 { withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) } }
-    func nativeU16(at offset: Int) -> UInt16 { withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt16.self) } }
 }

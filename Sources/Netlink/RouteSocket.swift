@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Addressing
 import CNetlink
 
 /// An rtnetlink socket (libnl-route) bound to one network namespace: the one

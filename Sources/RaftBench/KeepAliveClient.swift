@@ -1,3 +1,4 @@
+import Addressing
 import Foundation
 
 /// A blocking HTTP/1.1 client on one keep-alive TCP connection: the load
@@ -16,10 +17,9 @@ final class KeepAliveClient {
 
     init(endpoint: String, timeoutMilliseconds: Int = 5_000) throws {
         let trimmed = endpoint.replacingOccurrences(of: "http://", with: "")
-        let parts = trimmed.split(separator: ":")
-        guard parts.count == 2, let port = UInt16(parts[1]) else { throw Failure(description: "bad endpoint \(endpoint)") }
-        host = String(parts[0])
-        self.port = port
+        guard let address = HostPort(trimmed) else { throw Failure(description: "bad endpoint \(endpoint)") }
+        host = address.host
+        port = UInt16(address.port)
         self.timeoutMilliseconds = timeoutMilliseconds
     }
 

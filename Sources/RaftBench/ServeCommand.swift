@@ -1,3 +1,4 @@
+import Addressing
 import ArgumentParser
 import ClusterCA
 import Daemon
@@ -21,15 +22,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Folder written by the pki command.") var pki: String
 
     func run() throws {
-        var peers: [UInt64: (host: String, port: Int)] = [:]
+        var peers: [UInt64: HostPort] = [:]
         for member in members.split(separator: ",") {
             let parts = member.split(separator: "=")
-            guard parts.count == 2, let memberID = UInt64(parts[0]), let (host, port) = Self.hostPort(String(parts[1])) else {
+            guard parts.count == 2, let memberID = UInt64(parts[0]), let address = HostPort(parts[1]) else {
                 throw ValidationError("bad member '\(member)'")
             }
-            peers[memberID] = (host, port)
+            peers[memberID] = address
         }
-        guard let me = peers[id], let (clientHost, clientPort) = Self.hostPort(client) else {
+        guard let me = peers[id], let clientAddress = HostPort(client) else {
             throw ValidationError("--id must be one of --members, and --client HOST:PORT")
         }
         var logger = Logger(label: "raft-bench")
@@ -87,13 +88,8 @@ struct ServeCommand: ParsableCommand {
         }
         done.wait()
         host.start()
-        _ = try APIServer.start(.tcp(host: clientHost, port: clientPort), router: Self.router(host: host), group: group)
+        _ = try APIServer.start(.tcp(host: clientAddress.host, port: clientAddress.port), router: Self.router(host: host), group: group)
         dispatchMain()
-    }
-
-    static func hostPort(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return nil }
-        return (String(text[..<colon]), port)
     }
 
     private struct PutRequest: Decodable { var key: String; var value: String }

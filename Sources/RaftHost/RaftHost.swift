@@ -87,7 +87,7 @@ public final class RaftHost: Sendable {
         id = node.id
         self.maximumProposalBytes = maximumProposalBytes
         status = NIOLockedValueBox(Status(leader: 0, isLeader: false, appliedIndex: node.appliedIndex))
-        core = NIOLockedValueBox(Core(node: node, wal: UncheckedBox(value: wal), stateMachine: stateMachine,
+        core = NIOLockedValueBox(Core(node: node, wal: wal, stateMachine: stateMachine,
                                       tickNanoseconds: UInt64(tickMilliseconds) * 1_000_000,
                                       snapshotInterval: max(1, snapshotInterval), logger: logger,
                                       send: send, onStorageFailure: onStorageFailure,
@@ -204,15 +204,12 @@ public final class RaftHost: Sendable {
     }
 }
 
-/// `WAL` is a class used only from the host's thread.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-}
-
-/// The node, its storage and its application, touched only by the host thread.
+/// The node, its storage and its application, touched only by the host
+/// thread (under `RaftHost.core`'s lock): that confinement is why the
+/// non-Sendable `WAL` class may live here.
 private struct Core: @unchecked Sendable {
     var node: RaftNode
-    let wal: UncheckedBox<WAL>
+    let wal: WAL
     let stateMachine: any ReplicatedStateMachine & Sendable
     let tickNanoseconds: UInt64
     let snapshotInterval: UInt64
@@ -308,8 +305,8 @@ private struct Core: @unchecked Sendable {
         while node.hasReady {
             let ready = node.ready()
             do {
-                if let snapshot = ready.snapshot { try wal.value.saveSnapshot(snapshot) }
-                try wal.value.save(hardState: ready.hardState, entries: ready.entries)
+                if let snapshot = ready.snapshot { try wal.saveSnapshot(snapshot) }
+                try wal.save(hardState: ready.hardState, entries: ready.entries)
             } catch {
                 logger.critical("cannot persist the raft log: \(error); stopping")
                 failed = true
@@ -377,8 +374,8 @@ private struct Core: @unchecked Sendable {
         guard applied >= snapshotIndex + snapshotInterval else { return }
         do {
             let snapshot = try node.compact(snapshotData: stateMachine.snapshot())
-            try wal.value.saveSnapshot(snapshot)
-            try wal.value.compact()
+            try wal.saveSnapshot(snapshot)
+            try wal.compact()
             snapshotIndex = snapshot.metadata.index
         } catch {
             logger.warning("cannot compact the raft log: \(error)")

@@ -35,19 +35,3 @@ public enum Durations {
         return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(Int((seconds * 1000).rounded()))ms"
     }
 }
-
-/// ADDRESS:PORT with a dotted-quad address and a port in 1...65535.
-public struct ListenAddress: Sendable {
-    public let host: String
-    public let port: Int
-
-    public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (1...65535).contains(port) else { return nil }
-        let host = String(text[..<colon])
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else { return nil }
-        self.host = host
-        self.port = port
-    }
-}

@@ -1,3 +1,5 @@
+import Addressing
+
 /// A request body the daemon checks as soon as it is decoded, with the
 /// ranges the CLI uses (`Limits`): nothing out of range reaches the swarm,
 /// whichever client sent it.
@@ -17,7 +19,7 @@ private func checkReference(_ text: String, _ what: String) throws(ShoalError) {
 
 private func checkListenAddress(_ text: String?) throws(ShoalError) {
     guard let text else { return }
-    guard ListenAddress(text) != nil else {
+    guard HostPort(text)?.hasIPv4Host == true else {
         throw ShoalError("invalid listen address \"\(text.prefix(64))\"", hint: "use ADDRESS:PORT, e.g. 0.0.0.0:2377")
     }
 }
@@ -54,10 +56,8 @@ extension SwarmJoinRequest: ValidatedRequest {
         guard !token.isEmpty, token.utf8.count <= 256 else {
             throw ShoalError("invalid join token", hint: "copy it from 'shoal swarm join-token worker' on a manager")
         }
-        guard !remoteAddress.isEmpty, remoteAddress.utf8.count <= 256,
-              !remoteAddress.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f }),
-              !remoteAddress.contains(":") || remoteAddress.split(separator: ":").last.flatMap({ Int($0) })
-                .map({ (1...65535).contains($0) }) == true else {
+        guard remoteAddress.utf8.count <= 256, !remoteAddress.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7f }),
+              HostPort(remoteAddress, defaultPort: Defaults.clusterPort) != nil else {
             throw ShoalError("invalid manager address \"\(remoteAddress.prefix(64))\"", hint: "use HOST[:PORT], e.g. 10.0.0.1:2377")
         }
         try checkAdvertiseAddress(advertiseAddress)

@@ -1,4 +1,4 @@
-import Netlink
+import Addressing
 import Testing
 @testable import Lab
 

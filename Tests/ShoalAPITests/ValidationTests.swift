@@ -54,6 +54,13 @@ import Testing
         #expect(refused(SwarmJoinRequest(token: "", remoteAddress: "10.0.0.1", advertiseAddress: nil, listenAddress: nil)))
         #expect(refused(SwarmJoinRequest(token: "t", remoteAddress: "10.0.0.1:0", advertiseAddress: nil, listenAddress: nil)))
         #expect(!refused(SwarmJoinRequest(token: "t", remoteAddress: "10.0.0.1:2377", advertiseAddress: nil, listenAddress: nil)))
+        for manager in ["10.0.0.1", "manager-1", "manager-1:4000"] {
+            #expect(!refused(SwarmJoinRequest(token: "t", remoteAddress: manager, advertiseAddress: nil, listenAddress: nil)), "\(manager)")
+        }
+        for manager in ["", "10.0.0.1:", "10.0.0.1:65536", "10.0.0.1:x", "10.0.0.1 :2377"] {
+            #expect(refused(SwarmJoinRequest(token: "t", remoteAddress: manager, advertiseAddress: nil, listenAddress: nil)), "\(manager)")
+        }
+        #expect(refused(SwarmInitRequest(advertiseAddress: nil, listenAddress: "eth0:2377")))
         #expect(refused(NodeChangeRequest(node: "")))
         #expect(refused(NodeChangeRequest(node: "n", availability: "gone")))
         #expect(!refused(NodeChangeRequest(node: "n", availability: "drain")))

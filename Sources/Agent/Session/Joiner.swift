@@ -1,3 +1,4 @@
+import Addressing
 import ClusterCA
 import ClusterStore
 import ClusterWire
@@ -24,9 +25,9 @@ public enum Joiner {
         } catch {
             throw SwarmError(error.description)
         }
-        var (host, port) = try managerAddress(remoteAddress)
-        let caFrame = try await requesting(host, port) {
-            try await Request.send(Frame(kind: ClusterProtocol.rootCA, payload: []), host: host, port: port,
+        var manager = try managerAddress(remoteAddress)
+        let caFrame = try await requesting(manager) { [manager] in
+            try await Request.send(Frame(kind: ClusterProtocol.rootCA, payload: []), host: manager.host, port: manager.port,
                                    trustedRootDER: nil, group: group)
         }
         let ca: PinnedCertificate
@@ -39,18 +40,18 @@ public enum Joiner {
         let request = ClusterProtocol.JoinRequest(secret: token.secret, hostname: hostname,
                                                   advertiseAddress: advertiseAddress, publicKeyPEM: key.publicKeyPEM)
         for _ in 0..<3 {
-            let answerFrame = try await requesting(host, port) {
-                try await Request.send(ClusterProtocol.frame(ClusterProtocol.join, request), host: host, port: port,
+            let answerFrame = try await requesting(manager) { [manager] in
+                try await Request.send(ClusterProtocol.frame(ClusterProtocol.join, request), host: manager.host, port: manager.port,
                                        trustedRootDER: ca.derBytes, group: group)
             }
             guard let answer = ClusterProtocol.decode(ClusterProtocol.JoinAnswer.self, from: answerFrame) else {
-                throw SwarmError("the manager at \(host):\(port) sent an answer this node cannot read: check that both run shoal \(Defaults.version)")
+                throw SwarmError("the manager at \(manager) sent an answer this node cannot read: check that both run shoal \(Defaults.version)")
             }
             switch answer {
             case .refused(let why):
                 throw SwarmError(why)
             case .redirect(let leader):
-                (host, port) = try managerAddress(leader)
+                manager = try managerAddress(leader)
             case .joined(let nodeID, let role, let certificatePEM, let managers):
                 let identity = NodeIdentity(
                     nodeID: nodeID, role: NodeRole.worker.rawValue, raftID: 0, hostname: hostname, advertiseAddress: advertiseAddress,
@@ -62,17 +63,20 @@ public enum Joiner {
         throw SwarmError("the managers kept sending this node elsewhere: retry in a moment", kind: .unavailable)
     }
 
-    private static func requesting(_ host: String, _ port: Int, _ body: () async throws -> Frame) async throws -> Frame {
+    private static func requesting(_ manager: HostPort, _ body: () async throws -> Frame) async throws -> Frame {
         do {
             return try await body()
         } catch {
-            throw SwarmError("cannot reach a manager at \(host):\(port) (\(error)): check the address and that the manager runs",
+            throw SwarmError("cannot reach a manager at \(manager) (\(error)): check the address and that the manager runs",
                              kind: .unavailable)
         }
     }
 
     /// HOST[:PORT], the cluster port by default.
-    private static func managerAddress(_ text: String) throws -> (String, Int) {
-        text.contains(":") ? try PeerAddress.split(text) : (text, Defaults.clusterPort)
+    private static func managerAddress(_ text: String) throws(SwarmError) -> HostPort {
+        guard let address = HostPort(text, defaultPort: Defaults.clusterPort) else {
+            throw SwarmError("invalid address \(text): use HOST:PORT")
+        }
+        return address
     }
 }

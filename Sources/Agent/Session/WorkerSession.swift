@@ -1,3 +1,4 @@
+import Addressing
 import ClusterStore
 import ClusterWire
 import Logging
@@ -59,8 +60,8 @@ public final class WorkerSession: Sendable {
                       let request = ClusterProtocol.decode(ClusterProtocol.LogsRequest.self, from: frame) else { return nil }
                 return ClusterProtocol.frame(ClusterProtocol.logs, await agent.logs(request))
             })
-        let (host, port) = try PeerAddress.split(identity.listenAddress)
-        _ = try await transport.listen(host: host, port: port)
+        let listen = try HostPort(peer: identity.listenAddress)
+        _ = try await transport.listen(host: listen.host, port: listen.port)
         let renewal = CertificateRenewal(identity: identity, dataDirectory: dataDirectory)
         renewal.start(transport: transport, managers: { managers.withLockedValue { $0 } }, group: group, logger: logger)
         let session = WorkerSession(renewal: renewal, transport: transport, managers: managers)

@@ -1,3 +1,4 @@
+import Addressing
 import ClusterWire
 import Transport
 
@@ -11,10 +12,10 @@ extension ManagerRuntime {
     public func forwardToLeader(_ call: ClusterProtocol.Call) async throws -> ClusterProtocol.CallAnswer? {
         let status = host.currentStatus
         guard !status.isLeader, status.leader != 0, let address = leaderAddress() else { return nil }
-        let (host, port) = try PeerAddress.split(address)
+        let leader = try HostPort(peer: address)
         let frame: Frame
         do {
-            frame = try await Request.send(ClusterProtocol.frame(ClusterProtocol.forwardedCall, call), host: host, port: port,
+            frame = try await Request.send(ClusterProtocol.frame(ClusterProtocol.forwardedCall, call), host: leader.host, port: leader.port,
                                            trustedRootDER: nil, credentials: identity.credentials, group: group,
                                            timeout: .seconds(60))
         } catch {

@@ -1,3 +1,4 @@
+import Addressing
 import ClusterCA
 import ClusterStore
 import ClusterWire
@@ -123,8 +124,8 @@ extension ControlAPI {
     /// Asks `node` for the output of its tasks; nil when it cannot be reached.
     private func fetchLogs(_ request: ClusterProtocol.LogsRequest, from node: NodeObject) async -> ClusterProtocol.LogsAnswer? {
         if node.meta.id == manager.identity.nodeID { return await manager.agent.logs(request) }
-        guard let (host, port) = try? PeerAddress.split(node.advertiseAddress),
-              let frame = try? await Request.send(ClusterProtocol.frame(ClusterProtocol.logs, request), host: host, port: port,
+        guard let peer = HostPort(node.advertiseAddress),
+              let frame = try? await Request.send(ClusterProtocol.frame(ClusterProtocol.logs, request), host: peer.host, port: peer.port,
                                                   trustedRootDER: nil, credentials: manager.identity.credentials, group: manager.group,
                                                   timeout: .seconds(10)) else { return nil }
         return ClusterProtocol.decode(ClusterProtocol.LogsAnswer.self, from: frame)

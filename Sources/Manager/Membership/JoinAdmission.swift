@@ -1,3 +1,4 @@
+import Addressing
 import ClusterCA
 import ClusterStore
 import ClusterWire
@@ -32,7 +33,7 @@ enum JoinAdmission {
         }
         // What goes into the store from a peer: a hostname, an address this manager can dial, a key of sane size.
         guard Limits.isPlainToken(request.hostname, maximumBytes: 253),
-              Limits.isPlainToken(request.advertiseAddress, maximumBytes: 64), (try? PeerAddress.split(request.advertiseAddress)) != nil,
+              Limits.isPlainToken(request.advertiseAddress, maximumBytes: 64), HostPort(request.advertiseAddress) != nil,
               request.publicKeyPEM.utf8.count <= 4096 else {
             return .refused("invalid join request: hostname, advertise address or key out of range")
         }

@@ -1,3 +1,4 @@
+import Addressing
 import ArgumentParser
 import Daemon
 import Logging
@@ -37,7 +38,7 @@ struct DaemonCommand: ParsableCommand {
         guard dataDir.hasPrefix("/"), socket.hasPrefix("/") else {
             throw ValidationError("--data-dir and --socket must be absolute paths")
         }
-        guard ListenAddress(listenAddr) != nil else {
+        guard HostPort(listenAddr)?.hasIPv4Host == true else {
             throw ValidationError("--listen-addr must be ADDRESS:PORT, not '\(listenAddr)'")
         }
         guard Self.bytes(logMaxSize) != nil else {

@@ -1,3 +1,4 @@
+import Addressing
 import ArgumentParser
 import ShoalAPI
 
@@ -41,7 +42,7 @@ struct NodeInspectCommand: ParsableCommand {
                 Status:
                  State:			\(detail.state.capitalized)
                  Availability:		\(detail.availability.capitalized)
-                 Address:		\(detail.address.split(separator: ":").first.map(String.init) ?? detail.address)
+                 Address:		\(HostPort(detail.address)?.host ?? detail.address)
                 """)
             if !detail.managerStatus.isEmpty {
                 print("Manager Status:\n Address:\t\t\(detail.address)\n Raft Status:\t\t\(detail.managerStatus.capitalized)")

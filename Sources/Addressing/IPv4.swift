@@ -77,3 +77,11 @@ public struct IPv4Network: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(address)/\(prefixLength)" }
 }
+
+extension Sequence<IPv4Network> {
+    /// The first of these networks that overlaps none of `taken`: how a
+    /// subnet is picked that shadows no route or address of the host.
+    public func first(overlappingNoneOf taken: [IPv4Network]) -> IPv4Network? {
+        first { candidate in !taken.contains { $0.overlaps(candidate) } }
+    }
+}

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Addressing
 import NIOConcurrencyHelpers
 import Netlink
 
@@ -9,7 +10,7 @@ import Netlink
 /// an address from the bridge's subnet and the bridge as default gateway.
 /// What tasks send out of the node leaves with the node's address
 /// (masqueraded by the nftables table `ip shoal_gwbridge`).
-final class GatewayBridge: Sendable {
+public final class GatewayBridge: Sendable {
     static let name = "shoal_gwbridge"
     /// The interface index `eth0` gets in a task's namespace (lo is 1).
     static let taskInterfaceIndex: Int32 = 2
@@ -36,7 +37,7 @@ final class GatewayBridge: Sendable {
     }
 
     /// The bridge, made when missing.
-    static func prepare(inNamespace namespace: String? = nil) throws -> GatewayBridge {
+    public static func prepare(inNamespace namespace: String? = nil) throws -> GatewayBridge {
         let socket = try socket(in: namespace)
         let addresses = try socket.ipv4Addresses()
         if try socket.linkNames().contains(name) {
@@ -79,12 +80,12 @@ final class GatewayBridge: Sendable {
     }
 
     static func chooseSubnet(avoiding taken: [IPv4Network]) -> IPv4Network? {
-        candidateSubnets.first { candidate in !taken.contains { $0.overlaps(candidate) } }
+        candidateSubnets.first(overlappingNoneOf: taken)
     }
 
     /// Gives the process `pid` (in a network namespace of its own) its `eth0`;
     /// returns the address. The veth goes away with the namespace.
-    func attach(processID pid: pid_t, linkName: String) throws -> IPv4Network {
+    public func attach(processID pid: pid_t, linkName: String) throws -> IPv4Network {
         let address = try lease()
         do {
             let namespace = "/proc/\(pid)/ns/net"
@@ -105,7 +106,7 @@ final class GatewayBridge: Sendable {
         }
     }
 
-    func release(_ address: IPv4Network) {
+    public func release(_ address: IPv4Network) {
         _ = leased.withLockedValue { $0.remove(address.address) }
     }
 

@@ -1,5 +1,5 @@
 import Testing
-@testable import Netlink
+@testable import Addressing
 
 @Suite struct IPv4Tests {
     @Test func parsesAndPrintsAddresses() throws {
@@ -24,6 +24,14 @@ import Testing
         #expect(lab.overlaps(try #require(IPv4Network("0.0.0.0/0"))))
         #expect(!lab.overlaps(try #require(IPv4Network("172.31.241.0/24"))))
         #expect(IPv4Network("10.1.2.3/8")?.networkAddress.description == "10.0.0.0")
+    }
+
+    @Test func theFirstCandidateClearOfEveryTakenNetworkIsPicked() throws {
+        let candidates = try ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"].map { try #require(IPv4Network($0)) }
+        #expect(candidates.first(overlappingNoneOf: [])?.description == "10.0.0.0/24")
+        let taken = try ["10.0.0.128/25", "10.0.1.7/32"].map { try #require(IPv4Network($0)) }
+        #expect(candidates.first(overlappingNoneOf: taken)?.description == "10.0.2.0/24")
+        #expect(candidates.first(overlappingNoneOf: [try #require(IPv4Network("10.0.0.0/16"))]) == nil)
     }
 
     @Test(arguments: ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0/8", "10.0.0.0/x"])
