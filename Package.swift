@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ShoalAPI", dependencies: ["Addressing"]),
         .target(
             name: "Daemon",
-            dependencies: ["Addressing", "ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Netlink", logging]
+            dependencies: ["Addressing", "ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Network", "Netlink", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOHTTP1")
         ),
         .target(name: "Lab", dependencies: ["Addressing", "ShoalAPI", "Netlink"]),
@@ -45,7 +45,7 @@ let package = Package(
                            .product(name: "X509", package: "swift-certificates")]
                 + nio("NIOConcurrencyHelpers", "NIOCore")
         ),
-        .target(name: "ClusterStore", dependencies: nio("NIOConcurrencyHelpers")),
+        .target(name: "ClusterStore", dependencies: ["Addressing"] + nio("NIOConcurrencyHelpers")),
         .target(name: "Whoami", dependencies: nio("NIOCore", "NIOPosix", "NIOHTTP1")),
         .target(
             name: "Manager",
@@ -92,6 +92,7 @@ let package = Package(
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Network", "Addressing"]),
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "ClusterCA", "Raft", "TestSupport", nioSSL, logging]
@@ -102,7 +103,7 @@ let package = Package(
             name: "RaftHostTests",
             dependencies: ["RaftHost", "Raft", "RaftStorage", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
-        .testTarget(name: "ClusterStoreTests", dependencies: ["ClusterStore"] + nio("NIOConcurrencyHelpers")),
+        .testTarget(name: "ClusterStoreTests", dependencies: ["ClusterStore", "Addressing"] + nio("NIOConcurrencyHelpers")),
         .testTarget(name: "WhoamiTests", dependencies: ["Whoami", "ShoalAPI"] + nio("NIOPosix", "NIOHTTP1")),
         .testTarget(
             name: "ManagerTests",

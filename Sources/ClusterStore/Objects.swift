@@ -1,3 +1,4 @@
+import Addressing
 import FoundationEssentials
 
 /// Every object carries its id and the version the store gave it: the Raft
@@ -29,10 +30,14 @@ public struct ClusterObject: Codable, Equatable, Sendable {
     public var taskHistoryLimit: Int
     /// How long the node certificates the CA issues are valid (`--cert-expiry`); nil: 90 days.
     public var nodeCertificateValiditySeconds: Double?
+    /// Where networks created without `--subnet` take theirs (`init --default-addr-pool`), cut into
+    /// subnets of `subnetPrefixLength` (`--default-addr-pool-mask-length`).
+    public var addressPools: [IPv4Network]
+    public var subnetPrefixLength: Int
 
     public init(meta: ObjectMeta, rootCACertificatePEM: String, rootCAKeyPEM: String, workerJoinSecret: String,
                 managerJoinSecret: String, heartbeatPeriodSeconds: Double, taskHistoryLimit: Int,
-                nodeCertificateValiditySeconds: Double? = nil) {
+                nodeCertificateValiditySeconds: Double? = nil, addressPools: [IPv4Network], subnetPrefixLength: Int) {
         self.meta = meta
         self.rootCACertificatePEM = rootCACertificatePEM
         self.rootCAKeyPEM = rootCAKeyPEM
@@ -41,6 +46,8 @@ public struct ClusterObject: Codable, Equatable, Sendable {
         self.heartbeatPeriodSeconds = heartbeatPeriodSeconds
         self.taskHistoryLimit = taskHistoryLimit
         self.nodeCertificateValiditySeconds = nodeCertificateValiditySeconds
+        self.addressPools = addressPools
+        self.subnetPrefixLength = subnetPrefixLength
     }
 }
 
@@ -89,6 +96,7 @@ public enum StoredObject: Codable, Equatable, Sendable {
     case node(NodeObject)
     case service(ServiceObject)
     case task(TaskObject)
+    case network(NetworkObject)
 
     public var kind: ObjectKind {
         switch self {
@@ -96,6 +104,7 @@ public enum StoredObject: Codable, Equatable, Sendable {
         case .node: .node
         case .service: .service
         case .task: .task
+        case .network: .network
         }
     }
 
@@ -106,6 +115,7 @@ public enum StoredObject: Codable, Equatable, Sendable {
             case .node(let object): object.meta
             case .service(let object): object.meta
             case .task(let object): object.meta
+            case .network(let object): object.meta
             }
         }
         set {
@@ -114,9 +124,10 @@ public enum StoredObject: Codable, Equatable, Sendable {
             case .node(var object): object.meta = newValue; self = .node(object)
             case .service(var object): object.meta = newValue; self = .service(object)
             case .task(var object): object.meta = newValue; self = .task(object)
+            case .network(var object): object.meta = newValue; self = .network(object)
             }
         }
     }
 }
 
-public enum ObjectKind: String, Codable, Sendable, CaseIterable { case cluster, node, service, task }
+public enum ObjectKind: String, Codable, Sendable, CaseIterable { case cluster, node, service, task, network }

@@ -20,6 +20,8 @@ public enum StoreError: Error, Codable, Equatable, Sendable, CustomStringConvert
     case notFound(ObjectKind, String)
     case versionConflict(ObjectKind, String, expected: UInt64, actual: UInt64)
     case malformedCommand(index: UInt64)
+    /// The write contradicts what another object holds (a network's name, VNI or subnet).
+    case conflict(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum StoreError: Error, Codable, Equatable, Sendable, CustomStringConvert
         case .versionConflict(let kind, let id, let expected, let actual):
             "update out of sequence: \(kind.rawValue) \(id) is at version \(actual), not \(expected); read it again and retry"
         case .malformedCommand(let index): "the log entry at \(index) is not a batch of writes"
+        case .conflict(let what): what
         }
     }
 }
@@ -69,6 +72,7 @@ public struct Store: Codable, Equatable, Sendable {
             case .create(var object):
                 let id = object.meta.id
                 guard next.objects[object.kind]?[id] == nil else { throw .exists(object.kind, id) }
+                if case .network(let network) = object, let conflict = next.conflict(creating: network) { throw .conflict(conflict) }
                 object.meta.version = version
                 object.meta.createdAt = now
                 object.meta.updatedAt = now

@@ -8,14 +8,18 @@ public struct TaskSpec: Codable, Equatable, Sendable {
     public var workdir: String?
     public var constraints: [String]
     public var restart: RestartPolicy
+    /// The ids of the networks the task is attached to, in the order given
+    /// (its eth0, eth1, …).
+    public var networks: [String]
 
     public init(command: [String], env: [String] = [], workdir: String? = nil, constraints: [String] = [],
-                restart: RestartPolicy = RestartPolicy()) {
+                restart: RestartPolicy = RestartPolicy(), networks: [String] = []) {
         self.command = command
         self.env = env
         self.workdir = workdir
         self.constraints = constraints
         self.restart = restart
+        self.networks = networks
     }
 }
 
@@ -47,13 +51,17 @@ public struct ServiceObject: Codable, Equatable, Sendable {
     /// Bumped by every `service update` that changes the task spec: tasks of
     /// an older generation are replaced, one at a time.
     public var generation: UInt64
+    /// One virtual IP per network of the spec, reserved by the allocator.
+    public var virtualIPs: [NetworkAddress]
 
-    public init(meta: ObjectMeta, name: String, mode: ServiceMode, spec: TaskSpec, generation: UInt64 = 1) {
+    public init(meta: ObjectMeta, name: String, mode: ServiceMode, spec: TaskSpec, generation: UInt64 = 1,
+                virtualIPs: [NetworkAddress] = []) {
         self.meta = meta
         self.name = name
         self.mode = mode
         self.spec = spec
         self.generation = generation
+        self.virtualIPs = virtualIPs
     }
 }
 
@@ -103,10 +111,12 @@ public struct TaskObject: Codable, Equatable, Sendable {
     public var status: TaskStatus
     /// How many tasks of this slot ran before this one and ended.
     public var attempt: Int
+    /// Its address on each network of its spec, in the spec's order, once the allocator gave them.
+    public var networks: [NetworkAddress]
 
     public init(meta: ObjectMeta, serviceID: String, serviceName: String, slot: Int, nodeID: String? = nil,
                 spec: TaskSpec, generation: UInt64, desiredState: TaskState = .running, status: TaskStatus,
-                attempt: Int = 0) {
+                attempt: Int = 0, networks: [NetworkAddress] = []) {
         self.meta = meta
         self.serviceID = serviceID
         self.serviceName = serviceName
@@ -117,6 +127,7 @@ public struct TaskObject: Codable, Equatable, Sendable {
         self.desiredState = desiredState
         self.status = status
         self.attempt = attempt
+        self.networks = networks
     }
 
     /// docker's name: `<service>.<slot>.<id>`, or `<service>.<node>.<id>` for a global service.

@@ -8,6 +8,7 @@ import Dispatch
 import Logging
 import Manager
 import Netlink
+import Network
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -100,9 +101,14 @@ public enum Daemon {
             return try await answering {
                 if body.forceNewCluster { return try .json(await swarm.forceNewCluster()) }
                 let (advertise, listen) = try addresses(body.advertiseAddress, body.listenAddress, configuration)
+                let occupied = try NodeAddresses.occupied(
+                    resolvConf: String(decoding: FileSystem.read("/etc/resolv.conf") ?? [], as: UTF8.self),
+                    upstreamResolvConf: String(decoding: FileSystem.read("/run/systemd/resolve/resolv.conf") ?? [], as: UTF8.self))
                 return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listen,
                                                         heartbeatPeriodSeconds: body.heartbeatPeriod,
-                                                        certExpirySeconds: body.certExpirySeconds ?? CertificateExpiry.defaultSeconds))
+                                                        certExpirySeconds: body.certExpirySeconds ?? CertificateExpiry.defaultSeconds,
+                                                        addressPools: body.addressPools,
+                                                        subnetPrefixLength: body.addressPoolMaskLength, occupied: occupied))
             }
         }
         router.add("POST", "/swarm/join") { request in
@@ -156,6 +162,7 @@ public enum Daemon {
             }
         })
         addServiceRoutes(to: &router, swarm: swarm)
+        addNetworkRoutes(to: &router, swarm: swarm)
         router.add("POST", "/swarm/leave") { request in
             let body = try request.decode(NodeChangeRequest.self)
             return try await answering {
@@ -164,6 +171,25 @@ public enum Daemon {
             }
         }
         return router
+    }
+
+    private static func addNetworkRoutes(to router: inout HTTPRouter, swarm: Swarm) {
+        router.add("GET", "/networks") { _ in try await answering { try .json(await swarm.control().networks()) } }
+        router.add("POST", "/networks/create", onLeader(swarm) { request in
+            let body = try request.decode(NetworkCreateRequest.self)
+            return try await answering { try .json(await swarm.control().createNetwork(body)) }
+        })
+        router.add("POST", "/networks/inspect") { request in
+            let body = try request.decode(NetworkReferenceRequest.self)
+            return try await answering { try .json(await swarm.control().inspectNetwork(body.network)) }
+        }
+        router.add("POST", "/networks/remove", onLeader(swarm) { request in
+            let body = try request.decode(NetworkReferenceRequest.self)
+            return try await answering {
+                try await swarm.control().removeNetwork(body.network)
+                return try .json(MessageResponse(message: body.network))
+            }
+        })
     }
 
     private static func addServiceRoutes(to router: inout HTTPRouter, swarm: Swarm) {

@@ -1,3 +1,4 @@
+import Addressing
 import Agent
 import ClusterStore
 import ClusterWire
@@ -105,12 +106,16 @@ public actor Swarm {
     /// `shoal init`: a new swarm with this node as its only manager.
     public func initialize(advertiseAddress: String, listenAddress: String,
                            heartbeatPeriodSeconds: Double = Defaults.heartbeatPeriodSeconds,
-                           certExpirySeconds: Double = CertificateExpiry.defaultSeconds) async throws -> SwarmInitResponse {
+                           certExpirySeconds: Double = CertificateExpiry.defaultSeconds,
+                           addressPools: [IPv4Network] = Defaults.addressPools,
+                           subnetPrefixLength: Int = Defaults.addressPoolMaskLength,
+                           occupied: [IPv4Network] = []) async throws -> SwarmInitResponse {
         try claimJoining()
         do {
             let (runtime, response) = try await ManagerRuntime.initializeSwarm(
                 hostname: hostname, advertiseAddress: advertiseAddress, listenAddress: listenAddress,
                 heartbeatPeriodSeconds: heartbeatPeriodSeconds, certExpirySeconds: certExpirySeconds,
+                addressPools: addressPools, subnetPrefixLength: subnetPrefixLength, occupied: occupied,
                 dataDirectory: dataDirectory, start: { try await self.startManager($0, bootstrap: true) })
             role = .manager(runtime)
             return response

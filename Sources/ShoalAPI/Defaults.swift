@@ -1,3 +1,5 @@
+import Addressing
+
 /// One place for each fact shoal shares between its commands and its daemon.
 public enum Defaults {
     /// shoal's version, shown by `shoal version` and as ENGINE VERSION.
@@ -20,4 +22,8 @@ public enum Defaults {
     public static let heartbeatPeriodSeconds = 1.0
     /// Tasks of a slot kept after they ended (docker's --task-history-limit).
     public static let taskHistoryLimit = 5
+    /// Where networks take their subnets (`init --default-addr-pool`), and the
+    /// length of each (`--default-addr-pool-mask-length`): docker's.
+    public static let addressPools = ["10.0.0.0/8"].compactMap { IPv4Network($0) }
+    public static let addressPoolMaskLength = 24
 }

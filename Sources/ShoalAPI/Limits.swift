@@ -1,3 +1,5 @@
+import Addressing
+
 /// The ranges every value a user or a peer can send must fall in. The CLI,
 /// the local API and the agent check against these same ranges, so nothing
 /// the CLI refuses gets in another way.
@@ -27,6 +29,24 @@ public enum Limits {
     }
 }
 
+/// Names users give services and networks: docker's rule.
+public enum ObjectName {
+    public static let maximumLength = 63
+
+    /// Letters, digits, '-', '_' and '.', starting with a letter or digit.
+    public static func isValid(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLetter || first.isNumber, name.count <= maximumLength else {
+            return false
+        }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+    }
+
+    /// The one-line refusal of an invalid `kind` name.
+    public static func problem(_ name: String, kind: String) -> String {
+        "invalid \(kind) name \"\(name.prefix(maximumLength + 1))\": use letters, digits, '-', '_' and '.', starting with a letter or digit"
+    }
+}
+
 /// Ids of swarm objects (nodes, services, tasks): 25 characters of
 /// lowercase base 36, as `Base36.objectID()` makes them. Ids that name files
 /// (`tasks/<id>/output.log`) are checked against this where they arrive.
@@ -36,5 +56,34 @@ public enum ObjectID {
     public static func isValid(_ text: String) -> Bool {
         text.utf8.count == length && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
             || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
+    }
+}
+
+/// `init --default-addr-pool` and `--default-addr-pool-mask-length`, checked
+/// alike by the CLI, the local API and the manager.
+public enum AddressPools {
+    /// The most pools a swarm takes.
+    public static let maximumCount = 16
+    /// Subnets cut from a pool: at most /29 (docker's bound), so each holds a gateway and a few tasks.
+    public static let maskLengths = 8...29
+
+    /// What is wrong with `pools` cut at `subnetPrefixLength`; nil when nothing is.
+    public static func problem(_ pools: [IPv4Network], subnetPrefixLength: Int) -> String? {
+        guard !pools.isEmpty, pools.count <= maximumCount else {
+            return "invalid default address pools: give 1 to \(maximumCount) --default-addr-pool"
+        }
+        guard maskLengths.contains(subnetPrefixLength) else {
+            return "invalid --default-addr-pool-mask-length \(subnetPrefixLength): use \(maskLengths.lowerBound) to \(maskLengths.upperBound)"
+        }
+        for (index, pool) in pools.enumerated() {
+            guard pool.isNetwork else { return "invalid default address pool \(pool): use \(pool.network)" }
+            guard pool.prefixLength <= subnetPrefixLength else {
+                return "invalid default address pool \(pool): it is smaller than the subnets cut from it (/\(subnetPrefixLength)); give a larger pool or a longer --default-addr-pool-mask-length"
+            }
+            if let other = pools[..<index].first(where: { $0.overlaps(pool) }) {
+                return "invalid default address pools: \(pool) overlaps \(other)"
+            }
+        }
+        return nil
     }
 }

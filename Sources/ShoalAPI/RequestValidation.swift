@@ -40,6 +40,7 @@ extension SwarmInitRequest: ValidatedRequest {
         try checkAdvertiseAddress(advertiseAddress)
         try checkListenAddress(listenAddress)
         try checkCertificateExpiry(certExpirySeconds)
+        if let problem = AddressPools.problem(addressPools, subnetPrefixLength: addressPoolMaskLength) { throw ShoalError(problem) }
     }
 }
 
@@ -90,7 +91,14 @@ extension ServiceSpecRequest: ValidatedRequest {
         if (command + env).contains(where: { $0.utf8.contains(0) }) {
             throw ShoalError("the command or environment of service \(name.prefix(64)) holds a NUL byte", hint: "remove it")
         }
+        try checkNetworkReferences(networks)
     }
+}
+
+/// `--network` values: a bounded list of names or ids.
+private func checkNetworkReferences(_ references: [String]) throws(ShoalError) {
+    guard references.count <= 64 else { throw ShoalError("\(references.count) networks given", hint: "attach a service to 16 at most") }
+    for reference in references { try checkReference(reference, "network") }
 }
 
 extension ServiceUpdateRequest: ValidatedRequest {
@@ -102,7 +110,23 @@ extension ServiceUpdateRequest: ValidatedRequest {
         if ((command ?? []) + envAdd).contains(where: { $0.utf8.contains(0) }) {
             throw ShoalError("the new command or environment holds a NUL byte", hint: "remove it")
         }
+        try checkNetworkReferences(networkAdd)
+        try checkNetworkReferences(networkRemove)
     }
+}
+
+extension NetworkCreateRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) {
+        guard ObjectName.isValid(name) else { throw ShoalError(ObjectName.problem(name, kind: "network")) }
+        guard driver.utf8.count <= 64 else { throw ShoalError("invalid driver \"\(driver.prefix(64))\"", hint: "use overlay") }
+        guard labels.count <= 64, labels.allSatisfy({ $0.key.utf8.count <= 128 && $0.value.utf8.count <= 1024 }) else {
+            throw ShoalError("too many or too long labels", hint: "give at most 64, keys up to 128 bytes, values up to 1024")
+        }
+    }
+}
+
+extension NetworkReferenceRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) { try checkReference(network, "network") }
 }
 
 extension ServiceReferenceRequest: ValidatedRequest {

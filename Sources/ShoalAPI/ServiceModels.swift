@@ -12,10 +12,12 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
     public var restartCondition: String
     public var restartDelaySeconds: Double
     public var restartMaxAttempts: Int
+    /// `--network`: names (or ids) of overlay networks, in the order the task's interfaces take them.
+    public var networks: [String]
 
     public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
                 constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
-                restartMaxAttempts: Int = 0) {
+                restartMaxAttempts: Int = 0, networks: [String] = []) {
         self.name = name
         self.replicas = replicas
         self.command = command
@@ -25,6 +27,7 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
         self.restartCondition = restartCondition
         self.restartDelaySeconds = restartDelaySeconds
         self.restartMaxAttempts = restartMaxAttempts
+        self.networks = networks
     }
 }
 
@@ -37,9 +40,12 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
     public var envRemove: [String]
     public var constraintAdd: [String]
     public var constraintRemove: [String]
+    public var networkAdd: [String]
+    public var networkRemove: [String]
 
     public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
-                envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = []) {
+                envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = [],
+                networkAdd: [String] = [], networkRemove: [String] = []) {
         self.service = service
         self.replicas = replicas
         self.command = command
@@ -47,6 +53,8 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
         self.envRemove = envRemove
         self.constraintAdd = constraintAdd
         self.constraintRemove = constraintRemove
+        self.networkAdd = networkAdd
+        self.networkRemove = networkRemove
     }
 }
 
@@ -70,9 +78,10 @@ public struct ServiceDetail: Codable, Sendable {
     /// Tasks running now, and how many should (replicas, or eligible nodes of a global service).
     public var running: Int
     public var desired: Int
+    public var endpoint: ServiceEndpoint
 
     public init(id: String, version: UInt64, createdAt: Date, updatedAt: Date, spec: ServiceSpecRequest,
-                running: Int, desired: Int) {
+                running: Int, desired: Int, endpoint: ServiceEndpoint) {
         self.id = id
         self.version = version
         self.createdAt = createdAt
@@ -80,6 +89,7 @@ public struct ServiceDetail: Codable, Sendable {
         self.spec = spec
         self.running = running
         self.desired = desired
+        self.endpoint = endpoint
     }
 
     public var mode: String { spec.replicas == nil ? "global" : "replicated" }
@@ -182,4 +192,17 @@ public struct LogsResponse: Codable, Sendable {
         self.cursor = cursor
         self.more = more
     }
+}
+
+/// How a service is reached: a virtual IP on each of its networks.
+public struct ServiceEndpoint: Codable, Equatable, Sendable {
+    public struct VirtualIP: Codable, Equatable, Sendable {
+        public var networkID: String
+        /// The address with its network's prefix length, e.g. 10.0.1.2/24.
+        public var addr: String
+        public init(networkID: String, addr: String) { (self.networkID, self.addr) = (networkID, addr) }
+    }
+
+    public var virtualIPs: [VirtualIP]
+    public init(virtualIPs: [VirtualIP]) { self.virtualIPs = virtualIPs }
 }

@@ -1,3 +1,4 @@
+import Addressing
 import FoundationEssentials
 
 /// `POST /swarm/init`.
@@ -9,16 +10,26 @@ public struct SwarmInitRequest: Codable, Equatable, Sendable {
     public var heartbeatPeriod: Double
     /// Seconds node certificates are valid (`--cert-expiry`); nil: docker's 90 days.
     public var certExpirySeconds: Double?
+    /// `--default-addr-pool` (nil: docker's 10.0.0.0/8) and `--default-addr-pool-mask-length` (nil: 24).
+    public var defaultAddressPools: [IPv4Network]?
+    public var defaultAddressPoolMaskLength: Int?
 
     public init(advertiseAddress: String?, listenAddress: String?, forceNewCluster: Bool = false,
                 heartbeatPeriod: Double = Defaults.heartbeatPeriodSeconds,
-                certExpirySeconds: Double? = nil) {
+                certExpirySeconds: Double? = nil, defaultAddressPools: [IPv4Network]? = nil,
+                defaultAddressPoolMaskLength: Int? = nil) {
         self.advertiseAddress = advertiseAddress
         self.listenAddress = listenAddress
         self.forceNewCluster = forceNewCluster
         self.heartbeatPeriod = heartbeatPeriod
         self.certExpirySeconds = certExpirySeconds
+        self.defaultAddressPools = defaultAddressPools
+        self.defaultAddressPoolMaskLength = defaultAddressPoolMaskLength
     }
+
+    /// The pools asked for, or the defaults.
+    public var addressPools: [IPv4Network] { defaultAddressPools ?? Defaults.addressPools }
+    public var addressPoolMaskLength: Int { defaultAddressPoolMaskLength ?? Defaults.addressPoolMaskLength }
 }
 
 /// `POST /swarm/update`: the swarm's settings to change (nil: keep).

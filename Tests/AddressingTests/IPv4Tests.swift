@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Testing
 @testable import Addressing
 
@@ -37,5 +38,36 @@ import Testing
     @Test(arguments: ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0/8", "10.0.0.0/x"])
     func refusesMalformedNetworks(_ text: String) {
         #expect(IPv4Network(text) == nil)
+    }
+}
+
+@Suite struct SubnetTests {
+    @Test func aPoolIsCutIntoSubnetsInAddressOrder() throws {
+        let pool = try #require(IPv4Network("10.0.0.0/8"))
+        let first = Array(pool.subnets(ofLength: 24).prefix(3)).map(\.description)
+        #expect(first == ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"])
+        #expect(pool.subnets(ofLength: 24).reduce(0) { count, _ in count + 1 } == 65_536)
+        #expect(Array(pool.subnets(ofLength: 8)).map(\.description) == ["10.0.0.0/8"])
+        #expect(Array(pool.subnets(ofLength: 7)).isEmpty)
+        #expect(Array(pool.subnets(ofLength: 33)).isEmpty)
+        let whole = try #require(IPv4Network("0.0.0.0/0"))
+        #expect(Array(whole.subnets(ofLength: 1)).map(\.description) == ["0.0.0.0/1", "128.0.0.0/1"])
+    }
+
+    @Test func sizeBroadcastAndNetworkForm() throws {
+        let network = try #require(IPv4Network("172.30.0.5/24"))
+        #expect(network.size == 256)
+        #expect(network.broadcastAddress.description == "172.30.0.255")
+        #expect(!network.isNetwork)
+        #expect(network.network.description == "172.30.0.0/24")
+        #expect(try #require(IPv4Network("0.0.0.0/0")).size == 1 << 32)
+    }
+
+    @Test func networksTravelAsTheirCIDRText() throws {
+        let network = try #require(IPv4Network("10.0.1.0/24"))
+        let encoded = try JSONEncoder().encode([network])
+        #expect(String(decoding: encoded, as: UTF8.self) == #"["10.0.1.0\/24"]"#)
+        #expect(try JSONDecoder().decode([IPv4Network].self, from: encoded) == [network])
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([IPv4Network].self, from: Data(#"["10.0.1.0/33"]"#.utf8)) }
     }
 }

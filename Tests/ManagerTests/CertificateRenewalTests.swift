@@ -76,8 +76,9 @@ import X509
     static func cluster(validity: Double) throws -> ClusterObject {
         let authority = try CertificateAuthority(commonName: "swarm-ca")
         return ClusterObject(meta: ObjectMeta(id: "c"), rootCACertificatePEM: try authority.certificatePEM,
-                             rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: "w", managerJoinSecret: "m", heartbeatPeriodSeconds: 1, taskHistoryLimit: 5,
-                             nodeCertificateValiditySeconds: validity)
+                             rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: "w", managerJoinSecret: "m",
+                             heartbeatPeriodSeconds: 1, taskHistoryLimit: 5, nodeCertificateValiditySeconds: validity,
+                             addressPools: [], subnetPrefixLength: 24)
     }
 
     static func store(validity: Double, nodes: [NodeObject]) throws -> Store {

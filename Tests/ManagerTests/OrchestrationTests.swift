@@ -4,8 +4,18 @@ import FoundationEssentials
 import Testing
 @testable import Manager
 
+/// Ids for the tasks a pass creates: t1, t2, …
+private final class Counter {
+    private(set) var value: Int
+    init(_ value: Int) { self.value = value }
+    func next() -> Int {
+        value += 1
+        return value
+    }
+}
+
 /// A store and a clock the leader's task pass runs against, one pass at a time.
-private struct Harness {
+struct Harness {
     var store = Store()
     var now = Date(timeIntervalSince1970: 1_000_000)
     var version: UInt64 = 0
@@ -44,15 +54,12 @@ private struct Harness {
         write([.update(.service(service))])
     }
 
-    /// One leader pass: reports in, orchestrate, schedule; returns how many writes it made.
+    /// One leader pass, as the task loop makes it; returns how many writes it made.
     @discardableResult
     mutating func pass(reports: [String: (nodeID: String, report: TaskReport)] = [:]) -> Int {
-        var counter = nextID
-        var plan = TaskPlan(store: store, now: now, newID: { counter += 1; return "t\(counter)" })
-        TaskIntake.apply(reports, to: &plan)
-        Orchestrator().reconcile(&plan)
-        Scheduler().schedule(&plan)
-        nextID = counter
+        let counter = Counter(nextID)
+        let plan = TaskLoop.pass(over: store, reports: reports, now: now, newID: { "t\(counter.next())" })
+        nextID = counter.value
         let writes = plan.writes
         for batch in StoreLimits.batches(writes) { write(batch) }  // as the task loop proposes them
         return writes.count

@@ -21,20 +21,20 @@ import Testing
     }
 
     @Test func replicasAboveTheLimitAreRefusedNamingIt() throws {
-        let refused = refusal { _ = try ControlAPI.validate(request(replicas: 50_000)) }
+        let refused = refusal { _ = try ControlAPI.validate(request(replicas: 50_000), networks: []) }
         #expect(refused == "invalid replicas value 50000: use 0 to 10000, the limit per service")
-        #expect(refusal { _ = try ControlAPI.validate(request(replicas: -1)) }?.contains("use 0 to 10000") == true)
-        _ = try ControlAPI.validate(request(replicas: StoreLimits.maximumReplicas))
+        #expect(refusal { _ = try ControlAPI.validate(request(replicas: -1), networks: []) }?.contains("use 0 to 10000") == true)
+        _ = try ControlAPI.validate(request(replicas: StoreLimits.maximumReplicas), networks: [])
     }
 
     @Test func aSpecLargerThan64KiBEncodedIsRefusedNamingTheLimit() throws {
         let padding = String(repeating: "x", count: 64 << 10)
         for oversized in [request(command: ["echo", padding]), request(env: ["A=" + padding])] {
-            let refused = try #require(refusal { _ = try ControlAPI.validate(oversized) })
+            let refused = try #require(refusal { _ = try ControlAPI.validate(oversized, networks: []) })
             #expect(refused.contains("over the limit of 65536"), "\(refused)")
             #expect(!refused.contains("\n"))
         }
-        _ = try ControlAPI.validate(request(env: ["A=" + String(repeating: "x", count: 60 << 10)]))
+        _ = try ControlAPI.validate(request(env: ["A=" + String(repeating: "x", count: 60 << 10)]), networks: [])
     }
 
     @Test func theSwarmsTotalsAreBounded() {

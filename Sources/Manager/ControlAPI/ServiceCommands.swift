@@ -10,7 +10,7 @@ import Transport
 extension ControlAPI {
     /// `service create`.
     public func createService(_ request: ServiceSpecRequest) async throws -> ServiceCreated {
-        let spec = try Self.validate(request)
+        let spec = try Self.validate(request, networks: manager.store.snapshot.networks)
         guard !manager.store.snapshot.services.contains(where: { $0.name == request.name }) else {
             throw SwarmError("service \(request.name) already exists: choose another --name, or remove it first", kind: .conflict)
         }
@@ -50,9 +50,14 @@ extension ControlAPI {
         spec.env = spec.env.filter { !removedKeys.contains(Self.envKey($0)) } + request.envAdd
         spec.constraints = spec.constraints.filter { !request.constraintRemove.contains($0) }
             + request.constraintAdd.filter { !spec.constraints.contains($0) }
-        var check = Self.request(from: service)
+        let removedNetworks = try Set(request.networkRemove.map { reference throws(SwarmError) in
+            try Self.resolveNetwork(reference, in: snapshot.networks).meta.id
+        })
+        let keptNetworks = spec.networks.filter { !removedNetworks.contains($0) }
+        var check = Self.request(from: service, networks: snapshot.networks)
         (check.command, check.env, check.constraints) = (spec.command, spec.env, spec.constraints)
-        _ = try Self.validate(check)
+        check.networks = keptNetworks + request.networkAdd
+        spec.networks = try Self.validate(check, networks: snapshot.networks).networks
         if spec != service.spec {
             service.spec = spec
             service.generation += 1
@@ -139,13 +144,12 @@ extension ControlAPI {
         throw SwarmError("no such service: \(reference)", kind: .notFound)
     }
 
-    /// Checks a spec as `service create` takes it; the first problem is the error.
-    static func validate(_ request: ServiceSpecRequest) throws(SwarmError) -> TaskSpec {
-        guard let first = request.name.first, first.isASCII, first.isLetter || first.isNumber,
-              request.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }),
-              request.name.count <= 63 else {
-            throw SwarmError("invalid service name \"\(request.name)\": use letters, digits, '-', '_' and '.', starting with a letter or digit")
-        }
+    /// The most networks one service is attached to.
+    static let maximumNetworksPerService = 16
+
+    /// Checks a spec as `service create` takes it, its networks among `networks`; the first problem is the error.
+    static func validate(_ request: ServiceSpecRequest, networks: [NetworkObject]) throws(SwarmError) -> TaskSpec {
+        guard ObjectName.isValid(request.name) else { throw SwarmError(ObjectName.problem(request.name, kind: "service")) }
         guard let command = request.command.first, !command.isEmpty else {
             throw SwarmError("service \(request.name) has no command: put it after --, e.g. shoal service create --name web -- shoal whoami")
         }
@@ -165,7 +169,8 @@ extension ControlAPI {
         }
         let spec = TaskSpec(command: request.command, env: request.env, workdir: request.workdir, constraints: request.constraints,
                             restart: RestartPolicy(condition: condition, delaySeconds: request.restartDelaySeconds,
-                                                   maxAttempts: request.restartMaxAttempts))
+                                                   maxAttempts: request.restartMaxAttempts),
+                            networks: try attachedNetworks(request.networks, among: networks))
         let bytes = encodedSize(spec)
         guard bytes <= StoreLimits.maximumSpecBytes else {
             throw SwarmError("the spec of service \(request.name) is \(bytes) bytes encoded, over the limit of \(StoreLimits.maximumSpecBytes): shorten its command, environment or constraints")
@@ -194,16 +199,40 @@ extension ControlAPI {
         }
     }
 
+    /// The ids of the networks `references` name, in their order.
+    private static func attachedNetworks(_ references: [String], among networks: [NetworkObject]) throws(SwarmError) -> [String] {
+        guard references.count <= maximumNetworksPerService else {
+            throw SwarmError("a service is attached to \(maximumNetworksPerService) networks at most, not \(references.count)")
+        }
+        var ids: [String] = []
+        for reference in references {
+            let network: NetworkObject
+            do {
+                network = try resolveNetwork(reference, in: networks)
+            } catch {
+                throw SwarmError("network \(reference) not found: see shoal network ls", kind: .notFound)
+            }
+            guard !network.ingress else {
+                throw SwarmError("service cannot be explicitly attached to the ingress network \"\(network.name)\"")
+            }
+            guard !ids.contains(network.meta.id) else { throw SwarmError("network \(network.name) is given twice") }
+            ids.append(network.meta.id)
+        }
+        return ids
+    }
+
     private static func encodedSize(_ spec: TaskSpec) -> Int { (try? JSONEncoder().encode(spec).count) ?? 0 }
 
-    static func request(from service: ServiceObject) -> ServiceSpecRequest {
+    /// The service as its create request would be, naming its networks as `networks` does.
+    static func request(from service: ServiceObject, networks: [NetworkObject]) -> ServiceSpecRequest {
         let replicas: Int? = if case .replicated(let count) = service.mode { count } else { nil }
         return ServiceSpecRequest(name: service.name, replicas: replicas, command: service.spec.command,
                                   env: service.spec.env, workdir: service.spec.workdir,
                                   constraints: service.spec.constraints,
                                   restartCondition: service.spec.restart.condition.rawValue,
                                   restartDelaySeconds: service.spec.restart.delaySeconds,
-                                  restartMaxAttempts: service.spec.restart.maxAttempts)
+                                  restartMaxAttempts: service.spec.restart.maxAttempts,
+                                  networks: service.spec.networks.map { id in networks.first { $0.meta.id == id }?.name ?? id })
     }
 
     static func detail(_ service: ServiceObject, in snapshot: Store) -> ServiceDetail {
@@ -216,8 +245,11 @@ extension ControlAPI {
             }.count
         }
         return ServiceDetail(id: service.meta.id, version: service.meta.version, createdAt: service.meta.createdAt,
-                             updatedAt: service.meta.updatedAt, spec: request(from: service),
-                             running: tasks.filter { $0.status.state == .running }.count, desired: desired)
+                             updatedAt: service.meta.updatedAt, spec: request(from: service, networks: snapshot.networks),
+                             running: tasks.filter { $0.status.state == .running }.count, desired: desired,
+                             endpoint: ServiceEndpoint(virtualIPs: service.virtualIPs.map {
+                                 ServiceEndpoint.VirtualIP(networkID: $0.networkID, addr: $0.address.description)
+                             }))
     }
 
     private static func envKey(_ entry: String) -> String {

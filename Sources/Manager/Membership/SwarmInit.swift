@@ -1,3 +1,4 @@
+import Addressing
 import ClusterCA
 import ClusterStore
 import ClusterWire
@@ -8,16 +9,25 @@ import ShoalAPI
 extension ManagerRuntime {
     /// Makes the swarm's CA and this node's identity, starts a runtime on
     /// them with `start` (its `bootstrap` set: the single voter of a new
-    /// cluster), writes the cluster and this node once it leads, and saves the identity.
+    /// cluster), writes the cluster, this node and the `ingress` network once
+    /// it leads, and saves the identity. `addressPools` cut at
+    /// `subnetPrefixLength` are where networks take their subnets; none
+    /// overlaps `occupied` (this node's addresses, routes and resolvers).
     public static func initializeSwarm(hostname: String, advertiseAddress: String, listenAddress: String,
-                                       heartbeatPeriodSeconds: Double, certExpirySeconds: Double, dataDirectory: String,
-                                       start: @Sendable (NodeIdentity) async throws -> ManagerRuntime)
+                                       heartbeatPeriodSeconds: Double, certExpirySeconds: Double,
+                                       addressPools: [IPv4Network], subnetPrefixLength: Int, occupied: [IPv4Network],
+                                       dataDirectory: String, start: @Sendable (NodeIdentity) async throws -> ManagerRuntime)
         async throws -> (ManagerRuntime, SwarmInitResponse) {
         // It goes into the Raft log: a value no manager can run with would come back on every start.
         guard Limits.heartbeatPeriodSeconds.contains(heartbeatPeriodSeconds) else {
             throw SwarmError("invalid heartbeat period \(heartbeatPeriodSeconds): use \(Limits.heartbeatPeriodSeconds.lowerBound) to \(Limits.heartbeatPeriodSeconds.upperBound) seconds")
         }
         if let problem = CertificateExpiry.problem(certExpirySeconds) { throw SwarmError(problem) }
+        if let problem = AddressPools.problem(addressPools, subnetPrefixLength: subnetPrefixLength) { throw SwarmError(problem) }
+        guard let ingressSubnet = NetworkChoice.ingressSubnet(pools: addressPools, prefixLength: subnetPrefixLength,
+                                                              avoiding: occupied) else {
+            throw SwarmError("every subnet of the default address pools overlaps an address, route or resolver of this node: give another pool with --default-addr-pool")
+        }
         let authority = try CertificateAuthority(commonName: "swarm-ca")
         let nodeID = Base36.objectID()
         let key = NodeKey()
@@ -35,7 +45,11 @@ extension ManagerRuntime {
             meta: ObjectMeta(id: Base36.objectID()), rootCACertificatePEM: try authority.certificatePEM,
             rootCAKeyPEM: try authority.privateKeyPEM, workerJoinSecret: workerToken.secret,
             managerJoinSecret: managerToken.secret, heartbeatPeriodSeconds: heartbeatPeriodSeconds,
-            taskHistoryLimit: Defaults.taskHistoryLimit, nodeCertificateValiditySeconds: certExpirySeconds)
+            taskHistoryLimit: Defaults.taskHistoryLimit, nodeCertificateValiditySeconds: certExpirySeconds,
+            addressPools: addressPools, subnetPrefixLength: subnetPrefixLength)
+        let ingress = NetworkObject(meta: ObjectMeta(id: Base36.objectID()), name: "ingress", subnet: ingressSubnet,
+                                    gateway: ingressSubnet.host(1), vni: NetworkChoice.ingressVNI, ingress: true,
+                                    labels: ["com.docker.swarm.internal": "true"])
         let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: hostname, advertiseAddress: advertiseAddress,
                               role: .manager, state: .ready, raftID: identity.raftID, publicKeyPEM: key.publicKeyPEM,
                               engineVersion: Defaults.version)
@@ -43,7 +57,7 @@ extension ManagerRuntime {
         let runtime = try await start(identity)
         do {
             try await runtime.waitForLeadership(seconds: 10)
-            _ = try await runtime.propose([.create(.cluster(cluster)), .create(.node(node))])
+            _ = try await runtime.propose([.create(.cluster(cluster)), .create(.node(node)), .create(.network(ingress))])
             try identity.save(to: dataDirectory)
         } catch {
             await runtime.stop()

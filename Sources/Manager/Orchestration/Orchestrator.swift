@@ -1,5 +1,6 @@
 import ClusterStore
 import FoundationEssentials
+import ShoalAPI
 
 /// Keeps every service at its desired tasks: `replicas` slots, or one task
 /// per eligible node for a global service. Replaces tasks that ended (per
@@ -7,7 +8,7 @@ import FoundationEssentials
 /// older spec (one at a time); prunes each slot's history; removes the
 /// tasks of removed services.
 struct Orchestrator {
-    var historyLimit = 5
+    var historyLimit = Defaults.taskHistoryLimit
 
     func reconcile(_ plan: inout TaskPlan) {
         let services = Dictionary(uniqueKeysWithValues: plan.services.map { ($0.meta.id, $0) })

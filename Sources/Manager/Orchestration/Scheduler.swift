@@ -1,13 +1,13 @@
 import ClusterStore
 
-/// Places new tasks: a node must be ready, active and satisfy the service's
+/// Places new tasks that have their network addresses: a node must be ready, active and satisfy the service's
 /// constraints; among those, the one with the fewest tasks of the service,
 /// then the fewest tasks overall. A task no node can take stays pending
 /// with docker's reason.
 struct Scheduler {
     func schedule(_ plan: inout TaskPlan) {
         let waiting = plan.tasks.values
-            .filter { $0.desiredState <= .running && $0.status.state < .assigned }
+            .filter { $0.desiredState <= .running && $0.status.state < .assigned && Allocator.isAttached($0) }
             .sorted { ($0.serviceName, $0.slot, $0.meta.id) < ($1.serviceName, $1.slot, $1.meta.id) }
         guard !waiting.isEmpty else { return }
         var load = Load(plan.tasks.values.filter(\.isActive))

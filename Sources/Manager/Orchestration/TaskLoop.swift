@@ -5,8 +5,8 @@ import Logging
 import NIOConcurrencyHelpers
 
 /// The leader's task work, one pass at a time so its writes never race each
-/// other: take in the statuses agents reported, let the orchestrator and the
-/// scheduler act on the result, write it in bounded batches (one Raft entry
+/// other: take in the statuses agents reported, let the orchestrator, the
+/// allocator and the scheduler act on the result, write it in bounded batches (one Raft entry
 /// each, so no entry outgrows what a follower can be sent), then have the
 /// dispatcher hand every node its assignments. A pass runs when the store changes, when reports
 /// arrive, and every quarter second (for restart delays).
@@ -53,11 +53,7 @@ final class TaskLoop: Sendable {
                 continue
             }
             let reports = inbox.withLockedValue { $0 }
-            let snapshot = store.snapshot
-            var plan = TaskPlan(store: snapshot, now: Date(), newID: Base36.objectID)
-            TaskIntake.apply(reports, to: &plan)
-            Orchestrator(historyLimit: snapshot.taskHistoryLimit).reconcile(&plan)
-            Scheduler().schedule(&plan)
+            let plan = Self.pass(over: store.snapshot, reports: reports, now: Date(), newID: Base36.objectID)
             do {
                 // Each batch stands alone (its writes name the versions this pass read); after a
                 // refused one, the next pass plans again from what was written.
@@ -72,5 +68,17 @@ final class TaskLoop: Sendable {
             }
             dispatch(store.snapshot)
         }
+    }
+
+    /// One pass's decisions, without I/O: the reports taken in, then each
+    /// stage acting on what the one before decided.
+    static func pass(over store: Store, reports: [String: (nodeID: String, report: TaskReport)], now: Date,
+                     newID: @escaping () -> String) -> TaskPlan {
+        var plan = TaskPlan(store: store, now: now, newID: newID)
+        TaskIntake.apply(reports, to: &plan)
+        Orchestrator(historyLimit: store.taskHistoryLimit).reconcile(&plan)
+        Allocator().allocate(&plan)
+        Scheduler().schedule(&plan)
+        return plan
     }
 }

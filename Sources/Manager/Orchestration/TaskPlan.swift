@@ -2,7 +2,7 @@ import ClusterStore
 import FoundationEssentials
 
 /// The tasks as one leader pass changes them: the dispatcher, the
-/// orchestrator and the scheduler each work on what the one before decided,
+/// orchestrator, the allocator and the scheduler each work on what the one before decided,
 /// and the pass ends in one batch of writes, each against the version read.
 struct TaskPlan {
     let store: Store
@@ -12,6 +12,8 @@ struct TaskPlan {
     private var created: Set<String> = []
     private var changed: Set<String> = []
     private var deleted: [String: UInt64] = [:]
+    /// Services this pass changed (their virtual IPs), by id.
+    private var changedServices: [String: ServiceObject] = [:]
 
     init(store: Store, now: Date, newID: @escaping () -> String) {
         self.store = store
@@ -21,7 +23,10 @@ struct TaskPlan {
     }
 
     var nodes: [NodeObject] { store.nodes }
-    var services: [ServiceObject] { store.services }
+    var services: [ServiceObject] { store.services.map { changedServices[$0.meta.id] ?? $0 } }
+
+    /// A service as this pass changes it, written against the version read.
+    mutating func update(_ service: ServiceObject) { changedServices[service.meta.id] = service }
     func node(_ id: String?) -> NodeObject? { id.flatMap { id in store.nodes.first { $0.meta.id == id } } }
 
     /// A new task of `service` for `slot` (or, for a global service, on `nodeID`).
@@ -61,6 +66,7 @@ struct TaskPlan {
         created.sorted().compactMap { tasks[$0].map { .create(.task($0)) } }
             + changed.sorted().compactMap { tasks[$0].map { .update(.task($0)) } }
             + deleted.sorted { $0.key < $1.key }.map { .delete(.task, id: $0.key, expectedVersion: $0.value) }
+            + changedServices.sorted { $0.key < $1.key }.map { .update(.service($0.value)) }
     }
 
     /// Newest first: creation time, then attempt (tasks created in one pass share a time).

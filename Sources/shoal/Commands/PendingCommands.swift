@@ -14,11 +14,6 @@ extension PendingCommand {
     }
 }
 
-struct NetworkCommand: PendingCommand {
-    static let configuration = CommandConfiguration(commandName: "network", abstract: "Manage overlay networks (not yet available).")
-    @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-}
-
 struct DigCommand: PendingCommand {
     static let configuration = CommandConfiguration(commandName: "dig", abstract: "Query the swarm's DNS (not yet available).")
     @Argument(parsing: .allUnrecognized) var arguments: [String] = []

@@ -27,6 +27,7 @@ struct ServiceCreateCommand: ParsableCommand {
     @Option(help: "Restart when a task ends: none, on-failure or any.") var restartCondition = "any"
     @Option(help: "Delay between restarts, e.g. 1s, 500ms, 1m.") var restartDelay = "1s"
     @Option(help: "Restarts before giving up (0: no limit).") var restartMaxAttempts = 0
+    @Option(help: "Attach to an overlay network (repeatable: eth0, eth1, … in this order).") var network: [String] = []
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Flag(name: .shortAndLong, help: "Only print the service id.") var quiet = false
     @Argument(parsing: .postTerminator, help: "The command each task runs.") var command: [String] = []
@@ -42,7 +43,7 @@ struct ServiceCreateCommand: ParsableCommand {
             name: name, replicas: mode == "global" ? nil : replicas ?? 1, command: command, env: env, workdir: workdir,
             constraints: constraint, restartCondition: restartCondition,
             restartDelaySeconds: try Durations.seconds(restartDelay, option: "--restart-delay"),
-            restartMaxAttempts: restartMaxAttempts)
+            restartMaxAttempts: restartMaxAttempts, networks: network)
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         let created: ServiceCreated = try client.post("/services/create", spec)
         print(created.id)
@@ -154,6 +155,8 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(help: "Remove an environment variable (repeatable).") var envRm: [String] = []
     @Option(help: "Add a placement constraint (repeatable).") var constraintAdd: [String] = []
     @Option(help: "Remove a placement constraint (repeatable).") var constraintRm: [String] = []
+    @Option(help: "Attach to an overlay network (repeatable).") var networkAdd: [String] = []
+    @Option(help: "Detach from an overlay network (repeatable).") var networkRm: [String] = []
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Argument(help: "Service name or id.") var service: String
     @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
@@ -162,7 +165,8 @@ struct ServiceUpdateCommand: ParsableCommand {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         let updated: ServiceCreated = try client.post("/services/update", ServiceUpdateRequest(
             service: service, replicas: replicas, command: command.isEmpty ? nil : command, envAdd: envAdd,
-            envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm))
+            envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm, networkAdd: networkAdd,
+            networkRemove: networkRm))
         print(service)
         if !detach { try ConvergeProgress(client: client, service: updated.id).wait() }
     }

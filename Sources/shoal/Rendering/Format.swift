@@ -15,10 +15,10 @@ struct FormatOption: ParsableArguments {
     }
 }
 
-/// Prints a value as indented JSON with sorted keys.
-func printJSON<Value: Encodable>(_ value: Value) throws {
+/// Prints a value as indented JSON, its keys sorted unless the value gives them in docker's order.
+func printJSON<Value: Encodable>(_ value: Value, sortedKeys: Bool = true) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting = sortedKeys ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }

@@ -1,3 +1,4 @@
+import Addressing
 import ArgumentParser
 import ShoalAPI
 
@@ -19,9 +20,29 @@ struct InitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Validity period for node certificates, e.g. 2160h0m0s or 1m.", discussion: CertExpiry.help))
     var certExpiry = CertExpiry.defaultText
 
+    @Option(help: "Default address pool in CIDR format, repeatable (default 10.0.0.0/8): where networks take their subnets.")
+    var defaultAddrPool: [String] = []
+
+    @Option(help: "Subnet length the default address pools are cut into (default 24).")
+    var defaultAddrPoolMaskLength: Int = Defaults.addressPoolMaskLength
+
     func validate() throws {
         guard Limits.heartbeatPeriodSeconds.contains(heartbeatPeriod) else {
             throw ValidationError("--heartbeat-period must be between 0.1 and 60 seconds")
+        }
+        if let problem = AddressPools.problem(try addressPools(), subnetPrefixLength: defaultAddrPoolMaskLength) {
+            throw ValidationError(problem)
+        }
+    }
+
+    /// `--default-addr-pool` as networks; the default when none is given.
+    private func addressPools() throws -> [IPv4Network] {
+        guard !defaultAddrPool.isEmpty else { return Defaults.addressPools }
+        return try defaultAddrPool.map { text in
+            guard let pool = IPv4Network(text) else {
+                throw ValidationError("invalid --default-addr-pool \(text): use a network in CIDR form, e.g. 10.20.0.0/16")
+            }
+            return pool
         }
     }
 
@@ -31,7 +52,8 @@ struct InitCommand: ParsableCommand {
         let answer: SwarmInitResponse = try client.post(
             "/swarm/init", SwarmInitRequest(advertiseAddress: advertiseAddr, listenAddress: listenAddr,
                                             forceNewCluster: forceNewCluster, heartbeatPeriod: heartbeatPeriod,
-                                            certExpirySeconds: certExpirySeconds))
+                                            certExpirySeconds: certExpirySeconds, defaultAddressPools: try addressPools(),
+                                            defaultAddressPoolMaskLength: defaultAddrPoolMaskLength))
         print("""
             Swarm initialized: current node (\(answer.nodeID)) is now a manager.
 
