@@ -72,10 +72,14 @@ public struct NodeObject: Codable, Equatable, Sendable {
     /// The node's public key, PEM: a new certificate (after a promotion) is issued for it.
     public var publicKeyPEM: String?
     public var engineVersion: String
+    /// The networks the node uses itself (addresses, routes, resolvers), as it
+    /// last reported them: no overlay subnet may overlap them.
+    public var occupiedNetworks: [IPv4Network]
 
     public init(meta: ObjectMeta, hostname: String, advertiseAddress: String, role: NodeRole,
                 availability: NodeAvailability = .active, state: NodeState = .unknown, stateMessage: String = "",
-                labels: [String: String] = [:], raftID: UInt64? = nil, publicKeyPEM: String? = nil, engineVersion: String) {
+                labels: [String: String] = [:], raftID: UInt64? = nil, publicKeyPEM: String? = nil, engineVersion: String,
+                occupiedNetworks: [IPv4Network] = []) {
         self.meta = meta
         self.hostname = hostname
         self.advertiseAddress = advertiseAddress
@@ -87,6 +91,7 @@ public struct NodeObject: Codable, Equatable, Sendable {
         self.raftID = raftID
         self.publicKeyPEM = publicKeyPEM
         self.engineVersion = engineVersion
+        self.occupiedNetworks = occupiedNetworks
     }
 }
 

@@ -1,3 +1,4 @@
+import Addressing
 import ClusterStore
 import FoundationEssentials
 import ShoalAPI
@@ -9,8 +10,7 @@ public enum ClusterProtocol {
     /// One-way, member to member.
     public static let raft: UInt8 = 1
     /// One-way, every node to the managers, once per heartbeat period and
-    /// whenever a task's status changes; the body lists task statuses (JSON
-    /// `[TaskReport]`, or empty).
+    /// whenever a task's status changes (`Heartbeat`).
     public static let heartbeat: UInt8 = 2
     /// One-way, leader to a worker it promoted: its Raft id, manager certificate and the managers.
     public static let promotion: UInt8 = 3
@@ -167,13 +167,26 @@ public enum ClusterProtocol {
         try? JSONDecoder().decode(type, from: Data(frame.payload))
     }
 
-    /// A heartbeat carrying `reports` (empty when nothing changed).
-    public static func heartbeat(_ reports: [TaskReport]) -> Frame {
-        reports.isEmpty ? Frame(kind: heartbeat, payload: []) : frame(heartbeat, reports)
+    /// What a node says in a heartbeat: the statuses of its tasks that
+    /// changed (or all of them), and the networks it uses itself (its
+    /// addresses, routes and resolvers; nil when only statuses are sent).
+    public struct Heartbeat: Codable, Equatable, Sendable {
+        public var reports: [TaskReport]
+        public var occupied: [IPv4Network]?
+
+        public init(reports: [TaskReport], occupied: [IPv4Network]? = nil) {
+            self.reports = reports
+            self.occupied = occupied
+        }
+
+        /// The most networks a node reports: what it has beyond that is not kept.
+        public static let maximumOccupied = 256
     }
 
-    /// The task statuses a heartbeat carries; none when it carries nothing readable.
-    public static func reports(in frame: Frame) -> [TaskReport] {
-        frame.payload.isEmpty ? [] : decode([TaskReport].self, from: frame) ?? []
+    public static func heartbeat(_ heartbeat: Heartbeat) -> Frame { frame(ClusterProtocol.heartbeat, heartbeat) }
+
+    /// A heartbeat's content; an empty one when it carries nothing readable.
+    public static func heartbeat(in frame: Frame) -> Heartbeat {
+        decode(Heartbeat.self, from: frame) ?? Heartbeat(reports: [])
     }
 }

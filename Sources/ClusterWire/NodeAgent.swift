@@ -1,3 +1,4 @@
+import Addressing
 import ClusterStore
 
 /// A node's agent as its session (worker or manager) sees it: what the
@@ -8,6 +9,8 @@ public protocol NodeAgent: Sendable {
     func deliver(_ assignments: ClusterProtocol.Assignments)
     /// The status of every task this node knows, for a heartbeat.
     func reports() async -> [TaskReport]
+    /// The networks this node uses itself (addresses, routes, resolvers): no overlay may take them.
+    func occupiedNetworks() async -> [IPv4Network]
     /// The output a manager asked for.
     func logs(_ request: ClusterProtocol.LogsRequest) async -> ClusterProtocol.LogsAnswer
 }

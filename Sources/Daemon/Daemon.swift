@@ -40,7 +40,7 @@ public enum Daemon {
         let stop = DispatchSemaphore(value: 0)
         let storageFailure = NIOLockedValueBox<(any Error)?>(nil)
         let swarm = Swarm(dataDirectory: configuration.dataDirectory, hostname: hostname(), group: group,
-                          runner: agent, logger: Logger(label: "swarm")) { error in
+                          runner: agent, logger: Logger(label: "swarm"), occupiedNetworks: occupiedNetworks) { error in
             logger.critical("the raft log cannot be written: \(error); stopping the daemon")
             storageFailure.withLockedValue { $0 = error }
             stop.signal()
@@ -101,14 +101,11 @@ public enum Daemon {
             return try await answering {
                 if body.forceNewCluster { return try .json(await swarm.forceNewCluster()) }
                 let (advertise, listen) = try addresses(body.advertiseAddress, body.listenAddress, configuration)
-                let occupied = try NodeAddresses.occupied(
-                    resolvConf: String(decoding: FileSystem.read("/etc/resolv.conf") ?? [], as: UTF8.self),
-                    upstreamResolvConf: String(decoding: FileSystem.read("/run/systemd/resolve/resolv.conf") ?? [], as: UTF8.self))
                 return try .json(await swarm.initialize(advertiseAddress: advertise, listenAddress: listen,
                                                         heartbeatPeriodSeconds: body.heartbeatPeriod,
                                                         certExpirySeconds: body.certExpirySeconds ?? CertificateExpiry.defaultSeconds,
                                                         addressPools: body.addressPools,
-                                                        subnetPrefixLength: body.addressPoolMaskLength, occupied: occupied))
+                                                        subnetPrefixLength: body.addressPoolMaskLength))
             }
         }
         router.add("POST", "/swarm/join") { request in
@@ -263,6 +260,19 @@ public enum Daemon {
             return try await body()
         } catch let error as SwarmError {
             throw APIError(status: status(of: error.kind), message: error.description)
+        }
+    }
+
+    /// The networks this node uses itself; none when they cannot be read (the
+    /// node then shields nothing, and says why in its log).
+    @Sendable static func occupiedNetworks() -> [IPv4Network] {
+        func text(_ path: String) -> String { String(decoding: FileSystem.read(path) ?? [], as: UTF8.self) }
+        do {
+            return try NodeAddresses.occupied(resolvConf: text("/etc/resolv.conf"),
+                                              upstreamResolvConf: text("/run/systemd/resolve/resolv.conf"))
+        } catch {
+            Logger(label: "daemon").warning("cannot list this node's addresses and routes: \(error)")
+            return []
         }
     }
 

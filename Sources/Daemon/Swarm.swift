@@ -30,15 +30,20 @@ public actor Swarm {
     private let logger: Logger
     private let agent: AgentLink
     private let storageFailed: @Sendable (any Error) -> Void
+    private let occupiedNetworks: @Sendable () -> [IPv4Network]
     private var callHandler: (@Sendable (_ method: String, _ path: String, _ query: [String: String],
                                          _ body: [UInt8]) async -> (status: Int, body: [UInt8]))?
 
     /// `runner` is this node's executor: it runs the tasks the leader assigns
-    /// here. `storageFailed` is called when a manager's Raft log cannot be
+    /// here. `occupiedNetworks` reads the networks the node uses itself
+    /// (addresses, routes, resolvers), which no overlay may take.
+    /// `storageFailed` is called when a manager's Raft log cannot be
     /// written: the daemon must stop.
     public init(dataDirectory: String, hostname: String, group: EventLoopGroup, runner: TaskRunner, logger: Logger,
+                occupiedNetworks: @escaping @Sendable () -> [IPv4Network] = { [] },
                 storageFailed: @escaping @Sendable (any Error) -> Void = { _ in }) {
-        agent = AgentLink(runner: runner)
+        agent = AgentLink(runner: runner, occupied: occupiedNetworks)
+        self.occupiedNetworks = occupiedNetworks
         self.dataDirectory = dataDirectory
         self.hostname = hostname
         self.group = group
@@ -108,14 +113,13 @@ public actor Swarm {
                            heartbeatPeriodSeconds: Double = Defaults.heartbeatPeriodSeconds,
                            certExpirySeconds: Double = CertificateExpiry.defaultSeconds,
                            addressPools: [IPv4Network] = Defaults.addressPools,
-                           subnetPrefixLength: Int = Defaults.addressPoolMaskLength,
-                           occupied: [IPv4Network] = []) async throws -> SwarmInitResponse {
+                           subnetPrefixLength: Int = Defaults.addressPoolMaskLength) async throws -> SwarmInitResponse {
         try claimJoining()
         do {
             let (runtime, response) = try await ManagerRuntime.initializeSwarm(
                 hostname: hostname, advertiseAddress: advertiseAddress, listenAddress: listenAddress,
                 heartbeatPeriodSeconds: heartbeatPeriodSeconds, certExpirySeconds: certExpirySeconds,
-                addressPools: addressPools, subnetPrefixLength: subnetPrefixLength, occupied: occupied,
+                addressPools: addressPools, subnetPrefixLength: subnetPrefixLength, occupied: occupiedNetworks(),
                 dataDirectory: dataDirectory, start: { try await self.startManager($0, bootstrap: true) })
             role = .manager(runtime)
             return response

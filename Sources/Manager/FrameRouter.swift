@@ -88,7 +88,7 @@ final class FrameRouter: Sendable {
         guard let sender = Self.oneWay[frame.kind], allows(sender, peer) else { return }
         switch frame.kind {
         case ClusterProtocol.heartbeat:
-            dispatcher.heard(from: peer.nodeID, ClusterProtocol.reports(in: frame))
+            dispatcher.heard(from: peer.nodeID, ClusterProtocol.heartbeat(in: frame))
         case ClusterProtocol.assignments:
             if let assignments = ClusterProtocol.decode(ClusterProtocol.Assignments.self, from: frame) { agent.deliver(assignments) }
         case ClusterProtocol.raft:

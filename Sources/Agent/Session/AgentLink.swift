@@ -1,3 +1,4 @@
+import Addressing
 import ClusterStore
 import ClusterWire
 import FoundationEssentials
@@ -8,11 +9,14 @@ import FoundationEssentials
 /// from the executor's logs.
 public final class AgentLink: NodeAgent {
     public let runner: TaskRunner
+    private let occupied: @Sendable () -> [IPv4Network]
     private let assignments: AsyncStream<ClusterProtocol.Assignments>.Continuation
     private let consumer: Task<Void, Never>
 
-    public init(runner: TaskRunner) {
+    /// `occupied` reads the networks this node uses itself.
+    public init(runner: TaskRunner, occupied: @escaping @Sendable () -> [IPv4Network]) {
         self.runner = runner
+        self.occupied = occupied
         let (stream, continuation) = AsyncStream.makeStream(of: ClusterProtocol.Assignments.self,
                                                              bufferingPolicy: .bufferingNewest(1))
         assignments = continuation
@@ -30,6 +34,10 @@ public final class AgentLink: NodeAgent {
     public func deliver(_ next: ClusterProtocol.Assignments) { assignments.yield(next) }
 
     public func reports() async -> [TaskReport] { await runner.reports() }
+
+    public func occupiedNetworks() async -> [IPv4Network] {
+        Array(occupied().prefix(ClusterProtocol.Heartbeat.maximumOccupied))
+    }
 
     public func logs(_ request: ClusterProtocol.LogsRequest) async -> ClusterProtocol.LogsAnswer {
         var answer = ClusterProtocol.LogsAnswer(lines: [:], offsets: [:])

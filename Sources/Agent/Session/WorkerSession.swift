@@ -67,7 +67,8 @@ public final class WorkerSession: Sendable {
         let session = WorkerSession(renewal: renewal, transport: transport, managers: managers)
         let heartbeats = Task {
             while !Task.isCancelled {
-                session.send(ClusterProtocol.heartbeat(await agent.reports()))
+                session.send(ClusterProtocol.heartbeat(.init(reports: await agent.reports(),
+                                                             occupied: await agent.occupiedNetworks())))
                 try? await Task.sleep(for: period.withLockedValue { $0 })
             }
         }
@@ -76,7 +77,7 @@ public final class WorkerSession: Sendable {
     }
 
     /// Task statuses changed here: every manager hears at once (the leader writes them).
-    public func report(_ reports: [TaskReport]) { send(ClusterProtocol.heartbeat(reports)) }
+    public func report(_ reports: [TaskReport]) { send(ClusterProtocol.heartbeat(.init(reports: reports))) }
 
     private func send(_ frame: Frame) {
         for manager in managers.withLockedValue({ $0 }) {

@@ -88,7 +88,7 @@ extension ControlAPI {
             let cluster = snapshot.cluster
             guard let free = NetworkChoice.subnet(pools: cluster?.addressPools ?? Defaults.addressPools,
                                                   prefixLength: cluster?.subnetPrefixLength ?? Defaults.addressPoolMaskLength,
-                                                  avoiding: taken.map(\.subnet)) else {
+                                                  avoiding: taken.map(\.subnet) + snapshot.nodes.flatMap(\.occupiedNetworks)) else {
                 throw SwarmError("could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network: remove a network or give a --subnet",
                                  kind: .conflict)
             }
@@ -101,6 +101,12 @@ extension ControlAPI {
         if let other = taken.first(where: { $0.subnet.overlaps(subnet) }) {
             throw SwarmError("invalid pool request: subnet \(subnet) overlaps network \(other.name) (\(other.subnet)): choose another --subnet",
                              kind: .conflict)
+        }
+        for node in snapshot.nodes {
+            if let used = node.occupiedNetworks.first(where: { $0.overlaps(subnet) }) {
+                throw SwarmError("invalid pool request: subnet \(subnet) overlaps \(used) used by node \(node.hostname) (an address, route or resolver): choose another --subnet",
+                                 kind: .conflict)
+            }
         }
         return subnet
     }

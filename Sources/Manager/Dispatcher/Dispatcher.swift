@@ -1,3 +1,4 @@
+import Addressing
 import ClusterStore
 import ClusterWire
 import Logging
@@ -20,6 +21,8 @@ final class Dispatcher: Sendable {
     private let liveness = NodeLiveness()
     private let agent: any NodeAgent
     private let taskLoop: TaskLoop
+    /// The networks each node last said it uses, until the leader writes them.
+    private let occupied = NIOLockedValueBox<[String: [IPv4Network]]>([:])
     /// What each node was last sent, and when: unchanged lists are re-sent once per second.
     private let delivered = NIOLockedValueBox<[String: (ClusterProtocol.Assignments, ContinuousClock.Instant)]>([:])
 
@@ -28,17 +31,20 @@ final class Dispatcher: Sendable {
         self.taskLoop = taskLoop
     }
 
-    /// A node's heartbeat came in, with the statuses it carries.
-    func heard(from nodeID: String, _ reports: [TaskReport]) {
+    /// A node's heartbeat came in.
+    func heard(from nodeID: String, _ heartbeat: ClusterProtocol.Heartbeat) {
         liveness.heard(from: nodeID)
-        taskLoop.receive(reports, from: nodeID)
+        taskLoop.receive(heartbeat.reports, from: nodeID)
+        if let networks = heartbeat.occupied {
+            occupied.withLockedValue { $0[nodeID] = Array(networks.prefix(ClusterProtocol.Heartbeat.maximumOccupied)) }
+        }
     }
 
     /// This node's agent changed a task's status: the leader takes it in; a
     /// follower tells the other managers at once (the leader among them).
     func report(_ reports: [TaskReport], _ runtime: ManagerRuntime) {
         if runtime.host.currentStatus.isLeader { return taskLoop.receive(reports, from: runtime.identity.nodeID) }
-        let frame = ClusterProtocol.heartbeat(reports)
+        let frame = ClusterProtocol.heartbeat(.init(reports: reports))
         for node in runtime.store.snapshot.nodes where node.role == .manager && node.meta.id != runtime.identity.nodeID {
             runtime.transport.send(frame, to: node.meta.id, at: node.advertiseAddress)
         }
@@ -87,17 +93,18 @@ final class Dispatcher: Sendable {
                 return
             }
             let periodSeconds = snapshot.heartbeatPeriodSeconds
-            let reports = await agent.reports()
+            let heartbeat = ClusterProtocol.Heartbeat(reports: await agent.reports(), occupied: await agent.occupiedNetworks())
             let status = runtime.host.currentStatus
-            if status.isLeader { taskLoop.receive(reports, from: selfID) }
-            let heartbeat = ClusterProtocol.heartbeat(reports)
+            if status.isLeader { heard(from: selfID, heartbeat) }
+            let frame = ClusterProtocol.heartbeat(heartbeat)
             for node in snapshot.nodes where node.role == .manager && node.meta.id != selfID {
-                runtime.transport.send(heartbeat, to: node.meta.id, at: node.advertiseAddress)
+                runtime.transport.send(frame, to: node.meta.id, at: node.advertiseAddress)
             }
             var changes = liveness.statusChanges(nodes: snapshot.nodes, selfID: selfID, isLeader: status.isLeader,
                                                  period: Limits.heartbeatPeriod(clamping: periodSeconds))
             if status.isLeader {
                 changes = Self.withReachability(changes, nodes: snapshot.nodes, status: status, selfID: selfID)
+                changes = withOccupiedNetworks(changes, nodes: snapshot.nodes)
                 let session = ClusterProtocol.frame(ClusterProtocol.managers, ClusterProtocol.Session(
                     managers: runtime.managers(), heartbeatPeriodSeconds: periodSeconds))
                 for node in snapshot.nodes where node.role == .worker {
@@ -117,6 +124,21 @@ final class Dispatcher: Sendable {
 
     /// A node that just joined counts as heard from: it is not judged on silence before its first heartbeat.
     func admitted(_ nodeID: String) { liveness.heard(from: nodeID) }
+
+    /// Adds to `changes` every node whose networks changed since the store's copy.
+    private func withOccupiedNetworks(_ changes: [NodeObject], nodes: [NodeObject]) -> [NodeObject] {
+        let reported = occupied.withLockedValue { $0 }
+        var result = Dictionary(uniqueKeysWithValues: changes.map { ($0.meta.id, $0) })
+        for node in nodes {
+            guard let networks = reported[node.meta.id] else { continue }
+            var updated = result[node.meta.id] ?? node
+            if updated.occupiedNetworks != networks {
+                updated.occupiedNetworks = networks
+                result[node.meta.id] = updated
+            }
+        }
+        return Array(result.values)
+    }
 
     /// Adds to `changes` every manager whose reachability, as the leader's Raft sees it, moved.
     static func withReachability(_ changes: [NodeObject], nodes: [NodeObject], status: RaftHost.Status,
