@@ -32,13 +32,45 @@ public enum ClusterProtocol {
     /// mutual TLS with that certificate (empty body → `RenewAnswer`).
     public static let renewCertificate: UInt8 = 132
 
-    public struct Assignments: Codable, Sendable {
+    /// Everything a node must act on, complete each time (the newest replaces the last).
+    public struct Assignments: Codable, Equatable, Sendable {
         public var tasks: [TaskObject]
+        /// Every task of this node the managers keep (their logs stay).
         public var retained: Set<String>
+        /// The overlay networks this node's tasks are attached to.
+        public var networks: [Network]
+        /// The tasks of other nodes on those networks: where their frames go.
+        public var endpoints: [Endpoint]
 
-        public init(tasks: [TaskObject], retained: Set<String>) {
+        public init(tasks: [TaskObject], retained: Set<String>, networks: [Network] = [], endpoints: [Endpoint] = []) {
             self.tasks = tasks
             self.retained = retained
+            self.networks = networks
+            self.endpoints = endpoints
+        }
+    }
+
+    /// An overlay network as a node builds it.
+    public struct Network: Codable, Equatable, Sendable {
+        public var id: String
+        public var vni: UInt32
+        public var subnet: IPv4Network
+        public var gateway: IPv4Address
+
+        public init(id: String, vni: UInt32, subnet: IPv4Network, gateway: IPv4Address) {
+            (self.id, self.vni, self.subnet, self.gateway) = (id, vni, subnet, gateway)
+        }
+    }
+
+    /// A task on another node: its address on a network, and the node's
+    /// address its VXLAN frames go to (its MAC is derived from the address).
+    public struct Endpoint: Codable, Equatable, Hashable, Sendable {
+        public var networkID: String
+        public var address: IPv4Address
+        public var vtep: IPv4Address
+
+        public init(networkID: String, address: IPv4Address, vtep: IPv4Address) {
+            (self.networkID, self.address, self.vtep) = (networkID, address, vtep)
         }
     }
 

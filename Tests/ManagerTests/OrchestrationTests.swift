@@ -312,12 +312,12 @@ struct Harness {
         var cluster = Harness(workers: ["w1"], managers: [])
         cluster.create("web", mode: .replicated(replicas: 2))
         cluster.pass()
-        #expect(TaskIntake.assignments(for: "w1", in: cluster.store).count == 2)
+        #expect(NodeAssignments.tasks(for: "w1", in: cluster.store).count == 2)
         cluster.change(service: "web") { $0.mode = .replicated(replicas: 1) }
         cluster.pass()
-        #expect(TaskIntake.assignments(for: "w1", in: cluster.store).count == 2, "the one to stop is still listed")
+        #expect(NodeAssignments.tasks(for: "w1", in: cluster.store).count == 2, "the one to stop is still listed")
         cluster.agentsReport()
-        #expect(TaskIntake.assignments(for: "w1", in: cluster.store).count == 1)
+        #expect(NodeAssignments.tasks(for: "w1", in: cluster.store).count == 1)
     }
 }
 

@@ -54,13 +54,10 @@ final class Dispatcher: Sendable {
     /// changed list at once, an unchanged one again once a second (a lost frame is made good).
     func dispatch(_ store: Store, _ runtime: ManagerRuntime) {
         let now = ContinuousClock.now
-        let retained = Dictionary(grouping: store.tasks.filter { $0.nodeID != nil }, by: { $0.nodeID ?? "" })
         for node in store.nodes {
-            let next = ClusterProtocol.Assignments(tasks: TaskIntake.assignments(for: node.meta.id, in: store),
-                                                   retained: Set((retained[node.meta.id] ?? []).map(\.meta.id)))
+            let next = NodeAssignments.make(for: node.meta.id, in: store)
             let due = delivered.withLockedValue { delivered in
-                guard let (last, at) = delivered[node.meta.id], last.tasks == next.tasks, last.retained == next.retained,
-                      now - at < .seconds(1) else {
+                guard let (last, at) = delivered[node.meta.id], last == next, now - at < .seconds(1) else {
                     delivered[node.meta.id] = (next, now)
                     return true
                 }

@@ -11,13 +11,4 @@ enum TaskIntake {
             plan.update(task)
         }
     }
-
-    /// What `nodeID`'s agent must act on: tasks placed there that should run
-    /// or have not yet stopped.
-    static func assignments(for nodeID: String, in store: Store) -> [TaskObject] {
-        store.tasks.filter { task in
-            task.nodeID == nodeID && task.status.state >= .assigned
-                && (task.desiredState <= .running || !task.status.state.isTerminal)
-        }.sorted { $0.meta.id < $1.meta.id }
-    }
 }

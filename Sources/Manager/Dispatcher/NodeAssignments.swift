@@ -1,0 +1,47 @@
+import Addressing
+import ClusterStore
+import ClusterWire
+
+/// What one node is sent after each pass, from the store alone: its tasks,
+/// the networks they are attached to, and the endpoint table of those
+/// networks (which task of which other node has which address). A task
+/// leaves the table in the pass that stops it or writes its node down.
+enum NodeAssignments {
+    static func make(for nodeID: String, in store: Store) -> ClusterProtocol.Assignments {
+        let tasks = self.tasks(for: nodeID, in: store)
+        let retained = Set(store.tasks.filter { $0.nodeID == nodeID }.map(\.meta.id))
+        let used = Set(tasks.filter { !$0.status.state.isTerminal }.flatMap(\.networks).map(\.networkID))
+        let networks = store.networks.filter { used.contains($0.meta.id) }.sorted { $0.meta.id < $1.meta.id }.map {
+            ClusterProtocol.Network(id: $0.meta.id, vni: $0.vni, subnet: $0.subnet, gateway: $0.gateway)
+        }
+        return ClusterProtocol.Assignments(tasks: tasks, retained: retained, networks: networks,
+                                           endpoints: endpoints(on: used, except: nodeID, in: store))
+    }
+
+    /// What `nodeID`'s agent must act on: tasks placed there that should run
+    /// or have not yet stopped.
+    static func tasks(for nodeID: String, in store: Store) -> [TaskObject] {
+        store.tasks.filter { task in
+            task.nodeID == nodeID && task.status.state >= .assigned
+                && (task.desiredState <= .running || !task.status.state.isTerminal)
+        }.sorted { $0.meta.id < $1.meta.id }
+    }
+
+    /// The tasks of other nodes on `networks` that are placed, meant to run
+    /// and not ended, on nodes that are not down.
+    private static func endpoints(on networks: Set<String>, except nodeID: String, in store: Store) -> [ClusterProtocol.Endpoint] {
+        guard !networks.isEmpty else { return [] }
+        let vteps: [String: IPv4Address] = Dictionary(uniqueKeysWithValues: store.nodes.compactMap { node in
+            guard node.meta.id != nodeID, node.state != .down,
+                  let host = HostPort(node.advertiseAddress)?.host, let vtep = IPv4Address(host) else { return nil }
+            return (node.meta.id, vtep)
+        })
+        return store.tasks.flatMap { task -> [ClusterProtocol.Endpoint] in
+            guard let node = task.nodeID, let vtep = vteps[node], task.desiredState <= .running,
+                  task.status.state >= .assigned, !task.status.state.isTerminal else { return [] }
+            return task.networks.filter { networks.contains($0.networkID) }.map {
+                ClusterProtocol.Endpoint(networkID: $0.networkID, address: $0.address.address, vtep: vtep)
+            }
+        }.sorted { ($0.networkID, $0.address) < ($1.networkID, $1.address) }
+    }
+}

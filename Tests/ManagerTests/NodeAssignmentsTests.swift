@@ -1,0 +1,56 @@
+import Addressing
+import ClusterStore
+import ClusterWire
+import Testing
+@testable import Manager
+
+/// What each node is sent: its tasks, their networks, and the other nodes' endpoints on those networks.
+@Suite struct NodeAssignmentsTests {
+    /// Two workers (10.0.0.1 and 10.0.0.2) running web on `internal`; `other` has a task of `db` on w1 only.
+    private func harness() throws -> Harness {
+        var harness = Harness(workers: [], managers: [])
+        for (name, address) in [("w1", "10.0.0.1"), ("w2", "10.0.0.2")] {
+            harness.add(NodeObject(meta: ObjectMeta(id: name), hostname: name, advertiseAddress: "\(address):2377",
+                                   role: .worker, state: .ready, engineVersion: "test"))
+        }
+        for (name, subnet, vni) in [("internal", "172.30.0.0/24", UInt32(4097)), ("other", "172.31.0.0/24", UInt32(4098))] {
+            let subnet = try #require(IPv4Network(subnet))
+            harness.write([.create(.network(NetworkObject(meta: ObjectMeta(id: name), name: name, subnet: subnet,
+                                                          gateway: subnet.host(1), vni: vni)))])
+        }
+        harness.create("web", mode: .replicated(replicas: 2), spec: TaskSpec(command: ["sleep", "1"], networks: ["internal"]))
+        harness.create("db", mode: .replicated(replicas: 1),
+                       spec: TaskSpec(command: ["sleep", "1"], constraints: ["node.hostname==w1"], networks: ["other"]))
+        harness.pass()
+        harness.agentsReport()
+        return harness
+    }
+
+    @Test func aNodeLearnsItsNetworksAndTheOtherNodesTasksOnThem() throws {
+        let harness = try harness()
+        let w2 = NodeAssignments.make(for: "w2", in: harness.store)
+        #expect(w2.networks.map(\.id) == ["internal"], "only the networks its own tasks use")
+        #expect(w2.endpoints.count == 1)
+        let endpoint = try #require(w2.endpoints.first)
+        #expect(endpoint.networkID == "internal" && endpoint.vtep.description == "10.0.0.1")
+        let w1Task = try #require(harness.store.tasks.first { $0.nodeID == "w1" && $0.serviceName == "web" })
+        #expect(endpoint.address == w1Task.networks.first?.address.address)
+        let w1 = NodeAssignments.make(for: "w1", in: harness.store)
+        #expect(w1.networks.map(\.id) == ["internal", "other"])
+        #expect(w1.endpoints.map(\.vtep.description) == ["10.0.0.2"], "its own tasks are not endpoints")
+    }
+
+    @Test func aTaskLeavesTheTableWhenItIsToStopOrItsNodeIsDown() throws {
+        var harness = try harness()
+        harness.change(service: "web") { $0.mode = .replicated(replicas: 1) }
+        harness.pass()
+        let stopping = harness.store.tasks.filter { $0.serviceName == "web" && $0.desiredState > .running }
+        #expect(stopping.count == 1)
+        let survivor = try #require(harness.store.tasks.first { $0.serviceName == "web" && $0.desiredState == .running })
+        let peer = survivor.nodeID == "w1" ? "w2" : "w1"
+        #expect(NodeAssignments.make(for: survivor.nodeID ?? "", in: harness.store).endpoints.isEmpty,
+                "the task told to stop is gone from the table at once")
+        harness.change(node: survivor.nodeID ?? "") { $0.state = .down }
+        #expect(NodeAssignments.make(for: peer, in: harness.store).endpoints.isEmpty, "a down node's tasks are gone")
+    }
+}
