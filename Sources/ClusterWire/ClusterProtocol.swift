@@ -41,12 +41,16 @@ public enum ClusterProtocol {
         public var networks: [Network]
         /// The tasks of other nodes on those networks: where their frames go.
         public var endpoints: [Endpoint]
+        /// This node's address as the other nodes reach it: where its VXLAN frames come from.
+        public var vtep: IPv4Address?
 
-        public init(tasks: [TaskObject], retained: Set<String>, networks: [Network] = [], endpoints: [Endpoint] = []) {
+        public init(tasks: [TaskObject], retained: Set<String>, networks: [Network] = [], endpoints: [Endpoint] = [],
+                    vtep: IPv4Address? = nil) {
             self.tasks = tasks
             self.retained = retained
             self.networks = networks
             self.endpoints = endpoints
+            self.vtep = vtep
         }
     }
 

@@ -14,8 +14,15 @@ enum NodeAssignments {
         let networks = store.networks.filter { used.contains($0.meta.id) }.sorted { $0.meta.id < $1.meta.id }.map {
             ClusterProtocol.Network(id: $0.meta.id, vni: $0.vni, subnet: $0.subnet, gateway: $0.gateway)
         }
+        let node = store.nodes.first { $0.meta.id == nodeID }
         return ClusterProtocol.Assignments(tasks: tasks, retained: retained, networks: networks,
-                                           endpoints: endpoints(on: used, except: nodeID, in: store))
+                                           endpoints: endpoints(on: used, except: nodeID, in: store),
+                                           vtep: node.flatMap { vtep(of: $0) })
+    }
+
+    /// The IPv4 address a node advertises: the source and destination of its VXLAN frames.
+    private static func vtep(of node: NodeObject) -> IPv4Address? {
+        HostPort(node.advertiseAddress).flatMap { IPv4Address($0.host) }
     }
 
     /// What `nodeID`'s agent must act on: tasks placed there that should run
@@ -32,8 +39,7 @@ enum NodeAssignments {
     private static func endpoints(on networks: Set<String>, except nodeID: String, in store: Store) -> [ClusterProtocol.Endpoint] {
         guard !networks.isEmpty else { return [] }
         let vteps: [String: IPv4Address] = Dictionary(uniqueKeysWithValues: store.nodes.compactMap { node in
-            guard node.meta.id != nodeID, node.state != .down,
-                  let host = HostPort(node.advertiseAddress)?.host, let vtep = IPv4Address(host) else { return nil }
+            guard node.meta.id != nodeID, node.state != .down, let vtep = vtep(of: node) else { return nil }
             return (node.meta.id, vtep)
         })
         return store.tasks.flatMap { task -> [ClusterProtocol.Endpoint] in
