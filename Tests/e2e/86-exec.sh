@@ -29,7 +29,7 @@ check "-i passes stdin through" bash -c '[ "$(echo hi | "$SHOAL" -H lab-2 exec -
 check "without -i the command's stdin is empty" bash -c '[ -z "$(echo hi | "$SHOAL" -H lab-2 exec web.1 -- cat)" ]'
 out=$(script -qec "$SHOAL -H lab-2 exec -it web.1 -- sh -c 'tty; exit 4'" /dev/null </dev/null); rc=$?
 check "-it gives the command a pty and returns its status" \
-    bash -c '[ "$2" = 4 ] && grep -Eq "^/dev/pts/[0-9]+" <<<"$1"' _ "$out" "$rc"
+    bash -c '[ "$2" = 4 ] && grep -Eq "/dev/pts/[0-9]+" <<<"$1"' _ "$out" "$rc"
 check_fails "a command that is not there is 127, one line" '^shoal: exec: "no-such-command": executable file not found in \$PATH$' \
     bash -c '"$SHOAL" -H lab-2 exec web.1 -- no-such-command; [ $? != 127 ]'
 check_fails "-it without a terminal is docker's error" '^shoal: the input device is not a TTY' \
