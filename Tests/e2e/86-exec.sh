@@ -30,6 +30,38 @@ check "without -i the command's stdin is empty" bash -c '[ -z "$(echo hi | "$SHO
 out=$(script -qec "$SHOAL -H lab-2 exec -it web.1 -- sh -c 'tty; exit 4'" /dev/null </dev/null); rc=$?
 check "-it gives the command a pty and returns its status" \
     bash -c '[ "$2" = 4 ] && grep -Eq "/dev/pts/[0-9]+" <<<"$1"' _ "$out" "$rc"
+# A terminal of this test's own (a pty): its size reaches the command, a resize follows, and the
+# caller's terminal mode (raw while exec runs) is the same afterwards.
+terminal_session() {
+    python3 - "$SHOAL" <<'PY'
+import fcntl, os, pty, select, struct, sys, termios, time
+shoal = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv("/bin/sh", ["sh", "-c", 'stty -g >"$0"; "$1" -H lab-2 exec -it web.1 -- sh -c "stty size; sleep 1.5; stty size; exit 6"; echo "status $?"; stty -g | cmp -s - "$0" && echo restored',
+                         os.environ["E2E_WORK"] + "/stty", shoal])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+output, started, resized = b"", time.time(), False
+while time.time() - started < 20:
+    if not resized and time.time() - started > 0.8:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        resized = True
+    if select.select([fd], [], [], 0.1)[0]:
+        try:
+            data = os.read(fd, 1024)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+os.waitpid(pid, 0)
+sys.stdout.write(output.decode(errors="replace").replace("\r", ""))
+PY
+}
+export -f terminal_session
+export E2E_WORK
+check "-it: the terminal's size reaches the command, a resize follows, its status returns, the terminal is restored" \
+    bash -c '[ "$(terminal_session)" = "$(printf "30 100\n40 120\nstatus 6\nrestored")" ]'
 check_fails "a command that is not there is 127, one line" '^shoal: exec: "no-such-command": executable file not found in \$PATH$' \
     bash -c '"$SHOAL" -H lab-2 exec web.1 -- no-such-command; [ $? != 127 ]'
 check_fails "-it without a terminal is docker's error" '^shoal: the input device is not a TTY' \
