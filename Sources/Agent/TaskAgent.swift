@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Addressing
 import ClusterStore
+import ClusterWire
 import CShoalSystem
 import FoundationEssentials
 import Logging
@@ -36,6 +37,8 @@ public actor TaskAgent {
     private let supervisor: ProcessSupervisor
     private var bridge: GatewayBridge?
     private var running: [String: Running] = [:]
+    /// The managers' latest assignments, by id: what `shoal exec` can name here.
+    private var assigned: [String: TaskObject] = [:]
     /// The last status of every task this node was told about.
     private var statuses: [String: TaskStatus] = [:]
     private var reporter: (@Sendable ([TaskReport]) -> Void)?
@@ -82,6 +85,7 @@ public actor TaskAgent {
         }
         let retained = retained.filter(ObjectID.isValid)
         let assigned = Set(assignments.map(\.meta.id))
+        self.assigned = Dictionary(assignments.map { ($0.meta.id, $0) }, uniquingKeysWith: { $1 })
         for task in assignments {
             if var current = running[task.meta.id] {
                 current.task = task
@@ -139,6 +143,32 @@ public actor TaskAgent {
         return (lines, lastNewline + 1)
     }
 
+    /// `shoal exec`: the task `reference` names among this node's tasks, with
+    /// the process whose namespaces are the task's.
+    public func execTarget(_ reference: String) throws(SwarmError) -> ExecTarget {
+        let tasks = assigned.values.map { assignment in
+            var task = running[assignment.meta.id]?.task ?? assignment
+            if let status = statuses[task.meta.id] { task.status = status }
+            return task
+        }
+        let task: TaskObject
+        switch TaskLookup.resolve(reference, in: tasks) {
+        case .found(let found): task = found
+        case .ambiguous(let matches): throw SwarmError("task \(reference) is ambiguous (\(matches) matches found)")
+        case .notFound: throw SwarmError("no such task on this node: \(reference)", kind: .notFound)
+        }
+        let id = task.meta.id
+        guard task.isRunning, running[id]?.stopping == false, let child = running[id]?.child else {
+            throw SwarmError(TaskLookup.notRunning(task, now: Date()), kind: .conflict)
+        }
+        var namespace = stat()
+        guard stat("/proc/\(child.pid)/ns/net", &namespace) == 0 else {
+            throw SwarmError(TaskLookup.notRunning(task, now: Date()), kind: .conflict)
+        }
+        return ExecTarget(taskID: id, name: task.slotName, pid: child.pid, netNamespaceInode: UInt64(namespace.st_ino),
+                          env: Self.environment(task.spec.env, hostname: Self.hostname(of: id)), workdir: task.spec.workdir)
+    }
+
     /// Stops every task (SIGTERM, then SIGKILL after the grace period) and waits for them.
     public func shutdown() async {
         stopped = true
@@ -180,7 +210,7 @@ public actor TaskAgent {
             defer { close(null) }
             guard null >= 0 else { throw SystemError.errno("open /dev/null for task \(id)") }
             report(id, TaskStatus(state: .starting, timestamp: Date(), message: "starting"))
-            let hostname = String(id.prefix(12))
+            let hostname = Self.hostname(of: id)
             var arguments = ["shoal", TaskInit.commandName, "--hostname", hostname, "--program", program]
             if let workdir = task.spec.workdir { arguments += ["--workdir", workdir] }
             arguments += ["--"] + task.spec.command
@@ -274,6 +304,9 @@ public actor TaskAgent {
             FileSystem.removeTree("\(tasksDirectory)/\(entry)")
         }
     }
+
+    /// A task's hostname, as docker's container hostnames: the first 12 characters of its id.
+    static func hostname(of id: String) -> String { String(id.prefix(12)) }
 
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CShoalSystem.h"
+#include "ProcessControl.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -20,7 +21,7 @@ static void forward_signal(int number) {
 
 static const int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-static void forward_signals_to(pid_t pid) {
+void shoal_forward_signals_to(pid_t pid) {
     forward_to = pid;
     struct sigaction action;
     memset(&action, 0, sizeof action);
@@ -30,7 +31,7 @@ static void forward_signals_to(pid_t pid) {
         sigaction(forwarded_signals[i], &action, NULL);
 }
 
-static void default_signals(void) {
+void shoal_default_signals(void) {
     for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
         signal(forwarded_signals[i], SIG_DFL);
 }
@@ -47,18 +48,18 @@ static void block_forwarded(sigset_t *previous) {
     sigprocmask(SIG_BLOCK, &set, previous);
 }
 
-static int exit_code(int status) {
+int shoal_exit_code(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return 1;
 }
 
 /// Waits for `child`, reaping any other child (orphans re-parented to PID 1) on the way.
-static int wait_for(pid_t child) {
+int shoal_wait_for(pid_t child) {
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, 0);
-        if (pid == child) return exit_code(status);
+        if (pid == child) return shoal_exit_code(status);
         if (pid < 0 && errno != EINTR) return 1;
     }
 }
@@ -71,14 +72,14 @@ static int fail(char *error, int size, const char *what) {
 /// The daemon's sockets are not all close-on-exec (NIO's accepted ones are
 /// not): a task must not keep a client's connection open, so everything
 /// above the handshake pipes is closed first.
-static void close_inherited(int lowest) {
+void shoal_close_inherited(int lowest) {
     if (syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0) return;
     for (int fd = lowest; fd < 65536; fd++) close(fd);
 }
 
 int shoal_task_init(const char *hostname, const char *program, const char *workdir, char *const argv[], char *const envp[],
                     int ready_fd, int go_fd, char *error, int error_size) {
-    close_inherited((ready_fd > go_fd ? ready_fd : go_fd) + 1);
+    shoal_close_inherited((ready_fd > go_fd ? ready_fd : go_fd) + 1);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return fail(error, error_size, "set the parent death signal");
     sigset_t original;
     block_forwarded(&original);
@@ -105,7 +106,7 @@ int shoal_task_init(const char *hostname, const char *program, const char *workd
         pid_t command = fork();
         if (command < 0) _exit(126);
         if (command == 0) {
-            default_signals();
+            shoal_default_signals();
             sigprocmask(SIG_SETMASK, &original, NULL);
             if (workdir != NULL && chdir(workdir) != 0) {
                 dprintf(2, "task: cannot enter %s: %s\n", workdir, strerror(errno));
@@ -115,13 +116,13 @@ int shoal_task_init(const char *hostname, const char *program, const char *workd
             dprintf(2, "task: cannot run %s: %s\n", program, strerror(errno));
             _exit(errno == ENOENT ? 127 : 126);
         }
-        forward_signals_to(command);
+        shoal_forward_signals_to(command);
         sigprocmask(SIG_SETMASK, &original, NULL);
-        _exit(wait_for(command));
+        _exit(shoal_wait_for(command));
     }
-    forward_signals_to(init);
+    shoal_forward_signals_to(init);
     sigprocmask(SIG_SETMASK, &original, NULL);
-    _exit(wait_for(init));
+    _exit(shoal_wait_for(init));
 }
 
 int shoal_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }

@@ -219,6 +219,12 @@ public enum Daemon {
                 try .json(await swarm.control().tasks(service: request.query["service"], node: request.query["node"]))
             }
         }
+        // Answered by this node's agent from its own tasks: `shoal exec` enters them on this node.
+        router.add("GET", "/tasks/exec") { request in
+            let reference = request.query["task"] ?? ""
+            try TaskReference.validate(reference)
+            return try await answering { try .json(await swarm.execTarget(reference)) }
+        }
     }
 
     /// The addresses `init` and `join` use: the listen address asked for (or

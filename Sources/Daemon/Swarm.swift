@@ -195,6 +195,33 @@ public actor Swarm {
          identity.flatMap { CertificateRenewal.validity(of: $0.certificatePEM)?.until })
     }
 
+    /// `shoal exec`: how to enter the task `reference` names, when this node
+    /// runs it. Otherwise one line saying where it runs (a manager reads the
+    /// store) or that it is not here (a worker cannot read the store).
+    public func execTarget(_ reference: String) async throws -> ExecTarget {
+        do {
+            return try await agent.runner.execTarget(reference)
+        } catch {
+            if error.kind != .notFound { throw error }
+        }
+        guard case .manager = role else {
+            throw SwarmError("no such task on this node: \(reference): run shoal exec on the node that runs it (shoal service ps shows it)",
+                             kind: .notFound)
+        }
+        switch TaskLookup.resolve(reference, in: try await control().tasks(service: nil, node: nil)) {
+        case .found(let task) where task.isRunning && task.nodeID != nodeID:
+            let node = task.node ?? task.nodeID ?? "unknown"
+            throw SwarmError("task \(task.slotName) is running on node \(node): run shoal exec on that node (shoal -H \(node) exec … in a lab)",
+                             kind: .conflict)
+        case .found(let task):
+            throw SwarmError(TaskLookup.notRunning(task, now: Date()), kind: .conflict)
+        case .ambiguous(let matches):
+            throw SwarmError("task \(reference) is ambiguous (\(matches) matches found)")
+        case .notFound:
+            throw SwarmError("no such task: \(reference)", kind: .notFound)
+        }
+    }
+
     /// How this daemon runs a local-API call another manager forwarded to it
     /// (its own router). Set once, before `resume`.
     public func setCallHandler(_ handler: @escaping @Sendable (_ method: String, _ path: String, _ query: [String: String],

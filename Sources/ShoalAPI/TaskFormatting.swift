@@ -23,7 +23,11 @@ public enum TaskFormatting {
 
     /// CURRENT STATE: "Running 2 minutes ago".
     public static func currentState(_ task: TaskSummary, now: Date) -> String {
-        "\(task.state.capitalized) \(humanDuration(now.timeIntervalSince(task.stateSince))) ago"
+        currentState(task.state, since: task.stateSince, now: now)
+    }
+
+    public static func currentState(_ state: String, since: Date, now: Date) -> String {
+        "\(state.capitalized) \(humanDuration(now.timeIntervalSince(since))) ago"
     }
 
     /// ERROR: quoted, cut to 30 characters with "…".

@@ -17,6 +17,13 @@ enum Main {
             writeToStandardError("shoal task-init: \(failure)\n")
             exit(TaskInit.failureStatus)
         }
+        if arguments.first == TaskExec.commandName {
+            // Still one thread here: task-exec joins a task's mount namespace.
+            switch TaskExec.run(Array(arguments.dropFirst())) {
+            case .success(let status): exit(status)
+            case .failure(let error): fail(error.message, exitCode: error.exitCode)
+            }
+        }
         do {
             try HostOption.extract(from: &arguments)
             var command = try Shoal.parseAsRoot(arguments)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ClusterStore
+import ClusterWire
 import FoundationEssentials
 import Logging
 import NIOConcurrencyHelpers
@@ -195,6 +196,60 @@ import Testing
         await cleanUp()
     }
 
+    @Test func taskExecRunsACommandInsideARunningTask() async throws {
+        let id = Self.validID("t-exec")
+        await agent.apply([task(id, ["sleep", "100"])], retained: [])
+        _ = await waitFor(id, .running)
+        let target = try await agent.execTarget("svc.1")
+        #expect(target.taskID == id && target.name == "svc.1")
+        #expect(try await agent.execTarget(String(id.prefix(5))).taskID == id)
+
+        #expect(run(target, ["hostname"]) == (0, "\(id.prefix(12))\n"))
+        let taskPIDNamespace = readLink("/proc/\(target.pid)/ns/pid_for_children")
+        #expect(run(target, ["readlink", "/proc/1/ns/pid"]) == (0, (taskPIDNamespace ?? "?") + "\n"), "/proc is the task's")
+        #expect(run(target, ["cat", "/proc/2/comm"]) == (0, "sleep\n"), "the task's command is PID 2 in its namespace")
+        #expect(run(target, ["sh", "-c", "echo $HOSTNAME; exit 3"]) == (3, "\(id.prefix(12))\n"))
+        #expect(run(target, ["sh", "-c", "kill -9 $$"]).status == 137)
+        #expect(run(target, ["no-such-command"]) == (127, "shoal: exec: \"no-such-command\": executable file not found in $PATH\n"))
+        var reused = target
+        reused.netNamespaceInode += 1
+        #expect(run(reused, ["true"]) == (1, "shoal: task svc.1 has stopped: see shoal service ps\n"), "a reused pid is refused")
+
+        var stopped = task(id, ["sleep", "100"])
+        stopped.desiredState = .shutdown
+        await agent.apply([stopped], retained: [])
+        _ = await waitFor(id, .shutdown)
+        await #expect(throws: SwarmError.self) { try await agent.execTarget("svc.1") }
+        await cleanUp()
+    }
+
+    /// Runs `shoal task-exec` into `target` as `shoal exec` would (no tty, no stdin): its status and output.
+    private func run(_ target: ExecTarget, _ command: [String]) -> (status: Int32, output: String) {
+        let arguments = ["shoal"] + TaskExec.Options(target, tty: false, attachStdin: false, command: command).arguments
+        var pipe: [Int32] = [0, 0]
+        guard Glibc.pipe(&pipe) == 0 else { return (-1, "pipe failed") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = target.env.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, shoalBinary, &actions, nil, argv, envp)
+        close(pipe[1])
+        defer { close(pipe[0]) }
+        guard spawned == 0 else { return (-1, "spawn failed: \(spawned)") }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while case let count = read(pipe[0], &buffer, buffer.count), count > 0 { output += buffer.prefix(count) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        return (exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), String(decoding: output, as: UTF8.self))
+    }
+
     private func processExists(mentioning text: String) -> Bool {
         let deadline = ContinuousClock.now + .seconds(3)
         while ContinuousClock.now < deadline {
@@ -219,6 +274,12 @@ private enum RotatingLogWriter {
         }
         for line in lines { log.append(Array((line + "\n").utf8)) }
     }
+}
+
+private func readLink(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 256)
+    let count = readlink(path, &buffer, buffer.count)
+    return count > 0 ? String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
 }
 
 /// Four digits, zero-padded.

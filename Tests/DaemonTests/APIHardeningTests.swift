@@ -171,6 +171,19 @@ import Testing
         #expect(FileSystem.list(folder).isEmpty, "nothing written for \(path)")
     }
 
+    @Test(arguments: [(nil, 400), ("", 400), ("web/1", 400), ("web.1&x", 400), (String(repeating: "a", count: 300), 400),
+                      ("web.1", 404)] as [(String?, Int)])
+    func execChecksTheTaskReferenceAndAnswersFromThisNodesTasks(task: String?, status: Int) async throws {
+        let folder = try Self.temporaryDirectory()
+        defer { FileSystem.removeTree(folder) }
+        let answer = await Self.daemonRouter(in: folder).respond(
+            to: APIRequest(method: "GET", path: "/tasks/exec", query: task.map { ["task": $0] } ?? [:], body: []))
+        #expect(answer.status == status)
+        let message = try JSONDecoder().decode(APIErrorBody.self, from: Data(answer.body)).message
+        #expect(!message.isEmpty && !message.contains("\n"))
+        if status == 404 { #expect(message.hasPrefix("no such task on this node: web.1: run shoal exec on the node that runs it")) }
+    }
+
     @Test func initRefusesAHeartbeatPeriodNoManagerCouldRunWith() async throws {
         let folder = try Self.temporaryDirectory()
         defer { FileSystem.removeTree(folder) }

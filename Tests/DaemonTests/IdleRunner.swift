@@ -1,5 +1,6 @@
 import Agent
 import ClusterStore
+import ClusterWire
 import ShoalAPI
 
 /// An executor that runs nothing: for tests that start no task.
@@ -8,4 +9,7 @@ struct IdleRunner: TaskRunner {
     func reports() async -> [TaskReport] { [] }
     func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async {}
     func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput { TaskOutput(lines: [], next: 0, more: false) }
+    func execTarget(_ reference: String) async throws(SwarmError) -> ExecTarget {
+        throw SwarmError("no such task on this node: \(reference)", kind: .notFound)
+    }
 }

@@ -1,4 +1,5 @@
 import ClusterStore
+import ClusterWire
 import ShoalAPI
 
 /// The executor as the session with the managers drives it: `TaskAgent`, or a stand-in in tests.
@@ -11,6 +12,10 @@ public protocol TaskRunner: Sendable {
     func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async
     /// Whole lines of a task's output from byte `offset` (the last `tail` of them), and where to go on from.
     func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput
+    /// `shoal exec`: how to enter the task `reference` names among this
+    /// node's tasks. Refuses with `.notFound` when no task of this node is
+    /// meant, `.conflict` when it is not running, `.invalid` when ambiguous.
+    func execTarget(_ reference: String) async throws(SwarmError) -> ExecTarget
 }
 
 extension TaskAgent: TaskRunner {}

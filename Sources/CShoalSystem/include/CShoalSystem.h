@@ -47,6 +47,25 @@ int shoal_create_namespace(int nstype, const char *target, const char *hostname)
 int shoal_task_init(const char *hostname, const char *program, const char *workdir, char *const argv[], char *const envp[],
                     int ready_fd, int go_fd, char *error, int error_size);
 
+/// What `shoal_task_exec` returns when it could not run the command.
+static const int SHOAL_TASK_EXEC_FAILED = -1;
+/// …because the task's process is gone (or its pid is another process's now).
+static const int SHOAL_TASK_EXEC_STOPPED = -2;
+
+/// `shoal task-exec`: enters the namespaces of task-init process `pid`
+/// (IPC, UTS, network, the PID namespace of its children, mount), after
+/// checking that its network namespace's inode is still `net_inode`, then
+/// runs `argv` (looked up in the task's PATH, with this process's
+/// environment) in `workdir` (NULL: "/") as a child in a session of its own.
+/// With `tty` the command gets a new pty, relayed to this process's stdio
+/// (the caller's terminal raw meanwhile, when `attach_stdin`); without it,
+/// the command shares this process's stdio (stdin /dev/null unless
+/// `attach_stdin`). Must run while the process has one thread. Returns the
+/// command's exit code (128+N when signal N ended it), or one of the
+/// negative codes above, with a message in `error` for FAILED.
+int shoal_task_exec(int pid, unsigned long long net_inode, const char *workdir, int tty, int attach_stdin,
+                    char *const argv[], char *error, int error_size);
+
 /// pidfd_open(2) and pidfd_send_signal(2), which Glibc does not wrap yet.
 int shoal_pidfd_open(int pid);
 int shoal_pidfd_send_signal(int pidfd, int signal);
