@@ -6,7 +6,7 @@ DESTDIR ?=
 BIN := bin/shoal
 ARCH := $(shell uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')
 DIST := dist
-STATIC_FLAGS := --product shoal -c release --static-swift-stdlib -Xswiftc -static-executable
+STATIC_FLAGS := --product shoal -c release --static-swift-stdlib -Xswiftc -static-executable -Xswiftc -Osize
 SOURCES := $(shell find Sources -type f) Package.swift
 
 # Debian packages the build, the tests and the benchmarks need.
