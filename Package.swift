@@ -91,7 +91,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "ClusterCA", "Raft", "TestSupport", nioSSL, logging]
