@@ -115,7 +115,7 @@ let package = Package(
             dependencies: ["Agent", "ClusterWire", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
-        .testTarget(name: "LabTests", dependencies: ["Addressing", "Lab"]),
+        .testTarget(name: "LabTests", dependencies: ["Addressing", "Lab", "Netlink", "ShoalAPI"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Agent", "ShoalAPI", "Manager", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Raft",
