@@ -13,11 +13,12 @@ import TestSupport
 struct OverlayDriverTests {
     private let folder: String
     private let vteps = [IPv4Address(0x6447_fb01), IPv4Address(0x6447_fb02)]  // 100.71.251.1 and .2
-    private let network = OverlayNetwork(id: "n4kx2lq9wz0abcdef", vni: 4200, subnet: IPv4Network(address: IPv4Address(0xac1e_0000), prefixLength: 24)!,
-                                         gateway: IPv4Address(0xac1e_0001), mtu: 1450)
+    private let network: OverlayNetwork
     private let taskAddresses = [IPv4Address(0xac1e_0002), IPv4Address(0xac1e_0003)]  // 172.30.0.2 and .3
 
     init() throws {
+        network = OverlayNetwork(id: "n4kx2lq9wz0abcdef", vni: 4200, subnet: try #require(IPv4Network("172.30.0.0/24")),
+                                 gateway: IPv4Address(0xac1e_0001), mtu: 1450)
         var template = Array("/tmp/shoal-overlay-driver-test-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw SystemError.errno("mkdtemp") }
         folder = String(cString: made)
@@ -128,6 +129,9 @@ struct OverlayDriverTests {
             let links = try RouteSocket.open(inNamespace: path).linkNames().sorted()
             #expect(links == ["lo", "shbr0", "shvx0"])
             #expect(!(try driver.ensure(network)))
+            // A restarted daemon finds what the last one built.
+            let restarted = OverlayDriver(dataDirectory: "\(folder)/data0", vtep: vteps[0], nodeNamespace: nodes[0].namespace)
+            #expect(!(try restarted.ensure(network)))
             #expect(try Namespace.identity(at: path) == identity)
             #expect(try RouteSocket.open(inNamespace: path).linkNames().sorted() == links)
 
@@ -185,5 +189,15 @@ struct OverlayDriverTests {
         return Set(table.split(separator: "\n").dropFirst().compactMap { line in
             line.split(separator: " ").dropFirst().first?.split(separator: ":").last.flatMap { UInt16($0, radix: 16) }
         })
+    }
+}
+
+@Suite struct EntryChangesTests {
+    @Test func whatIsMissingIsAddedAndWhatIsNotWantedDeleted() {
+        let changes = EntryChanges(current: [1, 2, 2, 5], desired: [2, 3, 3, 4])
+        #expect(changes.added == [3, 4])
+        #expect(changes.deleted == [1, 5])
+        #expect(EntryChanges(current: [7], desired: [7]).added.isEmpty)
+        #expect(EntryChanges(current: [7], desired: [Int]()).deleted == [7])
     }
 }
