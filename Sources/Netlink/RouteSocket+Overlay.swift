@@ -82,14 +82,10 @@ extension RouteSocket {
 
     /// Enslaves the link with index `index` to the bridge with index `bridge`, and brings it up.
     public func enslave(index: Int32, toBridge bridge: Int32) throws {
-        let link = try Self.allocLink()
-        defer { rtnl_link_put(link) }
-        rtnl_link_set_ifindex(link, index)
-        let change = try Self.allocLink()
-        defer { rtnl_link_put(change) }
-        rtnl_link_set_master(change, bridge)
-        rtnl_link_set_flags(change, UInt32(Self.interfaceUp))
-        try check("attach link \(index) to bridge \(bridge)", rtnl_link_change(socket, link, change, 0))
+        try changeLink(index: index, "attach link \(index) to bridge \(bridge)") { change in
+            rtnl_link_set_master(change, bridge)
+            rtnl_link_set_flags(change, UInt32(Self.interfaceUp))
+        }
     }
 
     /// Link `name`'s index, MTU, kind and VXLAN settings; nil when there is no such link.

@@ -88,13 +88,7 @@ public final class RouteSocket {
 
     /// Brings the link with interface index `index` up (in a new namespace, `lo` is 1).
     public func setUp(index: Int32, named name: String? = nil) throws {
-        let link = try Self.allocLink()
-        defer { rtnl_link_put(link) }
-        rtnl_link_set_ifindex(link, index)
-        let change = try Self.allocLink()
-        defer { rtnl_link_put(change) }
-        rtnl_link_set_flags(change, UInt32(Self.interfaceUp))
-        try check("bring \(name ?? "link \(index)") up", rtnl_link_change(socket, link, change, 0))
+        try changeLink(index: index, "bring \(name ?? "link \(index)") up") { rtnl_link_set_flags($0, UInt32(Self.interfaceUp)) }
     }
 
     /// Enslaves link `name` to the bridge `master`.
@@ -222,7 +216,7 @@ public final class RouteSocket {
 
     static let interfaceUp = 0x1  // IFF_UP
 
-    func changeLink(_ name: String, _ operation: String, _ edit: (OpaquePointer?) -> Void) throws {
+    private func changeLink(_ name: String, _ operation: String, _ edit: (OpaquePointer?) -> Void) throws {
         var current: OpaquePointer?
         try check(operation, rtnl_link_get_kernel(socket, 0, name, &current))
         defer { rtnl_link_put(current) }
@@ -230,6 +224,17 @@ public final class RouteSocket {
         defer { rtnl_link_put(change) }
         edit(change)
         try check(operation, rtnl_link_change(socket, current, change, 0))
+    }
+
+    /// Changes the link with index `index` as `edit` describes, in one request.
+    func changeLink(index: Int32, _ operation: String, _ edit: (OpaquePointer) -> Void) throws {
+        let link = try Self.allocLink()
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_ifindex(link, index)
+        let change = try Self.allocLink()
+        defer { rtnl_link_put(change) }
+        edit(change)
+        try check(operation, rtnl_link_change(socket, link, change, 0))
     }
 
     static func allocLink() throws -> OpaquePointer {
