@@ -94,16 +94,25 @@ public final class OverlayDriver: Sendable {
     private func ensureLocked(_ network: OverlayNetwork) throws -> Bool {
         let path = namespacePath(of: network.id)
         if Namespace.isPinned(at: path), (try? matches(network, at: path)) == true { return false }
-        try Namespace.remove(at: path)
+        try tearDown(path)
         try FileSystem.makeDirectory(directory, mode: 0o700)
         try Namespace.create(.network, at: path)
         do {
             try build(network, at: path)
         } catch {
-            try? Namespace.remove(at: path)
+            try? tearDown(path)
             throw error
         }
         return true
+    }
+
+    /// Removes the network namespace pinned at `path`. The kernel ends an
+    /// unpinned namespace in the background, and until then its VXLAN device
+    /// holds the VNI in the node's namespace: delete that device now, so the
+    /// VNI is free for a network built right after.
+    private func tearDown(_ path: String) throws {
+        if Namespace.isPinned(at: path) { try? RouteSocket.open(inNamespace: path).deleteLink(Self.vxlanName) }
+        try Namespace.remove(at: path)
     }
 
     private func matches(_ network: OverlayNetwork, at path: String) throws -> Bool {
@@ -146,14 +155,14 @@ public final class OverlayDriver: Sendable {
     /// Removes network `id`'s namespace, which takes its bridge, VXLAN device
     /// (and UDP socket) and task veths with it. A missing one is fine.
     public func remove(networkID id: String) throws {
-        try serial.withLock { try Namespace.remove(at: namespacePath(of: id)) }
+        try serial.withLock { try tearDown(namespacePath(of: id)) }
     }
 
     /// Removes the namespace of every network not in `keeping` (ids).
     public func converge(keeping: Set<String>) throws {
         let kept = Set(keeping.map(namespacePath(of:)))
         try serial.withLock {
-            for path in pinnedPaths() where !kept.contains(path) { try Namespace.remove(at: path) }
+            for path in pinnedPaths() where !kept.contains(path) { try tearDown(path) }
         }
     }
 

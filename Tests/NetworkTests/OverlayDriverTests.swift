@@ -142,6 +142,20 @@ struct OverlayDriverTests {
         }
     }
 
+    @Test func aNetworkRebuiltOrRecreatedAtOnceKeepsItsVNI() throws {
+        try withTwoNodes { nodes in
+            let driver = nodes[0].driver
+            let path = driver.namespacePath(of: network.id)
+            try driver.ensure(network)
+            // The old VXLAN device must be gone before the new one takes the same VNI in the node's namespace.
+            let smaller = OverlayNetwork(id: network.id, vni: network.vni, subnet: network.subnet, gateway: network.gateway, mtu: 1400)
+            #expect(try driver.ensure(smaller))
+            #expect(try RouteSocket.open(inNamespace: path).link(named: OverlayDriver.vxlanName)?.mtu == 1400)
+            try driver.remove(networkID: network.id)
+            #expect(try driver.ensure(network))
+        }
+    }
+
     @Test func removingANetworkLeavesNoLinkNamespaceOrSocket() throws {
         try withTwoNodes { nodes in
             try attachTasks(nodes)
