@@ -80,8 +80,8 @@ let package = Package(
         // IPv4 addresses, networks and HOST:PORT: plain values, no system libraries.
         .target(name: "Addressing"),
         .target(name: "Netlink", dependencies: ["Addressing", "CNetlink", "CShoalSystem"]),
-        // The node's side of task networking (the gateway bridge).
-        .target(name: "Network", dependencies: ["Addressing", "Netlink"] + nio("NIOConcurrencyHelpers")),
+        // The node's side of task networking (the gateway bridge, overlay networks).
+        .target(name: "Network", dependencies: ["Addressing", "Netlink", "ShoalAPI"] + nio("NIOConcurrencyHelpers")),
         .systemLibrary(
             name: "CNetlink",
             pkgConfig: "libnl-route-3.0",
@@ -91,8 +91,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
-        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Network", "Addressing"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Addressing", "Netlink", "Network", "TestSupport"]),
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "ClusterCA", "Raft", "TestSupport", nioSSL, logging]
@@ -115,7 +115,7 @@ let package = Package(
             dependencies: ["Agent", "ClusterWire", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
-        .testTarget(name: "LabTests", dependencies: ["Addressing", "Lab"]),
+        .testTarget(name: "LabTests", dependencies: ["Addressing", "Lab", "Netlink", "ShoalAPI"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Agent", "ShoalAPI", "Manager", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Raft",

@@ -143,9 +143,18 @@ public struct Lab: Sendable {
         }
         let identities = Set(namespaces.compactMap { Namespace.isPinned(at: $0) ? try? Namespace.identity(at: $0) : nil })
         ProcessTable.terminate(ProcessTable.processes(inNamespaces: identities), graceSeconds: 10)
-        for path in namespaces { try Namespace.remove(at: path) }
+        for path in namespaces + overlayNamespaces() { try Namespace.remove(at: path) }
         FileSystem.removeTree(layout.directory)
         rmdir(layout.root)  // only when no other lab is left in it
+    }
+
+    /// The overlay networks' namespaces the nodes' daemons pinned
+    /// (`<data>/networks/*.netns`): a mounted file cannot be removed.
+    private func overlayNamespaces() -> [String] {
+        FileSystem.list("\(layout.directory)/nodes").flatMap { node in
+            let networks = "\(layout.dataDirectory(node))/networks"
+            return FileSystem.list(networks).filter { $0.hasSuffix(".netns") }.map { "\(networks)/\($0)" }
+        }
     }
 
     // MARK: state

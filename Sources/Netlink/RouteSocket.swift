@@ -8,7 +8,7 @@ import CNetlink
 /// of the thread that opened it. Use `RouteSocket.open(inNamespace:)` to
 /// configure another namespace without moving any thread of the caller.
 public final class RouteSocket {
-    private let socket: OpaquePointer
+    let socket: OpaquePointer
 
     /// Opens a socket in the calling thread's network namespace.
     public init() throws {
@@ -32,11 +32,12 @@ public final class RouteSocket {
 
     // MARK: Links
 
-    /// Creates a bridge (a switch) named `name`, down.
-    public func addBridge(named name: String) throws {
+    /// Creates a bridge (a switch) named `name`, down; `mtu` when given.
+    public func addBridge(named name: String, mtu: Int? = nil) throws {
         let link = try Self.allocLink()
         defer { rtnl_link_put(link) }
         rtnl_link_set_name(link, name)
+        if let mtu { rtnl_link_set_mtu(link, UInt32(mtu)) }
         try check("create bridge \(name)", rtnl_link_set_type(link, "bridge"))
         try check("create bridge \(name)", rtnl_link_add(socket, link, NLM_F_CREATE | NLM_F_EXCL))
     }
@@ -44,9 +45,10 @@ public final class RouteSocket {
     /// Creates a veth pair: `name` here, `peerName` in the network namespace
     /// pinned at `peerNamespace` (or here when nil), in one request. `name`
     /// starts down unless `up`, the peer always down; `master` is a bridge's
-    /// index to enslave `name` to; `peerIndex` asks for the peer's interface index.
+    /// index to enslave `name` to; `peerIndex` asks for the peer's interface index;
+    /// `mtu` applies to both ends, `peerMAC` to the peer.
     public func addVethPair(named name: String, peerName: String, peerNamespace: String? = nil, master: Int32? = nil,
-                            up: Bool = false, peerIndex: Int32? = nil) throws {
+                            up: Bool = false, peerIndex: Int32? = nil, mtu: Int? = nil, peerMAC: MACAddress? = nil) throws {
         guard let link = rtnl_link_veth_alloc() else {
             throw SystemError("create veth \(name)", reason: "out of memory")
         }
@@ -60,6 +62,15 @@ public final class RouteSocket {
         defer { rtnl_link_put(peer) }
         rtnl_link_set_name(peer, peerName)
         if let peerIndex { rtnl_link_set_ifindex(peer, peerIndex) }
+        if let mtu {
+            rtnl_link_set_mtu(link, UInt32(mtu))
+            rtnl_link_set_mtu(peer, UInt32(mtu))
+        }
+        if let peerMAC {
+            let address = try Self.linkLayerAddress(peerMAC, "create veth \(name)")
+            defer { nl_addr_put(address) }
+            rtnl_link_set_addr(peer, address)
+        }
         var namespaceFD: Int32 = -1
         if let peerNamespace {
             namespaceFD = Glibc.open(peerNamespace, O_RDONLY | O_CLOEXEC)
@@ -77,13 +88,7 @@ public final class RouteSocket {
 
     /// Brings the link with interface index `index` up (in a new namespace, `lo` is 1).
     public func setUp(index: Int32, named name: String? = nil) throws {
-        let link = try Self.allocLink()
-        defer { rtnl_link_put(link) }
-        rtnl_link_set_ifindex(link, index)
-        let change = try Self.allocLink()
-        defer { rtnl_link_put(change) }
-        rtnl_link_set_flags(change, UInt32(Self.interfaceUp))
-        try check("bring \(name ?? "link \(index)") up", rtnl_link_change(socket, link, change, 0))
+        try changeLink(index: index, "bring \(name ?? "link \(index)") up") { rtnl_link_set_flags($0, UInt32(Self.interfaceUp)) }
     }
 
     /// Enslaves link `name` to the bridge `master`.
@@ -209,7 +214,7 @@ public final class RouteSocket {
 
     // MARK: Helpers
 
-    private static let interfaceUp = 0x1  // IFF_UP
+    static let interfaceUp = 0x1  // IFF_UP
 
     private func changeLink(_ name: String, _ operation: String, _ edit: (OpaquePointer?) -> Void) throws {
         var current: OpaquePointer?
@@ -221,12 +226,23 @@ public final class RouteSocket {
         try check(operation, rtnl_link_change(socket, current, change, 0))
     }
 
-    private static func allocLink() throws -> OpaquePointer {
+    /// Changes the link with index `index` as `edit` describes, in one request.
+    func changeLink(index: Int32, _ operation: String, _ edit: (OpaquePointer) -> Void) throws {
+        let link = try Self.allocLink()
+        defer { rtnl_link_put(link) }
+        rtnl_link_set_ifindex(link, index)
+        let change = try Self.allocLink()
+        defer { rtnl_link_put(change) }
+        edit(change)
+        try check(operation, rtnl_link_change(socket, link, change, 0))
+    }
+
+    static func allocLink() throws -> OpaquePointer {
         guard let link = rtnl_link_alloc() else { throw SystemError("allocate link", reason: "out of memory") }
         return link
     }
 
-    private static func network(_ address: OpaquePointer?) -> IPv4Network? {
+    static func network(_ address: OpaquePointer?) -> IPv4Network? {
         guard let address, nl_addr_get_family(address) == AF_INET, nl_addr_get_len(address) == 4,
               let bytes = nl_addr_get_binary_addr(address) else { return nil }
         let raw = bytes.assumingMemoryBound(to: UInt8.self)
@@ -234,11 +250,11 @@ public final class RouteSocket {
         return IPv4Network(address: IPv4Address(value), prefixLength: Int(nl_addr_get_prefixlen(address)))
     }
 
-    private func check(_ operation: String, _ rc: Int32) throws {
+    func check(_ operation: String, _ rc: Int32) throws {
         guard rc >= 0 else { throw Self.error(operation, rc) }
     }
 
-    private static func error(_ operation: String, _ rc: Int32) -> SystemError {
+    static func error(_ operation: String, _ rc: Int32) -> SystemError {
         SystemError(operation, reason: String(cString: nl_geterror(rc)))
     }
 }
