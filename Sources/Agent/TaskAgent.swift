@@ -29,6 +29,7 @@ public actor TaskAgent {
     /// The most bytes of output one `logs` call reads (and answers with).
     public static let logChunkBytes = 1 << 20
 
+    private let dataDirectory: String
     private let tasksDirectory: String
     private let outputLimits: RotatingLog.Limits
     private let executable: String
@@ -39,6 +40,13 @@ public actor TaskAgent {
     private var running: [String: Running] = [:]
     /// The managers' latest assignments, by id: what `shoal exec` can name here.
     private var assigned: [String: TaskObject] = [:]
+    /// The overlay networks the managers' latest assignments name, by id.
+    private var networks: [String: ClusterProtocol.Network] = [:]
+    /// Builds them; made once the managers said which address is this node's VTEP.
+    private var overlay: OverlayDriver?
+    /// The networks and endpoints the driver was last told, and the work telling it (one at a time).
+    private var overlaysApplied: (networks: [ClusterProtocol.Network], endpoints: [ClusterProtocol.Endpoint])?
+    private var overlayWork: Task<Void, Never>?
     /// The last status of every task this node was told about.
     private var statuses: [String: TaskStatus] = [:]
     private var reporter: (@Sendable ([TaskReport]) -> Void)?
@@ -52,6 +60,7 @@ public actor TaskAgent {
     /// namespace pinned at `networkNamespace` (nil: the daemon's own).
     public init(dataDirectory: String, executable: String = "/proc/self/exe", networkNamespace: String? = nil,
                 outputLimits: RotatingLog.Limits = .standard, logger: Logger) throws {
+        self.dataDirectory = dataDirectory
         tasksDirectory = "\(dataDirectory)/tasks"
         self.outputLimits = outputLimits
         self.executable = executable
@@ -71,9 +80,22 @@ public actor TaskAgent {
         statuses.map { TaskReport(taskID: $0.key, status: $0.value) }.sorted { $0.taskID < $1.taskID }
     }
 
-    /// The managers' complete list of what this node must act on, and the
-    /// ids of every task of this node they still keep (whose logs stay).
-    public func apply(_ assignments: [TaskObject], retained: Set<String>) {
+    /// The managers' complete list of what this node must act on: its tasks
+    /// (started, kept or stopped to match), and the overlay networks they
+    /// use, whose remote endpoints the driver then installs.
+    public func apply(_ assignments: ClusterProtocol.Assignments) {
+        guard !stopped else { return }
+        networks = Dictionary(assignments.networks.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        if let vtep = assignments.vtep, overlay?.vtep != vtep {
+            overlay = OverlayDriver(dataDirectory: dataDirectory, vtep: vtep, nodeNamespace: networkNamespace)
+        }
+        apply(assignments.tasks, retained: assignments.retained)
+        syncOverlays(assignments)
+    }
+
+    /// The tasks part of `apply`: what this node must run, and the ids of
+    /// every task of this node the managers still keep (whose logs stay).
+    func apply(_ assignments: [TaskObject], retained: Set<String>) {
         guard !stopped else { return }
         // Ids name directories: one that is not an id never reaches the file system.
         let assignments = assignments.filter { task in
@@ -177,7 +199,62 @@ public actor TaskAgent {
         while !running.isEmpty, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        // No task is left to use them: a clean stop leaves no overlay namespace behind.
+        await overlayWork?.value
+        if let overlay {
+            await Task.detached { try? overlay.converge(keeping: []) }.value
+        }
     }
+
+    // MARK: Overlay networks
+
+    /// A 1500-byte underlay less VXLAN's 50 bytes of headers: larger frames would be dropped silently.
+    static let overlayMTU = 1450
+
+    /// The task's overlay interfaces, in its spec's order.
+    private func overlayAttachments(of task: TaskObject) throws -> [OverlayAttachment] {
+        try task.networks.map { attachment in
+            guard let network = networks[attachment.networkID] else {
+                throw TaskFailure(rejected: "network \(attachment.networkID) is not among this node's assignments")
+            }
+            return OverlayAttachment(network: Self.overlayNetwork(network), address: attachment.address)
+        }
+    }
+
+    private static func overlayNetwork(_ network: ClusterProtocol.Network) -> OverlayNetwork {
+        OverlayNetwork(id: network.id, vni: network.vni, subnet: network.subnet, gateway: network.gateway, mtu: overlayMTU)
+    }
+
+    /// Brings the node's overlay networks to the assignments: each one built
+    /// with exactly its remote endpoints, every other removed. Runs after the
+    /// work before it, off the actor; a failure is logged and retried with
+    /// the next assignments (the managers re-send them every second).
+    private func syncOverlays(_ assignments: ClusterProtocol.Assignments) {
+        guard let overlay else { return }
+        guard overlaysApplied.map({ $0.networks != assignments.networks || $0.endpoints != assignments.endpoints }) ?? true
+        else { return }
+        overlaysApplied = (assignments.networks, assignments.endpoints)
+        let previous = overlayWork
+        let logger = self.logger
+        overlayWork = Task.detached {
+            await previous?.value
+            do {
+                for network in assignments.networks {
+                    let overlayNetwork = Self.overlayNetwork(network)
+                    try overlay.ensure(overlayNetwork)
+                    try overlay.sync(overlayNetwork, endpoints: assignments.endpoints.filter { $0.networkID == network.id }.map {
+                        RemoteEndpoint(address: $0.address, vtep: $0.vtep)
+                    })
+                }
+                try overlay.converge(keeping: Set(assignments.networks.map(\.id)))
+            } catch {
+                logger.error("cannot set up this node's overlay networks: \(error)")
+                await self.forgetOverlays()
+            }
+        }
+    }
+
+    private func forgetOverlays() { overlaysApplied = nil }
 
     // MARK: Lifecycle
 
@@ -220,10 +297,16 @@ public actor TaskAgent {
                                          descriptors: [0: null, 3: handshake.readyWrite, 4: handshake.goRead], output: output),
                 exited: { [weak self] code in Task { await self?.exited(id, code: code) } })
             running[id]?.child = child
+            let attachments = try overlayAttachments(of: task)
+            let overlay = self.overlay
             // Blocking calls, off the actor: other tasks start meanwhile.
             let address = try await Task.detached {
                 try handshake.awaitReady()
-                return try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11))
+                if !attachments.isEmpty {
+                    guard let overlay else { throw TaskFailure(rejected: "the managers did not name this node's VXLAN address") }
+                    try overlay.attach(taskID: id, namespace: "/proc/\(child.pid)/ns/net", to: attachments)
+                }
+                return try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11), position: attachments.count)
             }.value
             running[id]?.address = address
             try handshake.go()

@@ -172,7 +172,7 @@ public actor Swarm {
             throw SwarmError("This node is not part of a swarm")
         }
         FileSystem.removeTree("\(dataDirectory)/swarm")
-        await agent.runner.apply([], retained: [])  // a node out of the swarm runs no task
+        await agent.runner.apply(ClusterProtocol.Assignments(tasks: [], retained: []))  // a node out of the swarm runs no task
         role = .none
         logger.info("left the swarm")
     }

@@ -83,22 +83,28 @@ public final class GatewayBridge: Sendable {
         candidateSubnets.first(overlappingNoneOf: taken)
     }
 
-    /// Gives the process `pid` (in a network namespace of its own) its `eth0`;
-    /// returns the address. The veth goes away with the namespace.
-    public func attach(processID pid: pid_t, linkName: String) throws -> IPv4Network {
+    /// Gives the process `pid` (in a network namespace of its own) its
+    /// `eth<position>` (after its overlay interfaces) with the default route;
+    /// returns the address. The bridge port is isolated, as docker's
+    /// docker_gwbridge: tasks reach the outside through it, never each other
+    /// (they meet on the overlays they share). The veth goes away with the namespace.
+    public func attach(processID pid: pid_t, linkName: String, position: Int = 0) throws -> IPv4Network {
         let address = try lease()
         do {
             let namespace = "/proc/\(pid)/ns/net"
+            let name = "eth\(position)"
+            let index = Self.taskInterfaceIndex + Int32(position)
             // Few round trips, as a burst of starts pays each once per task: the pair is made
-            // enslaved and up, and in the task's fresh namespace lo is 1 and eth0 asks for 2.
-            try Self.socket(in: self.namespace).addVethPair(
-                named: linkName, peerName: "eth0", peerNamespace: namespace, master: bridgeIndex, up: true,
-                peerIndex: Self.taskInterfaceIndex)
+            // enslaved and up, and in the task's fresh namespace lo is 1 and its interfaces ask for 2, 3, ….
+            let socket = try Self.socket(in: self.namespace)
+            try socket.addVethPair(named: linkName, peerName: name, peerNamespace: namespace, master: bridgeIndex, up: true,
+                                   peerIndex: index)
+            try socket.setBridgePortIsolated(index: try socket.index(of: linkName))
             let task = try RouteSocket.open(inNamespace: namespace)
             try task.setUp(index: 1, named: "lo")
-            try task.setUp(index: Self.taskInterfaceIndex, named: "eth0")
-            try task.addAddress(address, toIndex: Self.taskInterfaceIndex, named: "eth0")
-            try task.addDefaultRoute(via: gateway, onIndex: Self.taskInterfaceIndex)
+            try task.setUp(index: index, named: name)
+            try task.addAddress(address, toIndex: index, named: name)
+            try task.addDefaultRoute(via: gateway, onIndex: index)
             return address
         } catch {
             release(address)

@@ -5,7 +5,7 @@ import ShoalAPI
 
 /// An executor that runs nothing: for tests that start no task.
 struct IdleRunner: TaskRunner {
-    func apply(_ assignments: [TaskObject], retained: Set<String>) async {}
+    func apply(_ assignments: ClusterProtocol.Assignments) async {}
     func reports() async -> [TaskReport] { [] }
     func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async {}
     func logs(of taskID: String, from offset: Int, tail: Int?) async -> TaskOutput { TaskOutput(lines: [], next: 0, more: false) }

@@ -21,7 +21,7 @@ public final class AgentLink: NodeAgent {
                                                              bufferingPolicy: .bufferingNewest(1))
         assignments = continuation
         consumer = Task {
-            for await next in stream { await runner.apply(next.tasks, retained: next.retained) }
+            for await next in stream { await runner.apply(next) }
         }
     }
 

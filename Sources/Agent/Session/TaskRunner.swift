@@ -4,9 +4,10 @@ import ShoalAPI
 
 /// The executor as the session with the managers drives it: `TaskAgent`, or a stand-in in tests.
 public protocol TaskRunner: Sendable {
-    /// The complete list of tasks this node must act on, and the ids of every
-    /// task of this node the managers keep (whose logs stay).
-    func apply(_ assignments: [TaskObject], retained: Set<String>) async
+    /// The managers' complete list of what this node must act on: its
+    /// tasks, the ids of every task of it they keep (whose logs stay), and
+    /// the overlay networks its tasks use with their remote endpoints.
+    func apply(_ assignments: ClusterProtocol.Assignments) async
     /// The status of every task this node knows.
     func reports() async -> [TaskReport]
     func setReporter(_ reporter: @escaping @Sendable ([TaskReport]) -> Void) async

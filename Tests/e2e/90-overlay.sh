@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Overlay networks across nodes (issue 12, seed 002): tasks of a service on `internal` reach each
+# other by address from node to node over VXLAN, with the overlay's MTU; a task on no shared network
+# cannot reach them; a stopped task's entries leave the other nodes at once; nothing is left behind.
+source "$(dirname "$0")/lib.sh"
+
+lab_swarm 3 --heartbeat-period 0.5
+join_workers 2 3
+eventually 10 bash -c '[ "$("$SHOAL" -H lab-1 node ls | grep -c " Ready ")" = 3 ]'
+"$SHOAL" -H lab-1 network create -d overlay --subnet 172.30.0.0/24 internal >/dev/null
+"$SHOAL" -H lab-1 service create --detach --name web --replicas 2 --network internal \
+    --constraint node.role==worker -- shoal whoami --port 8080 >/dev/null
+check "web runs on both workers" eventually 20 bash -c '
+    [ "$("$SHOAL" -H lab-1 node ps lab-2 | grep -c " Running ")" = 1 ] && [ "$("$SHOAL" -H lab-1 node ps lab-3 | grep -c " Running ")" = 1 ]'
+
+# slot_on NODE — the SERVICE.SLOT of web's task on NODE.
+slot_on() { "$SHOAL" -H lab-1 node ps "$1" | awk '/ Running / { print $2 }' | head -1; }
+# overlay_address NODE SLOT — the task's address on its first overlay interface.
+overlay_address() { "$SHOAL" -H "$1" exec "$2" -- ip -o -4 addr show dev eth0 | awk '{ split($4, a, "/"); print a[1] }'; }
+on2=$(slot_on lab-2) on3=$(slot_on lab-3)
+ip2=$(overlay_address lab-2 "$on2") ip3=$(overlay_address lab-3 "$on3")
+check "each task has an address on internal as its eth0" bash -c '[[ $1 == 172.30.0.* && $2 == 172.30.0.* && $1 != "$2" ]]' _ "$ip2" "$ip3"
+check "eth0's MAC is derived from its address" bash -c '
+    mac=$("$SHOAL" -H lab-2 exec "$1" -- ip -o link show dev eth0 | grep -o "link/ether [0-9a-f:]*")
+    [ "$mac" = "link/ether $(printf "02:42:%02x:%02x:%02x:%02x" ${2//./ })" ]' _ "$on2" "$ip2"
+check "the gateway bridge is the last interface and keeps the default route" bash -c '
+    "$SHOAL" -H lab-2 exec "$1" -- ip route show default | grep -q "dev eth1"' _ "$on2"
+check "a task on lab-2 pings the task on lab-3 across the overlay" \
+    "$SHOAL" -H lab-2 exec "$on2" -- ping -c 1 -W 2 "$ip3"
+check "and reaches its web server" bash -c '
+    "$SHOAL" -H lab-2 exec "$1" -- curl -sf --max-time 5 "http://$2:8080" | grep -q "^IP: $2$"' _ "$on2" "$ip3"
+check "a 1422-byte packet that must not fragment crosses" "$SHOAL" -H lab-2 exec "$on2" -- ping -c 1 -W 2 -M do -s 1422 "$ip3"
+check "a 1423-byte one is refused: the overlay's MTU is 1450" bash -c '! "$SHOAL" -H lab-2 exec "$1" -- ping -c 1 -W 2 -M do -s 1423 "$2"' _ "$on2" "$ip3"
+
+"$SHOAL" -H lab-1 service create --detach --name other --constraint node.hostname==lab-2 -- sleep 3600 >/dev/null
+eventually 20 bash -c '"$SHOAL" -H lab-1 service ps other | grep -q " Running "'
+check "a task on no shared network cannot reach internal" bash -c '! "$SHOAL" -H lab-2 exec other.1 -- ping -c 1 -W 1 "$1"' _ "$ip3"
+check "nor web's task on its own node through the gateway bridge" bash -c '
+    gw=$("$SHOAL" -H lab-2 exec "$1" -- ip -o -4 addr show dev eth1 | awk "{ split(\$4, a, \"/\"); print a[1] }")
+    ! "$SHOAL" -H lab-2 exec other.1 -- ping -c 1 -W 1 "$gw"' _ "$on2"
+
+# fdb_has NODE ADDRESS — NODE's internal network has the forwarding entry of the task at ADDRESS.
+fdb_has() {
+    local pin mac
+    pin=$(ls "$SHOAL_LAB_ROOT"/lab/nodes/"$1"/data/networks/1-*.netns 2>/dev/null | head -1)
+    [ -n "$pin" ] || return 2
+    mac=$(printf "02:42:%02x:%02x:%02x:%02x" ${2//./ })
+    nsenter --net="$pin" bridge fdb show dev shvx0 | grep -q "^$mac dst"
+}
+export -f fdb_has
+check "lab-2 has a forwarding entry for lab-3's task" fdb_has lab-2 "$ip3"
+check "lab-3 has one for lab-2's task" fdb_has lab-3 "$ip2"
+# one_entry_gone — the removed task's entry has left the other worker's table (either way round).
+one_entry_gone() { ! fdb_has lab-2 "$ip3" || ! fdb_has lab-3 "$ip2"; }
+export -f one_entry_gone
+export ip2 ip3
+"$SHOAL" -H lab-1 service scale --detach web=1 >/dev/null
+check "scale to 1: the removed task's entry leaves the other worker within 1 s" eventually 1 one_entry_gone
+
+"$SHOAL" -H lab-1 service rm web other >/dev/null
+check "network rm once the tasks stopped" eventually 30 "$SHOAL" -H lab-1 network rm internal
+check "no overlay namespace, bridge or VXLAN device is left on any node" eventually 10 bash -c '
+    for n in lab-1 lab-2 lab-3; do
+        [ -d "$SHOAL_LAB_ROOT/lab/nodes/$n/data" ] || exit 1
+        [ -z "$(ls "$SHOAL_LAB_ROOT/lab/nodes/$n/data/networks" 2>/dev/null)" ] || exit 1
+        "$SHOAL" lab exec "$n" -- ip -o link show | grep -q "shvx\|shve" && exit 1
+    done; exit 0'
