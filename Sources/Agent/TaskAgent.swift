@@ -277,7 +277,9 @@ public actor TaskAgent {
             guard let program = resolve(command, path: Self.searchPath(task.spec.env)) else {
                 throw TaskFailure(rejected: "task: exec \"\(command)\": executable file not found in $PATH")
             }
-            if bridge == nil { bridge = try GatewayBridge.prepare(inNamespace: networkNamespace) }
+            if bridge == nil {
+                bridge = try GatewayBridge.prepare(inNamespace: networkNamespace, avoiding: networks.values.map(\.subnet))
+            }
             guard let bridge else { return }
             let handshake = try Handshake()
             let directory = logDirectory(id)

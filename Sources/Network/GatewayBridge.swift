@@ -14,9 +14,10 @@ public final class GatewayBridge: Sendable {
     static let name = "shoal_gwbridge"
     /// The interface index `eth0` gets in a task's namespace (lo is 1).
     static let taskInterfaceIndex: Int32 = 2
-    /// The first of these that overlaps no route or address of the node.
+    /// The first of these that overlaps no route or address of the node and
+    /// no overlay network: docker's local pools, outside the swarm's default 10.0.0.0/8.
     static let candidateSubnets = (18...31).compactMap { IPv4Network("172.\($0).0.0/16") }
-        + (0...15).compactMap { IPv4Network("10.\($0 * 16 + 8).0.0/16") }
+        + (0...15).compactMap { IPv4Network("192.168.\($0 * 16).0/20") }
 
     let subnet: IPv4Network
     let gateway: IPv4Address
@@ -36,8 +37,9 @@ public final class GatewayBridge: Sendable {
         try namespace.map { try RouteSocket.open(inNamespace: $0) } ?? RouteSocket()
     }
 
-    /// The bridge, made when missing.
-    public static func prepare(inNamespace namespace: String? = nil) throws -> GatewayBridge {
+    /// The bridge, made when missing, in a subnet clear of `overlays` (the
+    /// overlay networks this node's tasks use).
+    public static func prepare(inNamespace namespace: String? = nil, avoiding overlays: [IPv4Network] = []) throws -> GatewayBridge {
         let socket = try socket(in: namespace)
         let addresses = try socket.ipv4Addresses()
         if try socket.linkNames().contains(name) {
@@ -51,7 +53,7 @@ public final class GatewayBridge: Sendable {
             }
             try socket.deleteLink(name)
         }
-        let taken = try socket.ipv4RouteDestinations() + addresses.map(\.address)
+        let taken = try socket.ipv4RouteDestinations() + addresses.map(\.address) + overlays
         guard let subnet = chooseSubnet(avoiding: taken) else {
             throw SystemError("create \(name)", reason: "every candidate subnet overlaps a route of this node")
         }

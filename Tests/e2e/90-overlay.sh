@@ -50,6 +50,28 @@ fdb_has() {
 export -f fdb_has
 check "lab-2 has a forwarding entry for lab-3's task" fdb_has lab-2 "$ip3"
 check "lab-3 has one for lab-2's task" fdb_has lab-3 "$ip2"
+
+# kill -9 of lab-3's daemon: its tasks die with it; once lab-3 is Down its endpoints leave lab-2,
+# and the replacement placed on lab-2 is reachable there. A restarted lab-3 finds its pinned
+# network and converges on it: one VXLAN device, nothing doubled.
+kill -9 "$("$SHOAL" lab ls | awk '$1 == "lab-3" { print $3 }')"
+check "lab-3 goes Down" eventually 10 bash -c '"$SHOAL" -H lab-1 node ls | grep -E " lab-3 " | grep -q " Down "'
+check "lab-3's endpoint leaves lab-2's table" eventually 5 bash -c 'fdb_has lab-2 "$1"; [ $? = 1 ]' _ "$ip3"
+check "the replacement runs on lab-2 and is reachable on internal" eventually 20 bash -c '
+    [ "$("$SHOAL" -H lab-1 node ps lab-2 | grep " web\." | grep -c " Running ")" = 2 ] || exit 1
+    for slot in $("$SHOAL" -H lab-1 node ps lab-2 | awk "/ web\..* Running / { print \$2 }"); do
+        ip=$("$SHOAL" -H lab-2 exec "$slot" -- ip -o -4 addr show dev eth0 | awk "{ split(\$4, a, \"/\"); print a[1] }")
+        "$SHOAL" -H lab-2 exec "$1" -- ping -c 1 -W 1 "$ip" || exit 1
+    done' _ "$on2"
+"$SHOAL" lab start lab-3 >/dev/null
+check "lab-3 comes back Ready" eventually 20 bash -c '"$SHOAL" -H lab-1 node ls | grep -E " lab-3 " | grep -q " Ready "'
+check "lab-3 keeps at most one namespace per network and one VXLAN device in it" eventually 10 bash -c '
+    pins=$(ls "$SHOAL_LAB_ROOT"/lab/nodes/lab-3/data/networks 2>/dev/null | wc -l)
+    [ "$pins" -le 1 ] || exit 1
+    [ "$pins" = 0 ] && exit 0
+    pin=$(ls "$SHOAL_LAB_ROOT"/lab/nodes/lab-3/data/networks/1-*.netns)
+    [ "$(nsenter --net="$pin" ip -o link show type vxlan | wc -l)" = 1 ]'
+
 # one_entry_gone — the removed task's entry has left the other worker's table (either way round).
 one_entry_gone() { ! fdb_has lab-2 "$ip3" || ! fdb_has lab-3 "$ip2"; }
 export -f one_entry_gone
@@ -57,8 +79,28 @@ export ip2 ip3
 "$SHOAL" -H lab-1 service scale --detach web=1 >/dev/null
 check "scale to 1: the removed task's entry leaves the other worker within 1 s" eventually 1 one_entry_gone
 
-"$SHOAL" -H lab-1 service rm web other >/dev/null
-check "network rm once the tasks stopped" eventually 30 "$SHOAL" -H lab-1 network rm internal
+# Two networks on one service: eth0 on the first named, eth1 on the second, the gateway bridge last.
+"$SHOAL" -H lab-1 network create --subnet 172.29.0.0/24 second >/dev/null
+"$SHOAL" -H lab-1 service create --detach --name multi --network internal --network second \
+    --constraint node.hostname==lab-2 -- sleep 3600 >/dev/null
+check "a task on two networks has eth0 on the first, eth1 on the second, eth2 on the gateway bridge" eventually 20 bash -c '
+    addresses=$("$SHOAL" -H lab-2 exec multi.1 -- ip -o -4 addr show)
+    grep -q "eth0 *inet 172\.30\.0\." <<<"$addresses" && grep -q "eth1 *inet 172\.29\.0\." <<<"$addresses" &&
+    "$SHOAL" -H lab-2 exec multi.1 -- ip route show default | grep -q "dev eth2"'
+
+# A clean stop removes the node's overlay namespaces; the restarted daemon builds them again, once.
+kill -TERM "$("$SHOAL" lab ls | awk '$1 == "lab-2" { print $3 }')"
+check "a stopped lab-2 leaves no overlay namespace" eventually 20 bash -c '
+    [ -z "$(ls "$SHOAL_LAB_ROOT"/lab/nodes/lab-2/data/networks 2>/dev/null)" ]'
+"$SHOAL" lab start lab-2 >/dev/null
+check "the restarted lab-2 runs multi again with both networks, one VXLAN device each" eventually 40 bash -c '
+    "$SHOAL" -H lab-2 exec multi.1 -- ip -o -4 addr show dev eth1 | grep -q "172\.29\.0\." || exit 1
+    pins=$(ls "$SHOAL_LAB_ROOT"/lab/nodes/lab-2/data/networks/1-*.netns) || exit 1
+    [ "$(wc -w <<<"$pins")" = 2 ] || exit 1
+    for pin in $pins; do [ "$(nsenter --net="$pin" ip -o link show type vxlan | wc -l)" = 1 ] || exit 1; done'
+
+"$SHOAL" -H lab-1 service rm web other multi >/dev/null
+check "network rm once the tasks stopped" eventually 30 "$SHOAL" -H lab-1 network rm internal second
 check "no overlay namespace, bridge or VXLAN device is left on any node" eventually 10 bash -c '
     for n in lab-1 lab-2 lab-3; do
         [ -d "$SHOAL_LAB_ROOT/lab/nodes/$n/data" ] || exit 1

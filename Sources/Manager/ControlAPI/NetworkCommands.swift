@@ -73,11 +73,7 @@ extension ControlAPI {
     }
 
     static func resolveNetwork(_ reference: String, in networks: [NetworkObject]) throws(SwarmError) -> NetworkObject {
-        if let exact = networks.first(where: { $0.meta.id == reference || $0.name == reference }) { return exact }
-        let byPrefix = reference.isEmpty ? [] : networks.filter { $0.meta.id.hasPrefix(reference) }
-        if byPrefix.count == 1, let network = byPrefix.first { return network }
-        if byPrefix.count > 1 { throw SwarmError("network \(reference) is ambiguous (\(byPrefix.count) matches found)") }
-        throw SwarmError("no such network: \(reference)", kind: .notFound)
+        try NamedReference.resolve(reference, in: networks, kind: "network", id: \.meta.id, name: \.name)
     }
 
     /// The subnet asked for, checked, or the first free one of the swarm's pools.

@@ -137,11 +137,7 @@ extension ControlAPI {
     }
 
     static func resolveService(_ reference: String, in services: [ServiceObject]) throws(SwarmError) -> ServiceObject {
-        if let exact = services.first(where: { $0.meta.id == reference || $0.name == reference }) { return exact }
-        let byPrefix = reference.isEmpty ? [] : services.filter { $0.meta.id.hasPrefix(reference) }
-        if byPrefix.count == 1, let service = byPrefix.first { return service }
-        if byPrefix.count > 1 { throw SwarmError("service \(reference) is ambiguous (\(byPrefix.count) matches found)") }
-        throw SwarmError("no such service: \(reference)", kind: .notFound)
+        try NamedReference.resolve(reference, in: services, kind: "service", id: \.meta.id, name: \.name)
     }
 
     /// The most networks one service is attached to.
