@@ -1,5 +1,5 @@
 # shoal — the project's vocabulary: make, make test, make e2e, make demo,
-# make bench, make bench-raft, make bench-tasks, make install. Run as root on Debian or Ubuntu with Swift 6.
+# make bench, make bench-raft, make bench-tasks, make bench-overlay, make install. Run as root on Debian or Ubuntu with Swift 6.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -13,7 +13,7 @@ SOURCES := $(shell find Sources -type f) Package.swift
 APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping \
 	curl python3 util-linux procps nftables
 
-.PHONY: all deps bench-deps test unit e2e demo bench bench-raft bench-tasks install uninstall dist clean
+.PHONY: all deps bench-deps test unit e2e demo bench bench-raft bench-tasks bench-overlay install uninstall dist clean
 
 all: $(BIN)
 
@@ -27,7 +27,7 @@ $(BIN): $(SOURCES)
 	@file $(BIN) | grep -q "statically linked" || { echo "shoal: $(BIN) is not statically linked" >&2; exit 1; }
 
 # The peers the benchmarks measure shoal against.
-BENCH_PACKAGES := etcd-server
+BENCH_PACKAGES := etcd-server iperf3
 
 # Installs the Debian packages of $(1) that are missing, and nothing when all are there.
 define apt_install_missing
@@ -60,6 +60,9 @@ bench: deps bench-deps $(BIN)
 
 bench-tasks: deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) bash scripts/bench-tasks.sh
+
+bench-overlay: deps bench-deps $(BIN)
+	SHOAL=$(CURDIR)/$(BIN) bash scripts/bench-overlay.sh
 
 # The Raft benchmark's own tool: a store member and a load generator, built
 # apart from the static binary so neither build invalidates the other.

@@ -219,6 +219,11 @@ public enum Daemon {
                 try .json(await swarm.control().tasks(service: request.query["service"], node: request.query["node"]))
             }
         }
+        router.add("GET", "/tasks/inspect") { request in
+            let reference = request.query["task"] ?? ""
+            try TaskReference.validate(reference)
+            return try await answering { try .json(await swarm.inspectTask(reference)) }
+        }
         // Answered by this node's agent from its own tasks: `shoal exec` enters them on this node.
         router.add("GET", "/tasks/exec") { request in
             let reference = request.query["task"] ?? ""

@@ -222,6 +222,17 @@ public actor Swarm {
         }
     }
 
+    /// `shoal inspect TASK`: the task a reference names (as `shoal exec`
+    /// finds one), from a manager's store.
+    public func inspectTask(_ reference: String) async throws -> TaskDetail {
+        let control = try control()
+        switch TaskLookup.resolve(reference, in: try await control.tasks(service: nil, node: nil)) {
+        case .found(let task): return try await control.inspectTask(task.id)
+        case .ambiguous(let matches): throw SwarmError("task \(reference) is ambiguous (\(matches) matches found)")
+        case .notFound: throw SwarmError("no such task: \(reference)", kind: .notFound)
+        }
+    }
+
     /// How this daemon runs a local-API call another manager forwarded to it
     /// (its own router). Set once, before `resume`.
     public func setCallHandler(_ handler: @escaping @Sendable (_ method: String, _ path: String, _ query: [String: String],

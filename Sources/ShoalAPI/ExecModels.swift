@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// `GET /tasks/exec?task=REF`: what `shoal exec` needs to enter a task that
 /// runs on this node. The daemon only resolves; the CLI (root on the same
 /// node) enters the namespaces itself through `shoal task-exec`.
@@ -41,5 +43,102 @@ public enum TaskReference {
              UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."): true
         default: false
         }
+    }
+}
+
+/// A task as `docker inspect TASK` prints one (its keys are docker's; the
+/// command stands where docker has the image).
+public struct TaskDetail: Codable, Equatable, Sendable {
+    public struct Version: Codable, Equatable, Sendable {
+        public var index: UInt64
+        enum CodingKeys: String, CodingKey { case index = "Index" }
+        public init(index: UInt64) { self.index = index }
+    }
+
+    public struct Spec: Codable, Equatable, Sendable {
+        public struct ContainerSpec: Codable, Equatable, Sendable {
+            public var command: [String]
+            public var env: [String]
+            enum CodingKeys: String, CodingKey { case command = "Command", env = "Env" }
+            public init(command: [String], env: [String]) { (self.command, self.env) = (command, env) }
+        }
+
+        public struct Target: Codable, Equatable, Sendable {
+            public var target: String
+            enum CodingKeys: String, CodingKey { case target = "Target" }
+            public init(target: String) { self.target = target }
+        }
+
+        public var containerSpec: ContainerSpec
+        public var networks: [Target]
+        enum CodingKeys: String, CodingKey { case containerSpec = "ContainerSpec", networks = "Networks" }
+        public init(containerSpec: ContainerSpec, networks: [Target]) { (self.containerSpec, self.networks) = (containerSpec, networks) }
+    }
+
+    public struct Status: Codable, Equatable, Sendable {
+        public var timestamp: Date
+        public var state: String
+        public var message: String
+        public var err: String?
+        enum CodingKeys: String, CodingKey { case timestamp = "Timestamp", state = "State", message = "Message", err = "Err" }
+        public init(timestamp: Date, state: String, message: String, err: String?) {
+            (self.timestamp, self.state, self.message, self.err) = (timestamp, state, message, err)
+        }
+    }
+
+    /// The task's address on one of its networks.
+    public struct NetworkAttachment: Codable, Equatable, Sendable {
+        public struct Network: Codable, Equatable, Sendable {
+            public struct Spec: Codable, Equatable, Sendable {
+                public var name: String
+                enum CodingKeys: String, CodingKey { case name = "Name" }
+            }
+
+            public var id: String
+            public var spec: Spec
+            enum CodingKeys: String, CodingKey { case id = "ID", spec = "Spec" }
+        }
+
+        public var network: Network
+        public var addresses: [String]
+        enum CodingKeys: String, CodingKey { case network = "Network", addresses = "Addresses" }
+
+        public init(networkID: String, networkName: String, address: String) {
+            network = Network(id: networkID, spec: Network.Spec(name: networkName))
+            addresses = [address]
+        }
+    }
+
+    public var id: String
+    public var version: Version
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var spec: Spec
+    public var serviceID: String
+    public var slot: Int
+    public var nodeID: String?
+    public var status: Status
+    public var desiredState: String
+    public var networksAttachments: [NetworkAttachment]
+
+    enum CodingKeys: String, CodingKey {
+        case id = "ID", version = "Version", createdAt = "CreatedAt", updatedAt = "UpdatedAt", spec = "Spec"
+        case serviceID = "ServiceID", slot = "Slot", nodeID = "NodeID", status = "Status", desiredState = "DesiredState"
+        case networksAttachments = "NetworksAttachments"
+    }
+
+    public init(id: String, version: Version, createdAt: Date, updatedAt: Date, spec: Spec, serviceID: String, slot: Int,
+                nodeID: String?, status: Status, desiredState: String, networksAttachments: [NetworkAttachment]) {
+        self.id = id
+        self.version = version
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.spec = spec
+        self.serviceID = serviceID
+        self.slot = slot
+        self.nodeID = nodeID
+        self.status = status
+        self.desiredState = desiredState
+        self.networksAttachments = networksAttachments
     }
 }

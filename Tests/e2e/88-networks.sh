@@ -48,6 +48,11 @@ check "nothing was created" bash -c '[ "$("$SHOAL" -H lab-1 network ls)" = "$1" 
 check "the service gets a virtual IP on internal" eventually 10 bash -c \
     '"$SHOAL" -H lab-1 service inspect web | grep -q "\"addr\" : \"172.30.0.2/24\""'
 check "its tasks run" eventually 20 bash -c '[ "$("$SHOAL" -H lab-1 service ps web | grep -c " Running ")" = 2 ]'
+check "inspect of a task shows its address on internal" bash -c '
+    out=$("$SHOAL" -H lab-1 inspect web.1) &&
+    grep -q "\"NetworksAttachments\"" <<<"$out" && grep -q "\"Name\" : \"internal\"" <<<"$out" &&
+    grep -Eq "\"172\.30\.0\.[34]/24\"" <<<"$out"'
+check_fails "inspect of no task fails in one line" "no such task: nothing" "$SHOAL" -H lab-1 inspect nothing
 internal=$("$SHOAL" -H lab-1 network inspect internal)
 check "inspect on the node lists its tasks with their addresses and MACs" bash -c '
     grep -q "\"IPv4Address\" : \"172.30.0.3/24\"" <<<"$1" && grep -q "\"IPv4Address\" : \"172.30.0.4/24\"" <<<"$1" &&

@@ -96,6 +96,27 @@ extension ControlAPI {
         }
     }
 
+    /// `shoal inspect TASK`: the task with id `taskID`, as docker shows one.
+    public func inspectTask(_ taskID: String) async throws -> TaskDetail {
+        let snapshot = try await manager.linearizableSnapshot()
+        guard let task = snapshot.tasks.first(where: { $0.meta.id == taskID }) else {
+            throw SwarmError("no such task: \(taskID)", kind: .notFound)
+        }
+        let names = Dictionary(uniqueKeysWithValues: snapshot.networks.map { ($0.meta.id, $0.name) })
+        return TaskDetail(
+            id: task.meta.id, version: .init(index: task.meta.version), createdAt: task.meta.createdAt,
+            updatedAt: task.meta.updatedAt,
+            spec: .init(containerSpec: .init(command: task.spec.command, env: task.spec.env),
+                        networks: task.spec.networks.map { .init(target: $0) }),
+            serviceID: task.serviceID, slot: task.slot, nodeID: task.nodeID,
+            status: .init(timestamp: task.status.timestamp, state: task.status.state.rawValue, message: task.status.message,
+                          err: task.status.error.isEmpty ? nil : task.status.error),
+            desiredState: task.desiredState.rawValue,
+            networksAttachments: task.networks.map {
+                .init(networkID: $0.networkID, networkName: names[$0.networkID] ?? $0.networkID, address: $0.address.description)
+            })
+    }
+
     /// `service logs`: output of a service's tasks (or one task), from every node that ran them.
     public func logs(_ request: LogsRequest) async throws -> LogsResponse {
         let snapshot = manager.store.snapshot

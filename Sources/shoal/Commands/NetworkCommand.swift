@@ -59,18 +59,9 @@ struct NetworkInspectCommand: ParsableCommand {
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
-        var found: [NetworkDetail] = []
-        var missing: [String] = []
-        for network in networks {
-            do {
-                found.append(try client.post("/networks/inspect", NetworkReferenceRequest(network: network)))
-            } catch let error as ShoalError {
-                missing.append(error.message)
-            }
+        try printInspected(networks) { network -> NetworkDetail in
+            try client.post("/networks/inspect", NetworkReferenceRequest(network: network))
         }
-        // docker prints what it found, then fails for what it did not.
-        try printJSON(found, sortedKeys: false)
-        if let first = missing.first { throw ShoalError(first) }
     }
 }
 

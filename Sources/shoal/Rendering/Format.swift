@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import ShoalAPI
 
 /// `--format json` for scripts; tables and text otherwise.
 struct FormatOption: ParsableArguments {
@@ -21,4 +22,20 @@ func printJSON<Value: Encodable>(_ value: Value, sortedKeys: Bool = true) throws
     encoder.outputFormatting = sortedKeys ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// `inspect` of several objects as docker does it: prints those found as one
+/// JSON array, then fails with the first that was not.
+func printInspected<Detail: Encodable>(_ references: [String], _ fetch: (String) throws -> Detail) throws {
+    var found: [Detail] = []
+    var missing: [String] = []
+    for reference in references {
+        do {
+            found.append(try fetch(reference))
+        } catch let error as ShoalError {
+            missing.append(error.message)
+        }
+    }
+    try printJSON(found, sortedKeys: false)
+    if let first = missing.first { throw ShoalError(first) }
 }
