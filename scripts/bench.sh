@@ -13,7 +13,10 @@ work=$(mktemp -d)
 export SHOAL_LAB_ROOT="$work/labs"
 cleanup() {
     "$SHOAL" lab down --name bench >/dev/null 2>&1 || true
-    [ -n "${etcd_pid:-}" ] && kill "$etcd_pid" 2>/dev/null && wait "$etcd_pid" 2>/dev/null
+    if [ -n "${etcd_pid:-}" ]; then
+        kill "$etcd_pid" 2>/dev/null || true
+        wait "$etcd_pid" 2>/dev/null || true  # its status is SIGTERM's: the bench itself succeeded
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
