@@ -27,3 +27,15 @@ machine_line() {
 
 # rss_kib PID — resident set size in KiB.
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# bench_swarm — a 3-node lab named "bench" under $SHOAL_LAB_ROOT: a swarm on
+# bench-1 and the two others joined as workers, all Ready.
+bench_swarm() {
+    local manager token node
+    "$SHOAL" lab up --nodes 3 --name bench >/dev/null
+    "$SHOAL" -H bench-1 init >/dev/null
+    manager=$("$SHOAL" lab ls | awk '$1 == "bench-1" { print $2 }')
+    token=$("$SHOAL" -H bench-1 join-token -q worker)
+    for node in bench-2 bench-3; do "$SHOAL" -H "$node" join --token "$token" "$manager" >/dev/null; done
+    until [ "$("$SHOAL" -H bench-1 node ls | grep -c ' Ready ')" = 3 ]; do sleep 0.1; done
+}

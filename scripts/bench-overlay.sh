@@ -22,12 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$SHOAL" lab up --nodes 3 --name bench >/dev/null
-"$SHOAL" -H bench-1 init >/dev/null
-manager=$("$SHOAL" lab ls | awk '$1 == "bench-1" { print $2 }')
-token=$("$SHOAL" -H bench-1 join-token -q worker)
-for node in bench-2 bench-3; do "$SHOAL" -H "$node" join --token "$token" "$manager" >/dev/null; done
-until [ "$("$SHOAL" -H bench-1 node ls | grep -c ' Ready ')" = 3 ]; do sleep 0.1; done
+bench_swarm
 underlay2=$("$SHOAL" lab ls | awk '$1 == "bench-2" { print $2 }')
 underlay3=$("$SHOAL" lab ls | awk '$1 == "bench-3" { print $2 }')
 node_ns() { echo "$SHOAL_LAB_ROOT/bench/nodes/$1/net.ns"; }

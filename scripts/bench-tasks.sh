@@ -20,12 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$SHOAL" lab up --nodes 3 --name bench >/dev/null
-"$SHOAL" -H bench-1 init >/dev/null
-manager=$("$SHOAL" lab ls | awk '$1 == "bench-1" { print $2 }')
-token=$("$SHOAL" -H bench-1 join-token -q worker)
-for node in bench-2 bench-3; do "$SHOAL" -H "$node" join --token "$token" "$manager" >/dev/null; done
-until [ "$("$SHOAL" -H bench-1 node ls | grep -c ' Ready ')" = 3 ]; do sleep 0.1; done
+bench_swarm
 
 now() { date +%s%N; }
 seconds_since() { python3 -c "print(f'{($(now) - $1) / 1e9:.3f}')"; }
