@@ -68,13 +68,24 @@ sleep 1
 throughput() { python3 -c 'import json,sys; print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 shoal_mbps=() kernel_mbps=() underlay_mbps=() shoal_cps=() kernel_cps=() underlay_cps=()
-for _ in $(seq "$ROUNDS"); do
-    shoal_mbps+=("$("$SHOAL" -H bench-2 exec client.1 -- iperf3 -c "$server_ip" -t "$SECONDS_PER_RUN" -J | throughput)")
-    kernel_mbps+=("$(ip netns exec kt2 iperf3 -c 192.168.250.3 -t "$SECONDS_PER_RUN" -J | throughput)")
-    underlay_mbps+=("$(nsenter --net="$(node_ns bench-2)" iperf3 -c "${underlay3%%:*}" -p 5202 -t "$SECONDS_PER_RUN" -J | throughput)")
-    shoal_cps+=("$("$SHOAL" -H bench-2 exec client.1 -- python3 "$here/connect-rate.py" "$server_ip" 8080 "$SECONDS_PER_RUN")")
-    kernel_cps+=("$(ip netns exec kt2 python3 "$here/connect-rate.py" 192.168.250.3 8080 "$SECONDS_PER_RUN")")
-    underlay_cps+=("$(nsenter --net="$(node_ns bench-2)" python3 "$here/connect-rate.py" "${underlay3%%:*}" 8081 "$SECONDS_PER_RUN")")
+# measure PATH — one throughput and one connection-rate figure over PATH (shoal, kernel or underlay).
+measure() {
+    case $1 in
+    shoal)
+        shoal_mbps+=("$("$SHOAL" -H bench-2 exec client.1 -- iperf3 -c "$server_ip" -t "$SECONDS_PER_RUN" -J | throughput)")
+        shoal_cps+=("$("$SHOAL" -H bench-2 exec client.1 -- python3 "$here/connect-rate.py" "$server_ip" 8080 "$SECONDS_PER_RUN")") ;;
+    kernel)
+        kernel_mbps+=("$(ip netns exec kt2 iperf3 -c 192.168.250.3 -t "$SECONDS_PER_RUN" -J | throughput)")
+        kernel_cps+=("$(ip netns exec kt2 python3 "$here/connect-rate.py" 192.168.250.3 8080 "$SECONDS_PER_RUN")") ;;
+    underlay)
+        underlay_mbps+=("$(nsenter --net="$(node_ns bench-2)" iperf3 -c "${underlay3%%:*}" -p 5202 -t "$SECONDS_PER_RUN" -J | throughput)")
+        underlay_cps+=("$(nsenter --net="$(node_ns bench-2)" python3 "$here/connect-rate.py" "${underlay3%%:*}" 8081 "$SECONDS_PER_RUN")") ;;
+    esac
+}
+# Each round starts with another path, so no path always runs first (or last) on a busy machine.
+paths=(shoal kernel underlay)
+for round in $(seq "$ROUNDS"); do
+    for i in 0 1 2; do measure "${paths[$(( (round + i) % 3 ))]}"; done
 done
 s_mbps=$(median "${shoal_mbps[@]}") k_mbps=$(median "${kernel_mbps[@]}") u_mbps=$(median "${underlay_mbps[@]}")
 s_cps=$(median "${shoal_cps[@]}") k_cps=$(median "${kernel_cps[@]}") u_cps=$(median "${underlay_cps[@]}")
