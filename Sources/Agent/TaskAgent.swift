@@ -85,6 +85,16 @@ public actor TaskAgent {
     /// use, whose remote endpoints the driver then installs.
     public func apply(_ assignments: ClusterProtocol.Assignments) {
         guard !stopped else { return }
+        var assignments = assignments
+        // Network ids name files here: what no manager would send never reaches the file system.
+        let invalid = assignments.networks.filter { !$0.isValid }
+        if !invalid.isEmpty {
+            logger.warning("ignored \(invalid.count) assigned networks that are not valid", metadata: [
+                "network_id": "\(invalid.first.map { $0.id.prefix(64) } ?? "")"])
+            assignments.networks.removeAll { !$0.isValid }
+        }
+        let known = Set(assignments.networks.map(\.id))
+        assignments.endpoints.removeAll { !known.contains($0.networkID) }
         networks = Dictionary(assignments.networks.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         if let vtep = assignments.vtep, overlay?.vtep != vtep {
             overlay = OverlayDriver(dataDirectory: dataDirectory, vtep: vtep, nodeNamespace: networkNamespace)

@@ -226,3 +226,12 @@ public enum ClusterProtocol {
         decode(Heartbeat.self, from: frame) ?? Heartbeat(reports: [])
     }
 }
+
+extension ClusterProtocol.Network {
+    /// Whether a node may build it: an id that can name its namespace's pin,
+    /// a VXLAN id, a subnet of a size a network has, its gateway inside it.
+    public var isValid: Bool {
+        ObjectID.isValid(id) && Limits.vxlanIDs.contains(vni) && Limits.networkPrefixLengths.contains(subnet.prefixLength)
+            && subnet.contains(gateway) && gateway != subnet.networkAddress && gateway != subnet.broadcastAddress
+    }
+}

@@ -53,4 +53,34 @@ import Testing
         harness.change(node: survivor.nodeID ?? "") { $0.state = .down }
         #expect(NodeAssignments.make(for: peer, in: harness.store).endpoints.isEmpty, "a down node's tasks are gone")
     }
+
+    @Test func anAgentBuildsOnlyNetworksAManagerCouldHaveMade() throws {
+        let subnet = try #require(IPv4Network("172.30.0.0/24"))
+        let id = String(repeating: "a", count: 25)
+        let good = ClusterProtocol.Network(id: id, vni: 4097, subnet: subnet, gateway: subnet.host(1))
+        #expect(good.isValid)
+        let tiny = try #require(IPv4Network("172.30.0.0/31"))
+        let outside = try #require(IPv4Address("10.0.0.1"))
+        let refused = [
+            ClusterProtocol.Network(id: "../../../etc/passwd", vni: 4097, subnet: subnet, gateway: subnet.host(1)),
+            ClusterProtocol.Network(id: id, vni: 0, subnet: subnet, gateway: subnet.host(1)),
+            ClusterProtocol.Network(id: id, vni: 1 << 24, subnet: subnet, gateway: subnet.host(1)),
+            ClusterProtocol.Network(id: id, vni: 4097, subnet: tiny, gateway: tiny.host(1)),
+            ClusterProtocol.Network(id: id, vni: 4097, subnet: subnet, gateway: outside),
+            ClusterProtocol.Network(id: id, vni: 4097, subnet: subnet, gateway: subnet.networkAddress),
+        ]
+        for network in refused { #expect(!network.isValid, "\(network)") }
+    }
+
+    @Test func theNetworksAStoreHandsOutAreValidOnTheNode() throws {
+        var harness = Harness(workers: ["w1"], managers: [])
+        let subnet = try #require(IPv4Network("172.30.0.0/24"))
+        let id = String(repeating: "n", count: 25)
+        harness.write([.create(.network(NetworkObject(meta: ObjectMeta(id: id), name: "internal", subnet: subnet,
+                                                      gateway: subnet.host(1), vni: 4097)))])
+        harness.create("web", spec: TaskSpec(command: ["sleep", "1"], networks: [id]))
+        harness.pass()
+        let networks = NodeAssignments.make(for: "w1", in: harness.store).networks
+        #expect(networks.count == 1 && networks.allSatisfy(\.isValid))
+    }
 }

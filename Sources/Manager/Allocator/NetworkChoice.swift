@@ -1,4 +1,5 @@
 import Addressing
+import ShoalAPI
 
 /// The choices made when a network is created: its VXLAN id, and its
 /// subnet when none is given. Pure, over what the store holds.
@@ -8,12 +9,11 @@ enum NetworkChoice {
     static let dockerIngressSubnet = IPv4Network(address: IPv4Address(0x0AFF_0000), prefixLength: 16)  // 10.255.0.0/16
     /// User networks take VXLAN ids from here up.
     static let firstVNI: UInt32 = 4097
-    static let maximumVNI: UInt32 = (1 << 24) - 1
 
     /// The lowest VXLAN id from `firstVNI` that no network uses; nil when all are taken.
     static func nextVNI(used: some Sequence<UInt32>) -> UInt32? {
         let used = Set(used)
-        return (firstVNI...maximumVNI).first { !used.contains($0) }
+        return (firstVNI...Limits.vxlanIDs.upperBound).first { !used.contains($0) }
     }
 
     /// The first subnet of `pools`, cut at `prefixLength`, that overlaps none of `occupied`.

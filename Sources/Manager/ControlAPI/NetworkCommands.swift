@@ -12,8 +12,6 @@ import ShoalAPI
 extension ControlAPI {
     /// The most networks a swarm holds.
     static let maximumNetworks = 1_000
-    /// Subnets a network may have: room for a gateway and a task at least.
-    static let subnetLengths = 8...30
 
     /// `network create`: the new network's id.
     public func createNetwork(_ request: NetworkCreateRequest) async throws -> ServiceCreated {
@@ -91,8 +89,8 @@ extension ControlAPI {
             return free
         }
         guard subnet.isNetwork else { throw SwarmError("invalid subnet \(subnet): use \(subnet.network)") }
-        guard subnetLengths.contains(subnet.prefixLength) else {
-            throw SwarmError("invalid subnet \(subnet): use a prefix length of \(subnetLengths.lowerBound) to \(subnetLengths.upperBound)")
+        guard Limits.networkPrefixLengths.contains(subnet.prefixLength) else {
+            throw SwarmError("invalid subnet \(subnet): use a prefix length of \(Limits.networkPrefixLengths.lowerBound) to \(Limits.networkPrefixLengths.upperBound)")
         }
         if let other = taken.first(where: { $0.subnet.overlaps(subnet) }) {
             throw SwarmError("invalid pool request: subnet \(subnet) overlaps network \(other.name) (\(other.subnet)): choose another --subnet",
