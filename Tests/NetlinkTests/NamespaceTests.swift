@@ -9,22 +9,12 @@ import Testing
 /// the host's own links and routes are never touched.
 @Suite(.enabled(if: getuid() == 0, "needs root to create namespaces"), .serialized)
 struct NamespaceTests {
-    private let folder: String
+    private let namespaces: ThrowawayNamespaces
 
-    init() throws {
-        var template = Array("/tmp/shoal-netlink-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SystemError.errno("mkdtemp") }
-        folder = String(cString: made)
-    }
+    init() throws { namespaces = try ThrowawayNamespaces("shoal-netlink-test") }
 
     private func withNamespaces(_ names: [String], _ body: ([String]) throws -> Void) throws {
-        let paths = names.map { "\(folder)/\($0)" }
-        defer {
-            for path in paths { try? Namespace.remove(at: path) }
-            rmdir(folder)
-        }
-        for path in paths { try Namespace.create(.network, at: path) }
-        try body(paths)
+        try namespaces.with(names, body)
     }
 
     @Test func aNewNetworkNamespaceIsPinnedAndEmpty() throws {
@@ -47,8 +37,8 @@ struct NamespaceTests {
     }
 
     @Test func aPlainFileIsNotANamespace() throws {
-        let path = "\(folder)/plain"
-        defer { unlink(path); rmdir(folder) }
+        let path = "\(namespaces.folder)/plain"
+        defer { unlink(path); rmdir(namespaces.folder) }
         close(open(path, O_CREAT | O_WRONLY, 0o600))
         #expect(!Namespace.isPinned(at: path))
     }

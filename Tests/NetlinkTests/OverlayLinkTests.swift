@@ -10,24 +10,14 @@ import TestSupport
 /// namespaces the test creates and removes itself.
 @Suite(.enabled(if: getuid() == 0, "needs root to create namespaces"), .serialized)
 struct OverlayLinkTests {
-    private let folder: String
+    private let namespaces: ThrowawayNamespaces
     private let vtep = IPv4Address(0x6447_fa01)       // 100.71.250.1
     private let otherVTEP = IPv4Address(0x6447_fa02)  // 100.71.250.2
 
-    init() throws {
-        var template = Array("/tmp/shoal-overlay-link-test-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SystemError.errno("mkdtemp") }
-        folder = String(cString: made)
-    }
+    init() throws { namespaces = try ThrowawayNamespaces("shoal-overlay-link-test") }
 
     private func withNamespaces(_ names: [String], _ body: ([String]) throws -> Void) throws {
-        let paths = names.map { "\(folder)/\($0)" }
-        defer {
-            for path in paths { try? Namespace.remove(at: path) }
-            rmdir(folder)
-        }
-        for path in paths { try Namespace.create(.network, at: path) }
-        try body(paths)
+        try namespaces.with(names, body)
     }
 
     @Test func aVXLANDeviceGoesStraightIntoAnotherNamespace() throws {
