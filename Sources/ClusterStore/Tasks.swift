@@ -51,18 +51,28 @@ public struct ServiceObject: Codable, Equatable, Sendable {
     /// Bumped by every `service update` that changes the task spec: tasks of
     /// an older generation are replaced, one at a time.
     public var generation: UInt64
-    /// One virtual IP per network of the spec, reserved by the allocator.
+    /// How its name resolves: to a virtual IP, or to its tasks.
+    public var endpointMode: EndpointMode
+    /// One virtual IP per network of the spec, reserved by the allocator (none in dnsrr mode).
     public var virtualIPs: [NetworkAddress]
 
     public init(meta: ObjectMeta, name: String, mode: ServiceMode, spec: TaskSpec, generation: UInt64 = 1,
-                virtualIPs: [NetworkAddress] = []) {
+                endpointMode: EndpointMode = .vip, virtualIPs: [NetworkAddress] = []) {
         self.meta = meta
         self.name = name
         self.mode = mode
         self.spec = spec
         self.generation = generation
+        self.endpointMode = endpointMode
         self.virtualIPs = virtualIPs
     }
+}
+
+/// docker's `--endpoint-mode`: `vip` gives the service one address per
+/// network that balances over its tasks; `dnsrr` answers its name with the
+/// tasks' own addresses.
+public enum EndpointMode: String, Codable, Sendable, CaseIterable {
+    case vip, dnsrr
 }
 
 /// Swarm's task states, in the order a task moves through them.

@@ -43,26 +43,57 @@ public enum ClusterProtocol {
         public var endpoints: [Endpoint]
         /// This node's address as the other nodes reach it: where its VXLAN frames come from.
         public var vtep: IPv4Address?
+        /// The services on those networks: what this node's DNS answers and its virtual IPs balance over.
+        public var services: [Service]
 
         public init(tasks: [TaskObject], retained: Set<String>, networks: [Network] = [], endpoints: [Endpoint] = [],
-                    vtep: IPv4Address? = nil) {
+                    vtep: IPv4Address? = nil, services: [Service] = []) {
             self.tasks = tasks
             self.retained = retained
             self.networks = networks
             self.endpoints = endpoints
             self.vtep = vtep
+            self.services = services
         }
     }
 
     /// An overlay network as a node builds it.
     public struct Network: Codable, Equatable, Sendable {
         public var id: String
+        public var name: String
         public var vni: UInt32
         public var subnet: IPv4Network
         public var gateway: IPv4Address
 
-        public init(id: String, vni: UInt32, subnet: IPv4Network, gateway: IPv4Address) {
-            (self.id, self.vni, self.subnet, self.gateway) = (id, vni, subnet, gateway)
+        public init(id: String, name: String, vni: UInt32, subnet: IPv4Network, gateway: IPv4Address) {
+            (self.id, self.name, self.vni, self.subnet, self.gateway) = (id, name, vni, subnet, gateway)
+        }
+    }
+
+    /// A service as the nodes that share one of its networks reach it.
+    public struct Service: Codable, Equatable, Sendable {
+        public var id: String
+        public var name: String
+        public var endpointMode: EndpointMode
+        /// One per network (none in dnsrr mode).
+        public var virtualIPs: [NetworkAddress]
+        /// The tasks that take traffic now: running, on a node that is not down.
+        public var tasks: [ServiceTask]
+
+        public init(id: String, name: String, endpointMode: EndpointMode, virtualIPs: [NetworkAddress], tasks: [ServiceTask]) {
+            (self.id, self.name, self.endpointMode, self.virtualIPs, self.tasks) = (id, name, endpointMode, virtualIPs, tasks)
+        }
+    }
+
+    /// One task of a service, with its addresses on the service's networks.
+    public struct ServiceTask: Codable, Equatable, Sendable {
+        public var id: String
+        /// What follows the service's name in the task's: its slot, or its node's id for a global service.
+        public var slot: String
+        public var addresses: [NetworkAddress]
+
+        public init(id: String, slot: String, addresses: [NetworkAddress]) {
+            (self.id, self.slot, self.addresses) = (id, slot, addresses)
         }
     }
 
@@ -231,7 +262,20 @@ extension ClusterProtocol.Network {
     /// Whether a node may build it: an id that can name its namespace's pin,
     /// a VXLAN id, a subnet of a size a network has, its gateway inside it.
     public var isValid: Bool {
-        ObjectID.isValid(id) && Limits.vxlanIDs.contains(vni) && Limits.networkPrefixLengths.contains(subnet.prefixLength)
+        ObjectID.isValid(id) && ObjectName.isValid(name) && Limits.vxlanIDs.contains(vni) && Limits.networkPrefixLengths.contains(subnet.prefixLength)
             && subnet.contains(gateway) && gateway != subnet.networkAddress && gateway != subnet.broadcastAddress
+    }
+}
+
+extension ClusterProtocol.Service {
+    /// Whether its names can be answered: ids and names as a manager makes
+    /// them (they become DNS labels), and no more tasks than a swarm holds.
+    public var isValid: Bool {
+        ObjectID.isValid(id) && ObjectName.isValid(name) && tasks.count <= StoreLimits.maximumDesiredTasks
+            && virtualIPs.count <= Limits.networksPerService.upperBound
+            && tasks.allSatisfy { task in
+                ObjectID.isValid(task.id) && (Int(task.slot).map { $0 > 0 } ?? ObjectID.isValid(task.slot))
+                    && task.addresses.count <= Limits.networksPerService.upperBound
+            }
     }
 }

@@ -14,10 +14,12 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
     public var restartMaxAttempts: Int
     /// `--network`: names (or ids) of overlay networks, in the order the task's interfaces take them.
     public var networks: [String]
+    /// `--endpoint-mode`: vip or dnsrr.
+    public var endpointMode: String
 
     public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
                 constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
-                restartMaxAttempts: Int = 0, networks: [String] = []) {
+                restartMaxAttempts: Int = 0, networks: [String] = [], endpointMode: String = "vip") {
         self.name = name
         self.replicas = replicas
         self.command = command
@@ -28,6 +30,7 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
         self.restartDelaySeconds = restartDelaySeconds
         self.restartMaxAttempts = restartMaxAttempts
         self.networks = networks
+        self.endpointMode = endpointMode
     }
 }
 
@@ -42,10 +45,11 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
     public var constraintRemove: [String]
     public var networkAdd: [String]
     public var networkRemove: [String]
+    public var endpointMode: String?
 
     public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
                 envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = [],
-                networkAdd: [String] = [], networkRemove: [String] = []) {
+                networkAdd: [String] = [], networkRemove: [String] = [], endpointMode: String? = nil) {
         self.service = service
         self.replicas = replicas
         self.command = command
@@ -55,6 +59,7 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
         self.constraintRemove = constraintRemove
         self.networkAdd = networkAdd
         self.networkRemove = networkRemove
+        self.endpointMode = endpointMode
     }
 }
 

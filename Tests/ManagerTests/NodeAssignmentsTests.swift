@@ -57,17 +57,17 @@ import Testing
     @Test func anAgentBuildsOnlyNetworksAManagerCouldHaveMade() throws {
         let subnet = try #require(IPv4Network("172.30.0.0/24"))
         let id = String(repeating: "a", count: 25)
-        let good = ClusterProtocol.Network(id: id, vni: 4097, subnet: subnet, gateway: subnet.host(1))
+        let good = ClusterProtocol.Network(id: id, name: "internal", vni: 4097, subnet: subnet, gateway: subnet.host(1))
         #expect(good.isValid)
         let tiny = try #require(IPv4Network("172.30.0.0/31"))
         let outside = try #require(IPv4Address("10.0.0.1"))
         let refused = [
-            ClusterProtocol.Network(id: "../../../etc/passwd", vni: 4097, subnet: subnet, gateway: subnet.host(1)),
-            ClusterProtocol.Network(id: id, vni: 0, subnet: subnet, gateway: subnet.host(1)),
-            ClusterProtocol.Network(id: id, vni: 1 << 24, subnet: subnet, gateway: subnet.host(1)),
-            ClusterProtocol.Network(id: id, vni: 4097, subnet: tiny, gateway: tiny.host(1)),
-            ClusterProtocol.Network(id: id, vni: 4097, subnet: subnet, gateway: outside),
-            ClusterProtocol.Network(id: id, vni: 4097, subnet: subnet, gateway: subnet.networkAddress),
+            ClusterProtocol.Network(id: "../../../etc/passwd", name: "internal", vni: 4097, subnet: subnet, gateway: subnet.host(1)),
+            ClusterProtocol.Network(id: id, name: "internal", vni: 0, subnet: subnet, gateway: subnet.host(1)),
+            ClusterProtocol.Network(id: id, name: "internal", vni: 1 << 24, subnet: subnet, gateway: subnet.host(1)),
+            ClusterProtocol.Network(id: id, name: "internal", vni: 4097, subnet: tiny, gateway: tiny.host(1)),
+            ClusterProtocol.Network(id: id, name: "internal", vni: 4097, subnet: subnet, gateway: outside),
+            ClusterProtocol.Network(id: id, name: "internal", vni: 4097, subnet: subnet, gateway: subnet.networkAddress),
         ]
         for network in refused { #expect(!network.isValid, "\(network)") }
     }
@@ -82,5 +82,38 @@ import Testing
         harness.pass()
         let networks = NodeAssignments.make(for: "w1", in: harness.store).networks
         #expect(networks.count == 1 && networks.allSatisfy(\.isValid))
+    }
+
+    @Test func aNodeLearnsTheServicesOfItsNetworksWithTheTasksThatTakeTraffic() throws {
+        var harness = try harness()
+        let w2 = NodeAssignments.make(for: "w2", in: harness.store)
+        let web = try #require(w2.services.first)
+        #expect(w2.services.map(\.name) == ["web"], "db is on a network w2 has no task on")
+        #expect(web.endpointMode == .vip && web.virtualIPs.map(\.networkID) == ["internal"])
+        #expect(web.tasks.map(\.slot) == ["1", "2"] && web.tasks.allSatisfy { $0.addresses.map(\.networkID) == ["internal"] })
+
+        harness.change(service: "web") { $0.mode = .replicated(replicas: 1) }
+        harness.pass()
+        let remaining = NodeAssignments.make(for: "w1", in: harness.store).services.first { $0.name == "web" }
+        #expect(remaining?.tasks.count == 1, "a task told to stop takes no more traffic")
+
+        harness.change(service: "web") { $0.endpointMode = .dnsrr }
+        harness.pass()
+        let dnsrr = NodeAssignments.make(for: "w1", in: harness.store).services.first { $0.name == "web" }
+        #expect(dnsrr?.virtualIPs == [], "dnsrr has no virtual IP: the allocator released it")
+    }
+
+    @Test func anAgentAnswersOnlyForServicesAManagerCouldHaveMade() throws {
+        let id = String(repeating: "s", count: 25)
+        let address = try #require(IPv4Network("172.30.0.5/24"))
+        let task = ClusterProtocol.ServiceTask(id: String(repeating: "t", count: 25), slot: "1",
+                                               addresses: [NetworkAddress(networkID: id, address: address)])
+        let good = ClusterProtocol.Service(id: id, name: "web", endpointMode: .vip, virtualIPs: [], tasks: [task])
+        #expect(good.isValid)
+        var badName = good, badSlot = good, badTask = good
+        badName.name = "web\u{0}.evil"
+        badSlot.tasks[0].slot = "../1"
+        badTask.tasks[0].id = "x"
+        for service in [badName, badSlot, badTask] { #expect(!service.isValid, "\(service)") }
     }
 }

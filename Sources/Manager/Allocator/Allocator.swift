@@ -2,7 +2,8 @@ import Addressing
 import ClusterStore
 
 /// A stage of the leader's pass, between the orchestrator and the
-/// scheduler: every service gets a virtual IP on each of its networks, and
+/// scheduler: every service gets a virtual IP on each of its networks
+/// (unless its endpoint mode is dnsrr), and
 /// every new task an address on each, in the order its spec names them. A
 /// task that cannot have all of them waits (pending) and is not scheduled.
 /// What is allocated is written with the pass, so a new leader goes on
@@ -14,10 +15,11 @@ struct Allocator {
             AddressPool(network: network, held: Self.held(on: network.meta.id, plan))
         }
         for var service in plan.services.sorted(by: { $0.name < $1.name }) {
+            let wanted = service.endpointMode == .vip ? service.spec.networks : []
             var virtualIPs = service.virtualIPs.filter { vip in
-                service.spec.networks.contains(vip.networkID) && networks[vip.networkID] != nil
+                wanted.contains(vip.networkID) && networks[vip.networkID] != nil
             }
-            for networkID in service.spec.networks where !virtualIPs.contains(where: { $0.networkID == networkID }) {
+            for networkID in wanted where !virtualIPs.contains(where: { $0.networkID == networkID }) {
                 guard let address = pools[networkID]?.allocate() else { continue }
                 virtualIPs.append(NetworkAddress(networkID: networkID, address: address))
             }

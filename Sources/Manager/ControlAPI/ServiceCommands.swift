@@ -11,11 +11,13 @@ extension ControlAPI {
     /// `service create`.
     public func createService(_ request: ServiceSpecRequest) async throws -> ServiceCreated {
         let spec = try Self.validate(request, networks: manager.store.snapshot.networks)
+        let endpointMode = try Self.endpointMode(request.endpointMode)
         guard !manager.store.snapshot.services.contains(where: { $0.name == request.name }) else {
             throw SwarmError("service \(request.name) already exists: choose another --name, or remove it first", kind: .conflict)
         }
         let service = ServiceObject(meta: ObjectMeta(id: Base36.objectID()), name: request.name,
-                                    mode: request.replicas.map { .replicated(replicas: $0) } ?? .global, spec: spec)
+                                    mode: request.replicas.map { .replicated(replicas: $0) } ?? .global, spec: spec,
+                                    endpointMode: endpointMode)
         let snapshot = manager.store.snapshot
         try Self.checkCapacity(snapshot.services + [service], nodes: snapshot.nodes)
         _ = try await manager.propose([.create(.service(service))])
@@ -44,6 +46,7 @@ extension ControlAPI {
             }
             service.mode = .replicated(replicas: replicas)
         }
+        if let endpointMode = request.endpointMode { service.endpointMode = try Self.endpointMode(endpointMode) }
         var spec = service.spec
         if let command = request.command { spec.command = command }
         let removedKeys = Set(request.envRemove.map { Self.envKey($0) } + request.envAdd.map { Self.envKey($0) })
@@ -161,9 +164,6 @@ extension ControlAPI {
         try NamedReference.resolve(reference, in: services, kind: "service", id: \.meta.id, name: \.name)
     }
 
-    /// The most networks one service is attached to.
-    static let maximumNetworksPerService = 16
-
     /// Checks a spec as `service create` takes it, its networks among `networks`; the first problem is the error.
     static func validate(_ request: ServiceSpecRequest, networks: [NetworkObject]) throws(SwarmError) -> TaskSpec {
         guard ObjectName.isValid(request.name) else { throw SwarmError(ObjectName.problem(request.name, kind: "service")) }
@@ -216,10 +216,17 @@ extension ControlAPI {
         }
     }
 
+    static func endpointMode(_ text: String) throws(SwarmError) -> EndpointMode {
+        guard let mode = EndpointMode(rawValue: text) else {
+            throw SwarmError("invalid endpoint mode \"\(text.prefix(64))\": use vip or dnsrr")
+        }
+        return mode
+    }
+
     /// The ids of the networks `references` name, in their order.
     private static func attachedNetworks(_ references: [String], among networks: [NetworkObject]) throws(SwarmError) -> [String] {
-        guard references.count <= maximumNetworksPerService else {
-            throw SwarmError("a service is attached to \(maximumNetworksPerService) networks at most, not \(references.count)")
+        guard Limits.networksPerService.contains(references.count) else {
+            throw SwarmError("a service is attached to \(Limits.networksPerService.upperBound) networks at most, not \(references.count)")
         }
         var ids: [String] = []
         for reference in references {
@@ -249,7 +256,8 @@ extension ControlAPI {
                                   restartCondition: service.spec.restart.condition.rawValue,
                                   restartDelaySeconds: service.spec.restart.delaySeconds,
                                   restartMaxAttempts: service.spec.restart.maxAttempts,
-                                  networks: service.spec.networks.map { id in networks.first { $0.meta.id == id }?.name ?? id })
+                                  networks: service.spec.networks.map { id in networks.first { $0.meta.id == id }?.name ?? id },
+                                  endpointMode: service.endpointMode.rawValue)
     }
 
     static func detail(_ service: ServiceObject, in snapshot: Store) -> ServiceDetail {

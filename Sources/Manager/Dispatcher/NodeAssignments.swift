@@ -12,12 +12,33 @@ enum NodeAssignments {
         let retained = Set(store.tasks.filter { $0.nodeID == nodeID }.map(\.meta.id))
         let used = Set(tasks.filter { !$0.status.state.isTerminal }.flatMap(\.networks).map(\.networkID))
         let networks = store.networks.filter { used.contains($0.meta.id) }.sorted { $0.meta.id < $1.meta.id }.map {
-            ClusterProtocol.Network(id: $0.meta.id, vni: $0.vni, subnet: $0.subnet, gateway: $0.gateway)
+            ClusterProtocol.Network(id: $0.meta.id, name: $0.name, vni: $0.vni, subnet: $0.subnet, gateway: $0.gateway)
         }
         let node = store.nodes.first { $0.meta.id == nodeID }
         return ClusterProtocol.Assignments(tasks: tasks, retained: retained, networks: networks,
                                            endpoints: endpoints(on: used, except: nodeID, in: store),
-                                           vtep: node.flatMap { vtep(of: $0) })
+                                           vtep: node.flatMap { vtep(of: $0) }, services: services(on: used, in: store))
+    }
+
+    /// The services with a virtual IP or a task on `networks`, each with
+    /// the tasks that take traffic: running, meant to, on a node not down.
+    private static func services(on networks: Set<String>, in store: Store) -> [ClusterProtocol.Service] {
+        guard !networks.isEmpty else { return [] }
+        let down = Set(store.nodes.filter { $0.state == .down }.map(\.meta.id))
+        let serving = Dictionary(grouping: store.tasks.filter { task in
+            task.desiredState == .running && task.status.state == .running && !down.contains(task.nodeID ?? "")
+        }, by: \.serviceID)
+        return store.services.sorted { $0.name < $1.name }.compactMap { service in
+            let virtualIPs = service.virtualIPs.filter { networks.contains($0.networkID) }
+            let tasks = (serving[service.meta.id] ?? []).sorted { ($0.slot, $0.meta.id) < ($1.slot, $1.meta.id) }.compactMap { task in
+                let addresses = task.networks.filter { networks.contains($0.networkID) }
+                return addresses.isEmpty ? nil : ClusterProtocol.ServiceTask(
+                    id: task.meta.id, slot: String(task.slotName.dropFirst(task.serviceName.count + 1)), addresses: addresses)
+            }
+            guard !virtualIPs.isEmpty || !tasks.isEmpty else { return nil }
+            return ClusterProtocol.Service(id: service.meta.id, name: service.name, endpointMode: service.endpointMode,
+                                           virtualIPs: virtualIPs, tasks: tasks)
+        }
     }
 
     /// The IPv4 address a node advertises: the source and destination of its VXLAN frames.

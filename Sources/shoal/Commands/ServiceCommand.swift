@@ -28,6 +28,8 @@ struct ServiceCreateCommand: ParsableCommand {
     @Option(help: "Delay between restarts, e.g. 1s, 500ms, 1m.") var restartDelay = "1s"
     @Option(help: "Restarts before giving up (0: no limit).") var restartMaxAttempts = 0
     @Option(help: "Attach to an overlay network (repeatable: eth0, eth1, … in this order).") var network: [String] = []
+    @Option(help: "Endpoint mode: vip (a virtual IP balances over the tasks) or dnsrr (the name resolves to the tasks).")
+    var endpointMode = "vip"
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Flag(name: .shortAndLong, help: "Only print the service id.") var quiet = false
     @Argument(parsing: .postTerminator, help: "The command each task runs.") var command: [String] = []
@@ -43,7 +45,7 @@ struct ServiceCreateCommand: ParsableCommand {
             name: name, replicas: mode == "global" ? nil : replicas ?? 1, command: command, env: env, workdir: workdir,
             constraints: constraint, restartCondition: restartCondition,
             restartDelaySeconds: try Durations.seconds(restartDelay, option: "--restart-delay"),
-            restartMaxAttempts: restartMaxAttempts, networks: network)
+            restartMaxAttempts: restartMaxAttempts, networks: network, endpointMode: endpointMode)
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         let created: ServiceCreated = try client.post("/services/create", spec)
         print(created.id)
@@ -157,6 +159,7 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(help: "Remove a placement constraint (repeatable).") var constraintRm: [String] = []
     @Option(help: "Attach to an overlay network (repeatable).") var networkAdd: [String] = []
     @Option(help: "Detach from an overlay network (repeatable).") var networkRm: [String] = []
+    @Option(help: "Endpoint mode: vip or dnsrr.") var endpointMode: String?
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Argument(help: "Service name or id.") var service: String
     @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
@@ -166,7 +169,7 @@ struct ServiceUpdateCommand: ParsableCommand {
         let updated: ServiceCreated = try client.post("/services/update", ServiceUpdateRequest(
             service: service, replicas: replicas, command: command.isEmpty ? nil : command, envAdd: envAdd,
             envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm, networkAdd: networkAdd,
-            networkRemove: networkRm))
+            networkRemove: networkRm, endpointMode: endpointMode))
         print(service)
         if !detach { try ConvergeProgress(client: client, service: updated.id).wait() }
     }
