@@ -11,7 +11,7 @@ SOURCES := $(shell find Sources -type f) Package.swift
 
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping \
-	curl python3 util-linux procps nftables
+	curl python3 util-linux procps nftables bind9-dnsutils
 
 .PHONY: all deps bench-deps test unit e2e demo bench bench-raft bench-tasks bench-overlay install uninstall dist clean
 

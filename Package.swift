@@ -25,19 +25,21 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "shoal",
-            dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", argumentParser] + nio("NIOCore", "NIOPosix")
+            dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", "DNS", "NameServer", argumentParser]
+                + nio("NIOCore", "NIOPosix")
         ),
         .target(name: "ShoalAPI", dependencies: ["Addressing"]),
         .target(
             name: "Daemon",
-            dependencies: ["Addressing", "ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Network", "Netlink", logging]
+            dependencies: ["Addressing", "ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Network", "Netlink", "NameServer",
+                           logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOHTTP1")
         ),
         .target(name: "Lab", dependencies: ["Addressing", "ShoalAPI", "Netlink"]),
         .target(
             name: "Agent",
             dependencies: ["Addressing", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Network", "Netlink", "CShoalSystem",
-                           "ShoalAPI", logging] + nio("NIOConcurrencyHelpers", "NIOCore")
+                           "DNS", "NameServer", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers", "NIOCore")
         ),
         .target(
             name: "ClusterWire",
@@ -80,6 +82,10 @@ let package = Package(
         // IPv4 addresses, networks and HOST:PORT: plain values, no system libraries.
         .target(name: "Addressing"),
         .target(name: "Netlink", dependencies: ["Addressing", "CNetlink", "CShoalSystem"]),
+        // The embedded DNS server's pure part: codec, the network-scoped responder, forwarding rules, dig.
+        .target(name: "DNS", dependencies: ["Addressing"]),
+        // The embedded DNS server's sockets: listeners in the tasks' namespaces, the upstream forwarder, dig's client.
+        .target(name: "NameServer", dependencies: ["Addressing", "DNS", "Netlink"] + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix")),
         // The node's side of task networking (the gateway bridge, overlay networks).
         .target(name: "Network", dependencies: ["Addressing", "Netlink", "ShoalAPI"] + nio("NIOConcurrencyHelpers")),
         .systemLibrary(

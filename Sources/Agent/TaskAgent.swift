@@ -6,7 +6,9 @@ import ClusterStore
 import ClusterWire
 import CShoalSystem
 import FoundationEssentials
+import DNS
 import Logging
+import NameServer
 import Netlink
 import Network
 import ShoalAPI
@@ -47,6 +49,10 @@ public actor TaskAgent {
     /// The networks and endpoints the driver was last told, and the work telling it (one at a time).
     private var overlaysApplied: (networks: [ClusterProtocol.Network], endpoints: [ClusterProtocol.Endpoint])?
     private var overlayWork: Task<Void, Never>?
+    /// Answers the tasks' DNS queries at 127.0.0.11 (nil: tasks use the node's resolvers).
+    private let nameServer: NameServer?
+    /// The networks and services the name server was last given.
+    private var namesApplied: (networks: [ClusterProtocol.Network], services: [ClusterProtocol.Service])?
     /// The last status of every task this node was told about.
     private var statuses: [String: TaskStatus] = [:]
     private var reporter: (@Sendable ([TaskReport]) -> Void)?
@@ -59,7 +65,8 @@ public actor TaskAgent {
     /// command `shoal` means it too. The gateway bridge goes into the network
     /// namespace pinned at `networkNamespace` (nil: the daemon's own).
     public init(dataDirectory: String, executable: String = "/proc/self/exe", networkNamespace: String? = nil,
-                outputLimits: RotatingLog.Limits = .standard, logger: Logger) throws {
+                outputLimits: RotatingLog.Limits = .standard, nameServer: NameServer? = nil, logger: Logger) throws {
+        self.nameServer = nameServer
         self.dataDirectory = dataDirectory
         tasksDirectory = "\(dataDirectory)/tasks"
         self.outputLimits = outputLimits
@@ -95,12 +102,18 @@ public actor TaskAgent {
         }
         let known = Set(assignments.networks.map(\.id))
         assignments.endpoints.removeAll { !known.contains($0.networkID) }
+        // Service names become DNS names: only what a manager could have made is answered.
+        assignments.services.removeAll { !$0.isValid }
         networks = Dictionary(assignments.networks.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         if let vtep = assignments.vtep, overlay?.vtep != vtep {
             overlay = OverlayDriver(dataDirectory: dataDirectory, vtep: vtep, nodeNamespace: networkNamespace)
         }
         apply(assignments.tasks, retained: assignments.retained)
         syncOverlays(assignments)
+        if let nameServer, namesApplied.map({ $0.networks != assignments.networks || $0.services != assignments.services }) ?? true {
+            namesApplied = (assignments.networks, assignments.services)
+            nameServer.update(DNSDirectory(networks: assignments.networks, services: assignments.services))
+        }
     }
 
     /// The tasks part of `apply`: what this node must run, and the ids of
@@ -189,6 +202,27 @@ public actor TaskAgent {
         case .ambiguous(let matches): throw SwarmError("task \(reference) is ambiguous (\(matches) matches found)")
         case .notFound: throw SwarmError("no such task on this node: \(reference)", kind: .notFound)
         }
+        return try execTarget(task)
+    }
+
+    /// `shoal dig --network NET`: a running task of this node attached to
+    /// the network `reference` names (its name or id), to ask from inside it.
+    public func execTarget(onNetwork reference: String) throws(SwarmError) -> ExecTarget {
+        guard let network = networks.values.first(where: { $0.name == reference || $0.id == reference }) else {
+            throw SwarmError("no task on network \(reference) runs on this node: run it on a node that has one (shoal network inspect \(reference) lists them)",
+                             kind: .notFound)
+        }
+        let attached = running.values.filter { !$0.stopping && $0.child != nil && $0.task.networks.contains { $0.networkID == network.id } }
+        guard let task = attached.map(\.task).min(by: { $0.meta.id < $1.meta.id }) else {
+            throw SwarmError("no task on network \(reference) runs on this node: run it on a node that has one (shoal network inspect \(reference) lists them)",
+                             kind: .notFound)
+        }
+        var current = task
+        if let status = statuses[task.meta.id] { current.status = status }
+        return try execTarget(current)
+    }
+
+    private func execTarget(_ task: TaskObject) throws(SwarmError) -> ExecTarget {
         let id = task.meta.id
         guard task.isRunning, running[id]?.stopping == false, let child = running[id]?.child else {
             throw SwarmError(TaskLookup.notRunning(task, now: Date()), kind: .conflict)
@@ -209,6 +243,7 @@ public actor TaskAgent {
         while !running.isEmpty, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        nameServer?.stopAll()
         // No task is left to use them: a clean stop leaves no overlay namespace behind.
         await overlayWork?.value
         if let overlay {
@@ -311,6 +346,7 @@ public actor TaskAgent {
             running[id]?.child = child
             let attachments = try overlayAttachments(of: task)
             let overlay = self.overlay
+            let nameServer = self.nameServer
             // Blocking calls, off the actor: other tasks start meanwhile.
             let address = try await Task.detached {
                 try handshake.awaitReady()
@@ -318,8 +354,13 @@ public actor TaskAgent {
                     guard let overlay else { throw TaskFailure(rejected: "the managers did not name this node's VXLAN address") }
                     try overlay.attach(taskID: id, namespace: "/proc/\(child.pid)/ns/net", to: attachments)
                 }
-                return try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11), position: attachments.count)
+                let address = try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11), position: attachments.count)
+                try await nameServer?.serve(taskID: id, inNetworkNamespace: "/proc/\(child.pid)/ns/net",
+                                            networks: attachments.map(\.network.id))
+                return address
             }.value
+            // It ended while starting: nothing is left to answer.
+            if running[id] == nil { nameServer?.stop(taskID: id) }
             running[id]?.address = address
             try handshake.go()
             // Stopped while it started: now that its process runs, stop it like any other.
@@ -356,6 +397,7 @@ public actor TaskAgent {
 
     private func exited(_ id: String, code: Int32) {
         guard let ended = running.removeValue(forKey: id) else { return }
+        nameServer?.stop(taskID: id)
         if let address = ended.address { bridge?.release(address) }
         let now = Date()
         let status: TaskStatus = if ended.stopping {

@@ -7,6 +7,7 @@ import ClusterWire
 import Dispatch
 import Logging
 import Manager
+import NameServer
 import Netlink
 import Network
 import NIOConcurrencyHelpers
@@ -34,8 +35,10 @@ public enum Daemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { try? group.syncShutdownGracefully() }
+        let nameServer = NameServer(group: group, upstreams: dnsUpstreams(configuration.dnsUpstreams))
+        logger.info("the tasks' DNS server forwards to \(nameServer.upstreams.map { "\($0)" }.joined(separator: ", "))")
         let agent = try TaskAgent(dataDirectory: configuration.dataDirectory, outputLimits: configuration.logLimits,
-                                  logger: Logger(label: "agent"))
+                                  nameServer: nameServer, logger: Logger(label: "agent"))
         // Stops the daemon: a signal, or a Raft log that can no longer be written (`storageFailure` says which).
         let stop = DispatchSemaphore(value: 0)
         let storageFailure = NIOLockedValueBox<(any Error)?>(nil)
@@ -226,6 +229,10 @@ public enum Daemon {
         }
         // Answered by this node's agent from its own tasks: `shoal exec` enters them on this node.
         router.add("GET", "/tasks/exec") { request in
+            if let network = request.query["network"] {
+                try NetworkReferenceRequest(network: network).validate()
+                return try await answering { try .json(await swarm.execTarget(onNetwork: network)) }
+            }
             let reference = request.query["task"] ?? ""
             try TaskReference.validate(reference)
             return try await answering { try .json(await swarm.execTarget(reference)) }
@@ -272,6 +279,16 @@ public enum Daemon {
         } catch let error as SwarmError {
             throw APIError(status: status(of: error.kind), message: error.description)
         }
+    }
+
+    /// `--dns-upstream`, or the node's own resolvers (at most three, as resolv.conf holds).
+    static func dnsUpstreams(_ given: [HostPort]) -> [SocketAddress] {
+        func text(_ path: String) -> String { String(decoding: FileSystem.read(path) ?? [], as: UTF8.self) }
+        let upstreams = given.isEmpty
+            ? NodeAddresses.nameservers(resolvConf: text("/etc/resolv.conf"), upstreamResolvConf: text("/run/systemd/resolve/resolv.conf"))
+                .map { ($0.description, 53) }
+            : given.map { ($0.host, $0.port) }
+        return upstreams.prefix(3).compactMap { try? SocketAddress(ipAddress: $0.0, port: $0.1) }
     }
 
     /// The networks this node uses itself; none when they cannot be read (the

@@ -1,3 +1,4 @@
+import Addressing
 import Logging
 import ShoalAPI
 
@@ -10,17 +11,21 @@ public struct DaemonConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// Caps daemon.log (when stderr is a file) and each task's output.
     public var logLimits: RotatingLog.Limits
+    /// Where the tasks' DNS server forwards names the swarm does not know
+    /// (`--dns-upstream`); empty: the node's own resolvers.
+    public var dnsUpstreams: [HostPort]
 
     public init(dataDirectory: String = Defaults.dataDirectory,
                 socketPath: String = Defaults.socketPath,
                 listenAddress: String = Defaults.listenAddress,
                 advertiseAddress: String? = nil,
-                logLevel: Logger.Level = .info, logLimits: RotatingLog.Limits = .standard) {
+                logLevel: Logger.Level = .info, logLimits: RotatingLog.Limits = .standard, dnsUpstreams: [HostPort] = []) {
         self.dataDirectory = dataDirectory
         self.socketPath = socketPath
         self.listenAddress = listenAddress
         self.advertiseAddress = advertiseAddress
         self.logLevel = logLevel
         self.logLimits = logLimits
+        self.dnsUpstreams = dnsUpstreams
     }
 }

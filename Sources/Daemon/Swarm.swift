@@ -195,6 +195,11 @@ public actor Swarm {
          identity.flatMap { CertificateRenewal.validity(of: $0.certificatePEM)?.until })
     }
 
+    /// `shoal dig --network`: a task of this node on that network, to ask from.
+    public func execTarget(onNetwork reference: String) async throws -> ExecTarget {
+        try await agent.runner.execTarget(onNetwork: reference)
+    }
+
     /// `shoal exec`: how to enter the task `reference` names, when this node
     /// runs it. Otherwise one line saying where it runs (a manager reads the
     /// store) or that it is not here (a worker cannot read the store).

@@ -39,7 +39,8 @@ public struct Lab: Sendable {
 
     /// Creates the switch and `count` nodes, and starts a daemon in each.
     /// On failure, removes whatever it had made.
-    public func up(nodes count: Int, executable: String) throws -> LabState {
+    /// `dnsUpstreams` go to every daemon as `--dns-upstream`.
+    public func up(nodes count: Int, executable: String, dnsUpstreams: [String] = []) throws -> LabState {
         try Self.validate(name: layout.name)
         guard (1...32).contains(count) else {
             throw ShoalError("a lab has 1 to 32 nodes, not \(count)", hint: "pick --nodes between 1 and 32")
@@ -54,7 +55,8 @@ public struct Lab: Sendable {
         }
         try FileSystem.makeDirectory(layout.directory, mode: 0o700)
         var state = LabState(name: layout.name, subnet: subnet.description,
-                             switchNamespace: layout.switchNamespace, nodes: [])
+                             switchNamespace: layout.switchNamespace, nodes: [],
+                             dnsUpstreams: dnsUpstreams.isEmpty ? nil : dnsUpstreams)
         do {
             for index in 1...count {
                 let name = layout.nodeName(index)
@@ -66,7 +68,8 @@ public struct Lab: Sendable {
             try save(state)
             try buildNetwork(state, prefixLength: subnet.prefixLength)
             for index in state.nodes.indices {
-                state.nodes[index].pid = try startDaemon(state.nodes[index], executable: executable)
+                state.nodes[index].pid = try startDaemon(state.nodes[index], executable: executable,
+                                                         dnsUpstreams: state.dnsUpstreams ?? [])
                 try save(state)
             }
             return state
@@ -99,11 +102,11 @@ public struct Lab: Sendable {
         }
     }
 
-    private func startDaemon(_ node: LabState.Node, executable: String) throws -> Int32 {
+    private func startDaemon(_ node: LabState.Node, executable: String, dnsUpstreams: [String]) throws -> Int32 {
         let launcher = DaemonLauncher(
             arguments: [executable, "ns-exec", "--net", node.networkNamespace, "--uts", node.utsNamespace, "--",
                         executable, "daemon", "--data-dir", node.dataDirectory, "--socket", node.socketPath,
-                        "--advertise-addr", node.address.description],
+                        "--advertise-addr", node.address.description] + dnsUpstreams.flatMap { ["--dns-upstream", $0] },
             socketPath: node.socketPath,
             logPath: node.dataDirectory + "/" + Defaults.daemonLogName)
         do {
@@ -124,7 +127,8 @@ public struct Lab: Sendable {
             throw ShoalError("node \(name) is already running (pid \(pid))", hint: "stop it first, e.g. kill \(pid)")
         }
         let lab = Lab(name: state.name, root: root)
-        state.nodes[index].pid = try lab.startDaemon(state.nodes[index], executable: executable)
+        state.nodes[index].pid = try lab.startDaemon(state.nodes[index], executable: executable,
+                                                     dnsUpstreams: state.dnsUpstreams ?? [])
         try lab.save(state)
         return state.nodes[index].pid ?? 0
     }

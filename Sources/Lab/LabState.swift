@@ -19,4 +19,6 @@ public struct LabState: Codable, Equatable, Sendable {
     public var subnet: String
     public var switchNamespace: String
     public var nodes: [Node]
+    /// `lab up --dns-upstream`: passed to every node's daemon (nil: their default).
+    public var dnsUpstreams: [String]?
 }

@@ -14,7 +14,7 @@ public enum NodeAddresses {
     }
 
     /// The resolvers a node's lookups reach: a loopback stub is replaced by its upstreams.
-    static func nameservers(resolvConf: String, upstreamResolvConf: String) -> [IPv4Address] {
+    public static func nameservers(resolvConf: String, upstreamResolvConf: String) -> [IPv4Address] {
         let listed = nameservers(inResolvConf: resolvConf)
         guard listed.contains(where: { $0.octets.first == 127 }) else { return listed }
         return listed.filter { $0.octets.first != 127 } + nameservers(inResolvConf: upstreamResolvConf)

@@ -72,7 +72,9 @@ lab_swarm() {
     local nodes=$1; shift
     use_private_lab_root
     on_exit '"$SHOAL" lab down >/dev/null 2>&1'
-    "$SHOAL" lab up --nodes "$nodes" >/dev/null || { fail "lab up"; exit 1; }
+    # The nodes' DNS forwards to a stub on their own loopback (dns-stub.py, started by the scenarios that
+    # need one), never to this machine's resolver.
+    "$SHOAL" lab up --nodes "$nodes" --dns-upstream 127.0.0.1:5353 >/dev/null || { fail "lab up"; exit 1; }
     "$SHOAL" -H lab-1 init "$@" >/dev/null || { fail "init"; exit 1; }
     manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
     token=$("$SHOAL" -H lab-1 join-token -q worker)

@@ -17,6 +17,8 @@ public protocol TaskRunner: Sendable {
     /// node's tasks. Refuses with `.notFound` when no task of this node is
     /// meant, `.conflict` when it is not running, `.invalid` when ambiguous.
     func execTarget(_ reference: String) async throws(SwarmError) -> ExecTarget
+    /// `shoal dig --network`: a running task of this node on the network `reference` names.
+    func execTarget(onNetwork reference: String) async throws(SwarmError) -> ExecTarget
 }
 
 extension TaskAgent: TaskRunner {}

@@ -31,6 +31,10 @@ struct DaemonCommand: ParsableCommand {
     @Option(help: "How many files (the current one and rotated ones) each of those logs keeps.")
     var logMaxFile: Int = 3
 
+    @Option(help: ArgumentHelp("A DNS server for the names the swarm does not know, IP[:PORT] (repeatable; default: the host's resolvers).",
+                               valueName: "IP[:PORT]"))
+    var dnsUpstream: [String] = []
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'")
@@ -45,6 +49,10 @@ struct DaemonCommand: ParsableCommand {
             throw ValidationError("--log-max-size must be a size from 1k to 1g, e.g. 10m, not '\(logMaxSize)'")
         }
         guard (1...100).contains(logMaxFile) else { throw ValidationError("--log-max-file must be 1 to 100") }
+        for upstream in dnsUpstream where HostPort(upstream, defaultPort: 53)?.hasIPv4Host != true {
+            throw ValidationError("--dns-upstream must be an IPv4 address with an optional :PORT, not '\(upstream)'")
+        }
+        guard dnsUpstream.count <= 3 else { throw ValidationError("--dns-upstream can be given 3 times at most, as resolv.conf's nameservers") }
     }
 
     func run() throws {
@@ -53,7 +61,8 @@ struct DaemonCommand: ParsableCommand {
             dataDirectory: dataDir, socketPath: socket, listenAddress: listenAddr,
             advertiseAddress: advertiseAddr, logLevel: Logger.Level(rawValue: logLevel) ?? .info,
             logLimits: RotatingLog.Limits(maximumBytes: Self.bytes(logMaxSize) ?? RotatingLog.Limits.standard.maximumBytes,
-                                          maximumFiles: logMaxFile)))
+                                          maximumFiles: logMaxFile),
+            dnsUpstreams: dnsUpstream.compactMap { HostPort($0, defaultPort: 53) }))
     }
 
     /// "10m", "512k", "1g" or a number of bytes, within 1 KiB...1 GiB.

@@ -1,3 +1,4 @@
+import Addressing
 import ArgumentParser
 import Lab
 import ShoalAPI
@@ -13,14 +14,22 @@ struct LabUpCommand: ParsableCommand {
 
     @OptionGroup var lab: LabNameOption
 
+    @Option(help: ArgumentHelp("A DNS server the nodes' daemons forward to, IP[:PORT] as seen inside a node (repeatable).",
+                               valueName: "IP[:PORT]"))
+    var dnsUpstream: [String] = []
+
     func validate() throws {
         guard (1...32).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 32") }
         try Lab.validate(name: lab.name)
+        for upstream in dnsUpstream where HostPort(upstream, defaultPort: 53)?.hasIPv4Host != true {
+            throw ValidationError("--dns-upstream must be an IPv4 address with an optional :PORT, not '\(upstream)'")
+        }
     }
 
     func run() throws {
         try requireRoot("shoal lab up")
-        let state = try Lab(name: lab.name).up(nodes: nodes, executable: DaemonLauncher.currentExecutable())
+        let state = try Lab(name: lab.name).up(nodes: nodes, executable: DaemonLauncher.currentExecutable(),
+                                               dnsUpstreams: dnsUpstream)
         print("Lab \(state.name) is up on \(state.subnet) with \(state.nodes.count) nodes:")
         print(LabListCommand.table([state]))
     }

@@ -1,0 +1,200 @@
+import DNS
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Asks the upstream servers the names the swarm does not know, docker's
+/// way: in order, over the protocol the client used (UDP cut short → the
+/// same server again over TCP), SERVFAIL or REFUSED → the next server, and
+/// no answer within `budget` → SERVFAIL. Each attempt uses a socket of its
+/// own and a fresh random id, and takes only a reply that matches both.
+final class UpstreamForwarder: Sendable {
+    /// How long a client waits at most before it gets SERVFAIL.
+    static let budget = TimeAmount.seconds(2)
+    /// Queries forwarded at once; more get SERVFAIL at once rather than queue without bound.
+    static let maximumInFlight = 256
+
+    let upstreams: [SocketAddress]
+    private let group: any EventLoopGroup
+    private let inFlight = NIOLockedValueBox(0)
+
+    init(group: any EventLoopGroup, upstreams: [SocketAddress]) {
+        self.group = group
+        self.upstreams = upstreams
+    }
+
+    /// The reply for the client: an upstream's answer, or SERVFAIL.
+    func forward(_ query: DNSForwardedQuery) async -> [UInt8] {
+        let admitted = inFlight.withLockedValue { count in
+            guard count < Self.maximumInFlight else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { return query.serverFailure() }
+        defer { inFlight.withLockedValue { $0 -= 1 } }
+        let deadline = NIODeadline.now() + Self.budget
+        for (index, upstream) in upstreams.enumerated() {
+            let remaining = deadline - .now()
+            guard remaining > .zero else { break }
+            // A silent server takes its share of the budget, not all of it.
+            let share = TimeAmount.nanoseconds(remaining.nanoseconds / Int64(upstreams.count - index))
+            var verdict = await ask(upstream, query, over: query.transport, within: share)
+            if verdict == .retryOverTCP {
+                verdict = await ask(upstream, query, over: .tcp, within: max(deadline - .now(), .zero))
+            }
+            if case .reply(let bytes) = verdict { return bytes }
+        }
+        return query.serverFailure()
+    }
+
+    /// One attempt at one server: its verdict on the first reply that
+    /// matches, or `tryNextServer` when it refuses, fails or stays silent.
+    private func ask(_ upstream: SocketAddress, _ query: DNSForwardedQuery, over transport: DNSTransport,
+                     within timeout: TimeAmount) async -> DNSForwardedQuery.Verdict {
+        let id = UInt16.random(in: .min ... .max)
+        let payload = query.upstreamQuery(id: id)
+        let eventLoop = group.next()
+        let attempt = Attempt(eventLoop: eventLoop)
+        // A reply counts only from the server asked, with the id and question sent.
+        let judge: @Sendable ([UInt8], SocketAddress) -> DNSForwardedQuery.Verdict = { reply, source in
+            query.judge(reply, from: source, over: transport, upstreamID: id, upstream: upstream)
+        }
+        let expiry = eventLoop.scheduleTask(in: timeout) { attempt.decide(.tryNextServer) }
+        do {
+            let channel: any Channel
+            switch transport {
+            case .udp:
+                channel = try await DatagramBootstrap(group: eventLoop)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(DatagramReplyHandler(attempt: attempt) { envelope in
+                                judge(Array(envelope.data.readableBytesView), envelope.remoteAddress)
+                            })
+                        }
+                    }
+                    .connect(to: upstream).get()
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: payload)), promise: nil)
+            case .tcp:
+                channel = try await ClientBootstrap(group: eventLoop)
+                    .connectTimeout(timeout)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                ByteToMessageHandler(MessageFramer(), maximumBufferSize: MessageFramer.maximumBuffer))
+                            try channel.pipeline.syncOperations.addHandler(StreamReplyHandler(attempt: attempt) { reply in
+                                judge(reply, upstream)  // the connection's peer
+                            })
+                        }
+                    }
+                    .connect(to: upstream).get()
+                channel.writeAndFlush(MessageFramer.framed(payload), promise: nil)
+            }
+            let verdict = try await attempt.verdict.get()
+            channel.close(promise: nil)
+            expiry.cancel()
+            return verdict
+        } catch {
+            eventLoop.execute { attempt.decide(.tryNextServer) }
+            expiry.cancel()
+            return .tryNextServer
+        }
+    }
+}
+
+/// One attempt's verdict, decided once, on its event loop: by a reply, an error or the timeout.
+final class Attempt: @unchecked Sendable {
+    private let eventLoop: any EventLoop
+    private let promise: EventLoopPromise<DNSForwardedQuery.Verdict>
+    /// Touched only on `eventLoop`.
+    private var decided = false
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+        promise = eventLoop.makePromise()
+    }
+
+    var verdict: EventLoopFuture<DNSForwardedQuery.Verdict> { promise.futureResult }
+
+    func decide(_ verdict: DNSForwardedQuery.Verdict) {
+        eventLoop.preconditionInEventLoop()
+        guard !decided else { return }
+        decided = true
+        promise.succeed(verdict)
+    }
+}
+
+private final class DatagramReplyHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private let attempt: Attempt
+    private let judge: (AddressedEnvelope<ByteBuffer>) -> DNSForwardedQuery.Verdict
+
+    init(attempt: Attempt, judge: @escaping (AddressedEnvelope<ByteBuffer>) -> DNSForwardedQuery.Verdict) {
+        self.attempt = attempt
+        self.judge = judge
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let verdict = judge(unwrapInboundIn(data))
+        if verdict != .ignore { attempt.decide(verdict) }
+    }
+
+    /// A closed port answers a connected UDP socket with an error: no server there.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        attempt.decide(.tryNextServer)
+    }
+}
+
+private final class StreamReplyHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let attempt: Attempt
+    private let judge: ([UInt8]) -> DNSForwardedQuery.Verdict
+
+    init(attempt: Attempt, judge: @escaping ([UInt8]) -> DNSForwardedQuery.Verdict) {
+        self.attempt = attempt
+        self.judge = judge
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let verdict = judge(Array(unwrapInboundIn(data).readableBytesView))
+        if verdict != .ignore { attempt.decide(verdict) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        attempt.decide(.tryNextServer)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        attempt.decide(.tryNextServer)
+        context.close(promise: nil)
+    }
+}
+
+/// DNS over TCP: every message behind a two-byte length.
+struct MessageFramer: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    /// One whole message and its length prefix, with room to spare.
+    static let maximumBuffer = 2 * (Int(UInt16.max) + 2)
+
+    static func framed(_ message: [UInt8]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt16(clamping: message.count))
+        buffer.writeBytes(message.prefix(Int(UInt16.max)))
+        return buffer
+    }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
+              buffer.readableBytes >= 2 + Int(length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 2)
+        guard let message = buffer.readSlice(length: Int(length)) else { return .needMoreData }
+        context.fireChannelRead(wrapInboundOut(message))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        try decode(context: context, buffer: &buffer)
+    }
+}
