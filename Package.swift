@@ -94,10 +94,12 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]
         ),
         .target(name: "CShoalSystem"),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),
+        .testTarget(name: "NameServerTests", dependencies: ["Addressing", "DNS", "NameServer", "Netlink", "TestSupport"]
+                        + nio("NIOPosix")),
         .testTarget(name: "NetworkTests", dependencies: ["Addressing", "Netlink", "Network", "TestSupport"]),
         .testTarget(
             name: "TransportTests",

@@ -12,4 +12,7 @@ struct IdleRunner: TaskRunner {
     func execTarget(_ reference: String) async throws(SwarmError) -> ExecTarget {
         throw SwarmError("no such task on this node: \(reference)", kind: .notFound)
     }
+    func execTarget(onNetwork reference: String) async throws(SwarmError) -> ExecTarget {
+        throw SwarmError("no task on network \(reference) runs on this node", kind: .notFound)
+    }
 }
