@@ -214,3 +214,23 @@ private func runOnThread(_ body: @escaping @Sendable () -> Void) {
     }, job)
     pthread_detach(thread)
 }
+
+@Suite struct TaskResolvConfTests {
+    @Test func aTaskAsksTheEmbeddedServerWithTheHostsSearchDomains() {
+        let host = """
+            # written by the installer
+            nameserver 10.255.255.53
+            nameserver 1.1.1.1
+            search lab.example corp.example
+            options timeout:2 ndots:5 attempts:3
+            """
+        #expect(TaskResolvConf.text(hostResolvConf: host) == """
+            search lab.example corp.example
+            options timeout:2 attempts:3
+            nameserver 127.0.0.11
+            options ndots:0
+
+            """)
+        #expect(TaskResolvConf.text(hostResolvConf: "") == "nameserver 127.0.0.11\noptions ndots:0\n")
+    }
+}
