@@ -55,9 +55,11 @@ public struct ServiceObject: Codable, Equatable, Sendable {
     public var endpointMode: EndpointMode
     /// One virtual IP per network of the spec, reserved by the allocator (none in dnsrr mode).
     public var virtualIPs: [NetworkAddress]
+    /// The ports it publishes, each with its published port decided.
+    public var ports: [PublishedPort]
 
     public init(meta: ObjectMeta, name: String, mode: ServiceMode, spec: TaskSpec, generation: UInt64 = 1,
-                endpointMode: EndpointMode = .vip, virtualIPs: [NetworkAddress] = []) {
+                endpointMode: EndpointMode = .vip, virtualIPs: [NetworkAddress] = [], ports: [PublishedPort] = []) {
         self.meta = meta
         self.name = name
         self.mode = mode
@@ -65,6 +67,25 @@ public struct ServiceObject: Codable, Equatable, Sendable {
         self.generation = generation
         self.endpointMode = endpointMode
         self.virtualIPs = virtualIPs
+        self.ports = ports
+    }
+}
+
+/// A port a service publishes: on every node through the routing mesh
+/// (ingress), or on the nodes that run its tasks (host).
+public struct PublishedPort: Codable, Equatable, Hashable, Sendable {
+    public enum TransportProtocol: String, Codable, Sendable, CaseIterable { case tcp, udp }
+    public enum Mode: String, Codable, Sendable, CaseIterable { case ingress, host }
+
+    public var `protocol`: TransportProtocol
+    /// Where the tasks listen.
+    public var target: UInt16
+    /// Where the nodes answer.
+    public var published: UInt16
+    public var mode: Mode
+
+    public init(protocol: TransportProtocol, target: UInt16, published: UInt16, mode: Mode) {
+        (self.protocol, self.target, self.published, self.mode) = (`protocol`, target, published, mode)
     }
 }
 

@@ -92,7 +92,17 @@ extension ServiceSpecRequest: ValidatedRequest {
             throw ShoalError("the command or environment of service \(name.prefix(64)) holds a NUL byte", hint: "remove it")
         }
         try checkNetworkReferences(networks)
+        try checkPorts(ports, removing: [])
     }
+}
+
+/// `--publish` values: a bounded list, each within its ranges.
+private func checkPorts(_ ports: [PortConfig], removing removed: [String]) throws(ShoalError) {
+    guard ports.count <= 64, removed.count <= 64 else {
+        throw ShoalError("\(max(ports.count, removed.count)) published ports given", hint: "publish 64 at most")
+    }
+    if let problem = ports.lazy.compactMap(\.problem).first { throw ShoalError("invalid published port: \(problem)") }
+    for text in removed { _ = try PortConfig.target(parsing: text) }
 }
 
 /// `--network` values: a bounded list of names or ids.
@@ -112,6 +122,7 @@ extension ServiceUpdateRequest: ValidatedRequest {
         }
         try checkNetworkReferences(networkAdd)
         try checkNetworkReferences(networkRemove)
+        try checkPorts(publishAdd, removing: publishRemove)
     }
 }
 

@@ -16,10 +16,12 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
     public var networks: [String]
     /// `--endpoint-mode`: vip or dnsrr.
     public var endpointMode: String
+    /// `--publish`.
+    public var ports: [PortConfig]
 
     public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
                 constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
-                restartMaxAttempts: Int = 0, networks: [String] = [], endpointMode: String = "vip") {
+                restartMaxAttempts: Int = 0, networks: [String] = [], endpointMode: String = "vip", ports: [PortConfig] = []) {
         self.name = name
         self.replicas = replicas
         self.command = command
@@ -31,6 +33,7 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
         self.restartMaxAttempts = restartMaxAttempts
         self.networks = networks
         self.endpointMode = endpointMode
+        self.ports = ports
     }
 }
 
@@ -46,10 +49,14 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
     public var networkAdd: [String]
     public var networkRemove: [String]
     public var endpointMode: String?
+    public var publishAdd: [PortConfig]
+    /// `--publish-rm`: target ports, `8080` or `8080/udp`.
+    public var publishRemove: [String]
 
     public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
                 envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = [],
-                networkAdd: [String] = [], networkRemove: [String] = [], endpointMode: String? = nil) {
+                networkAdd: [String] = [], networkRemove: [String] = [], endpointMode: String? = nil,
+                publishAdd: [PortConfig] = [], publishRemove: [String] = []) {
         self.service = service
         self.replicas = replicas
         self.command = command
@@ -60,6 +67,8 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
         self.networkAdd = networkAdd
         self.networkRemove = networkRemove
         self.endpointMode = endpointMode
+        self.publishAdd = publishAdd
+        self.publishRemove = publishRemove
     }
 }
 

@@ -10,15 +10,18 @@ import Transport
 extension ControlAPI {
     /// `service create`.
     public func createService(_ request: ServiceSpecRequest) async throws -> ServiceCreated {
-        let spec = try Self.validate(request, networks: manager.store.snapshot.networks)
+        let snapshot = manager.store.snapshot
+        var spec = try Self.validate(request, networks: snapshot.networks)
         let endpointMode = try Self.endpointMode(request.endpointMode)
-        guard !manager.store.snapshot.services.contains(where: { $0.name == request.name }) else {
+        guard !snapshot.services.contains(where: { $0.name == request.name }) else {
             throw SwarmError("service \(request.name) already exists: choose another --name, or remove it first", kind: .conflict)
         }
-        let service = ServiceObject(meta: ObjectMeta(id: Base36.objectID()), name: request.name,
+        let id = Base36.objectID()
+        let ports = try Self.publishedPorts(request.ports, service: id, endpointMode: endpointMode, among: snapshot.services)
+        spec.networks = try Self.attachingIngress(spec.networks, ports: ports, in: snapshot)
+        let service = ServiceObject(meta: ObjectMeta(id: id), name: request.name,
                                     mode: request.replicas.map { .replicated(replicas: $0) } ?? .global, spec: spec,
-                                    endpointMode: endpointMode)
-        let snapshot = manager.store.snapshot
+                                    endpointMode: endpointMode, ports: ports)
         try Self.checkCapacity(snapshot.services + [service], nodes: snapshot.nodes)
         _ = try await manager.propose([.create(.service(service))])
         return ServiceCreated(id: service.meta.id)
@@ -56,11 +59,26 @@ extension ControlAPI {
         let removedNetworks = try Set(request.networkRemove.map { reference throws(SwarmError) in
             try Self.resolveNetwork(reference, in: snapshot.networks).meta.id
         })
-        let keptNetworks = spec.networks.filter { !removedNetworks.contains($0) }
+        let ingress = snapshot.networks.first(where: \.ingress)?.meta.id
+        let keptNetworks = spec.networks.filter { !removedNetworks.contains($0) && $0 != ingress }
         var check = Self.request(from: service, networks: snapshot.networks)
         (check.command, check.env, check.constraints) = (spec.command, spec.env, spec.constraints)
         check.networks = keptNetworks + request.networkAdd
         spec.networks = try Self.validate(check, networks: snapshot.networks).networks
+        var ports = Self.portConfigs(service.ports)
+        for text in request.publishRemove {
+            let target: (port: Int, protocol: String)
+            do { target = try PortConfig.target(parsing: text) } catch { throw SwarmError(error.message) }
+            ports.removeAll { $0.targetPort == target.port && $0.protocol == target.protocol }
+        }
+        for added in request.publishAdd {
+            // docker's --publish-add updates the port with the same target, or the same published port.
+            ports.removeAll { $0.protocol == added.protocol && ($0.targetPort == added.targetPort || $0.publishedPort == added.publishedPort) }
+            ports.append(added)
+        }
+        service.ports = try Self.publishedPorts(ports, service: service.meta.id, endpointMode: service.endpointMode,
+                                                among: snapshot.services)
+        spec.networks = try Self.attachingIngress(spec.networks, ports: service.ports, in: snapshot)
         if spec != service.spec {
             service.spec = spec
             service.generation += 1
@@ -256,8 +274,11 @@ extension ControlAPI {
                                   restartCondition: service.spec.restart.condition.rawValue,
                                   restartDelaySeconds: service.spec.restart.delaySeconds,
                                   restartMaxAttempts: service.spec.restart.maxAttempts,
-                                  networks: service.spec.networks.map { id in networks.first { $0.meta.id == id }?.name ?? id },
-                                  endpointMode: service.endpointMode.rawValue)
+                                  networks: service.spec.networks.compactMap { id in
+                                      guard let network = networks.first(where: { $0.meta.id == id }) else { return id }
+                                      return network.ingress ? nil : network.name  // the routing mesh's, not the user's
+                                  },
+                                  endpointMode: service.endpointMode.rawValue, ports: portConfigs(service.ports))
     }
 
     static func detail(_ service: ServiceObject, in snapshot: Store) -> ServiceDetail {

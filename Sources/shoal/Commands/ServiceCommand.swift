@@ -30,6 +30,9 @@ struct ServiceCreateCommand: ParsableCommand {
     @Option(help: "Attach to an overlay network (repeatable: eth0, eth1, … in this order).") var network: [String] = []
     @Option(help: "Endpoint mode: vip (a virtual IP balances over the tasks) or dnsrr (the name resolves to the tasks).")
     var endpointMode = "vip"
+    @Option(name: [.customShort("p"), .long], help: ArgumentHelp(
+        "Publish a port: PUBLISHED:TARGET[/tcp|udp], or published=P,target=T,protocol=tcp,mode=ingress|host (repeatable).",
+        valueName: "port")) var publish: [String] = []
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Flag(name: .shortAndLong, help: "Only print the service id.") var quiet = false
     @Argument(parsing: .postTerminator, help: "The command each task runs.") var command: [String] = []
@@ -45,7 +48,8 @@ struct ServiceCreateCommand: ParsableCommand {
             name: name, replicas: mode == "global" ? nil : replicas ?? 1, command: command, env: env, workdir: workdir,
             constraints: constraint, restartCondition: restartCondition,
             restartDelaySeconds: try Durations.seconds(restartDelay, option: "--restart-delay"),
-            restartMaxAttempts: restartMaxAttempts, networks: network, endpointMode: endpointMode)
+            restartMaxAttempts: restartMaxAttempts, networks: network, endpointMode: endpointMode,
+            ports: try publish.map { try PortConfig(parsing: $0) })
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         let created: ServiceCreated = try client.post("/services/create", spec)
         print(created.id)
@@ -65,7 +69,8 @@ struct ServiceListCommand: ParsableCommand {
         var table = Table(headers: ["ID", "NAME", "MODE", "REPLICAS", "COMMAND", "PORTS"])
         for service in services {
             table.rows.append([String(service.id.prefix(12)), service.spec.name, service.mode,
-                               "\(service.running)/\(service.desired)", service.spec.command.joined(separator: " "), ""])
+                               "\(service.running)/\(service.desired)", service.spec.command.joined(separator: " "),
+                               service.spec.ports.map(\.summary).joined(separator: ", ")])
         }
         print(table.render())
     }
@@ -117,6 +122,13 @@ struct ServiceInspectCommand: ParsableCommand {
                       "Command:        \(spec.command.joined(separator: " "))"]
             if !spec.env.isEmpty { lines += ["Env:            \(spec.env.joined(separator: " "))"] }
             if let workdir = spec.workdir { lines += ["Dir:            \(workdir)"] }
+            lines += ["Endpoint Mode:  \(spec.endpointMode)"]
+            if !spec.ports.isEmpty {
+                lines += ["Ports:"] + spec.ports.flatMap { port in
+                    [" PublishedPort = \(port.publishedPort.map(String.init) ?? "")", "  Protocol = \(port.protocol)",
+                     "  TargetPort = \(port.targetPort)", "  PublishMode = \(port.publishMode)"]
+                }
+            }
             print(lines.joined(separator: "\n"))
         }
     }
@@ -160,6 +172,9 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(help: "Attach to an overlay network (repeatable).") var networkAdd: [String] = []
     @Option(help: "Detach from an overlay network (repeatable).") var networkRm: [String] = []
     @Option(help: "Endpoint mode: vip or dnsrr.") var endpointMode: String?
+    @Option(help: ArgumentHelp("Add or update a published port (repeatable).", valueName: "port")) var publishAdd: [String] = []
+    @Option(help: ArgumentHelp("Remove a published port by its target port, e.g. 8080 or 8080/udp (repeatable).", valueName: "port"))
+    var publishRm: [String] = []
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Argument(help: "Service name or id.") var service: String
     @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
@@ -169,7 +184,8 @@ struct ServiceUpdateCommand: ParsableCommand {
         let updated: ServiceCreated = try client.post("/services/update", ServiceUpdateRequest(
             service: service, replicas: replicas, command: command.isEmpty ? nil : command, envAdd: envAdd,
             envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm, networkAdd: networkAdd,
-            networkRemove: networkRm, endpointMode: endpointMode))
+            networkRemove: networkRm, endpointMode: endpointMode, publishAdd: try publishAdd.map { try PortConfig(parsing: $0) },
+            publishRemove: publishRm))
         print(service)
         if !detach { try ConvergeProgress(client: client, service: updated.id).wait() }
     }
