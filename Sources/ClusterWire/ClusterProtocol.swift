@@ -79,9 +79,12 @@ public enum ClusterProtocol {
         public var virtualIPs: [NetworkAddress]
         /// The tasks that take traffic now: running, on a node that is not down.
         public var tasks: [ServiceTask]
+        /// The ports it publishes.
+        public var ports: [PublishedPort]
 
-        public init(id: String, name: String, endpointMode: EndpointMode, virtualIPs: [NetworkAddress], tasks: [ServiceTask]) {
-            (self.id, self.name, self.endpointMode, self.virtualIPs, self.tasks) = (id, name, endpointMode, virtualIPs, tasks)
+        public init(id: String, name: String, endpointMode: EndpointMode, virtualIPs: [NetworkAddress], tasks: [ServiceTask],
+                    ports: [PublishedPort] = []) {
+            (self.id, self.name, self.endpointMode, self.virtualIPs, self.tasks, self.ports) = (id, name, endpointMode, virtualIPs, tasks, ports)
         }
     }
 
@@ -272,7 +275,7 @@ extension ClusterProtocol.Service {
     /// them (they become DNS labels), and no more tasks than a swarm holds.
     public var isValid: Bool {
         ObjectID.isValid(id) && ObjectName.isValid(name) && tasks.count <= StoreLimits.maximumDesiredTasks
-            && virtualIPs.count <= Limits.networksPerService.upperBound
+            && virtualIPs.count <= Limits.networksPerService.upperBound && ports.count <= Limits.portsPerService.upperBound
             && tasks.allSatisfy { task in
                 ObjectID.isValid(task.id) && (Int(task.slot).map { $0 > 0 } ?? ObjectID.isValid(task.slot))
                     && task.addresses.count <= Limits.networksPerService.upperBound

@@ -16,6 +16,8 @@ public enum Limits {
     public static let networkPrefixLengths: ClosedRange<Int> = 8...30
     /// How many overlay networks one service is attached to.
     public static let networksPerService: ClosedRange<Int> = 0...16
+    /// How many ports one service publishes.
+    public static let portsPerService: ClosedRange<Int> = 0...64
     /// VXLAN ids (24 bits; 0 is not one).
     public static let vxlanIDs: ClosedRange<UInt32> = 1...0xFF_FFFF
     /// Byte offsets into a task's output (`service logs` cursors).

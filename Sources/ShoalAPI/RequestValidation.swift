@@ -98,8 +98,8 @@ extension ServiceSpecRequest: ValidatedRequest {
 
 /// `--publish` values: a bounded list, each within its ranges.
 private func checkPorts(_ ports: [PortConfig], removing removed: [String]) throws(ShoalError) {
-    guard ports.count <= 64, removed.count <= 64 else {
-        throw ShoalError("\(max(ports.count, removed.count)) published ports given", hint: "publish 64 at most")
+    guard Limits.portsPerService.contains(ports.count), Limits.portsPerService.contains(removed.count) else {
+        throw ShoalError("\(max(ports.count, removed.count)) published ports given", hint: "publish \(Limits.portsPerService.upperBound) at most")
     }
     if let problem = ports.lazy.compactMap(\.problem).first { throw ShoalError("invalid published port: \(problem)") }
     for text in removed { _ = try PortConfig.target(parsing: text) }

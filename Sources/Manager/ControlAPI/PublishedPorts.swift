@@ -5,17 +5,14 @@ import ShoalAPI
 /// `--publish`, `--publish-add` and `--publish-rm`: which ports a service
 /// publishes, checked against every other service's as docker checks them.
 extension ControlAPI {
-    /// The most ports one service publishes.
-    static let maximumPortsPerService = 64
-
     /// The ports `requests` ask service `serviceID` to publish, each with its
     /// published port decided (an ingress port given none gets the lowest free
     /// one of docker's range). Refused: a value out of range, a port given
     /// twice, an ingress port another service publishes, ingress with dnsrr.
     static func publishedPorts(_ requests: [PortConfig], service serviceID: String, endpointMode: EndpointMode,
                                among services: [ServiceObject]) throws(SwarmError) -> [PublishedPort] {
-        guard requests.count <= maximumPortsPerService else {
-            throw SwarmError("a service publishes \(maximumPortsPerService) ports at most, not \(requests.count)")
+        guard Limits.portsPerService.contains(requests.count) else {
+            throw SwarmError("a service publishes \(Limits.portsPerService.upperBound) ports at most, not \(requests.count)")
         }
         let others = services.filter { $0.meta.id != serviceID }
         var ports: [PublishedPort] = []

@@ -37,7 +37,7 @@ enum NodeAssignments {
             }
             guard !virtualIPs.isEmpty || !tasks.isEmpty else { return nil }
             return ClusterProtocol.Service(id: service.meta.id, name: service.name, endpointMode: service.endpointMode,
-                                           virtualIPs: virtualIPs, tasks: tasks)
+                                           virtualIPs: virtualIPs, tasks: tasks, ports: service.ports)
         }
     }
 
