@@ -253,21 +253,19 @@ public actor TaskAgent {
 
     // MARK: Overlay networks
 
-    /// A 1500-byte underlay less VXLAN's 50 bytes of headers: larger frames would be dropped silently.
-    static let overlayMTU = 1450
-
     /// The task's overlay interfaces, in its spec's order.
     private func overlayAttachments(of task: TaskObject) throws -> [OverlayAttachment] {
         try task.networks.map { attachment in
             guard let network = networks[attachment.networkID] else {
                 throw TaskFailure(rejected: "network \(attachment.networkID) is not among this node's assignments")
             }
-            return OverlayAttachment(network: Self.overlayNetwork(network), address: attachment.address)
+            return OverlayAttachment(network: Self.overlayNetwork(network, mtu: overlay?.mtu), address: attachment.address)
         }
     }
 
-    private static func overlayNetwork(_ network: ClusterProtocol.Network) -> OverlayNetwork {
-        OverlayNetwork(id: network.id, vni: network.vni, subnet: network.subnet, gateway: network.gateway, mtu: overlayMTU)
+    /// `mtu`: the driver's (nil before it exists: no overlay interface is made then).
+    private static func overlayNetwork(_ network: ClusterProtocol.Network, mtu: Int?) -> OverlayNetwork {
+        OverlayNetwork(id: network.id, vni: network.vni, subnet: network.subnet, gateway: network.gateway, mtu: mtu ?? 1450)
     }
 
     /// Brings the node's overlay networks to the assignments: each one built
@@ -285,7 +283,7 @@ public actor TaskAgent {
             await previous?.value
             do {
                 for network in assignments.networks {
-                    let overlayNetwork = Self.overlayNetwork(network)
+                    let overlayNetwork = Self.overlayNetwork(network, mtu: overlay.mtu)
                     try overlay.ensure(overlayNetwork)
                     try overlay.sync(overlayNetwork, endpoints: assignments.endpoints.filter { $0.networkID == network.id }.map {
                         RemoteEndpoint(address: $0.address, vtep: $0.vtep)

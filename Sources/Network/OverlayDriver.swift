@@ -68,14 +68,30 @@ public final class OverlayDriver: Sendable {
     public let directory: String
     /// This node's VXLAN endpoint: its address on the underlay.
     public let vtep: IPv4Address
+    /// The MTU of the overlay's links: the underlay's less VXLAN's 50 bytes of
+    /// headers, since larger frames would be dropped silently.
+    public let mtu: Int
     /// The node's network namespace, pinned at this path; nil: the daemon's own.
     private let nodeNamespace: String?
     private let serial = NIOLock()
 
+    /// Reads the MTU of the link holding `vtep` (1500 when it cannot be found).
     public init(dataDirectory: String, vtep: IPv4Address, nodeNamespace: String? = nil) {
         directory = dataDirectory + "/networks"
         self.vtep = vtep
         self.nodeNamespace = nodeNamespace
+        mtu = (Self.underlayMTU(holding: vtep, inNamespace: nodeNamespace) ?? 1500) - Self.vxlanOverhead
+    }
+
+    /// Outer Ethernet, IPv4, UDP and VXLAN headers.
+    static let vxlanOverhead = 50
+
+    /// The MTU of the link that holds `address`.
+    static func underlayMTU(holding address: IPv4Address, inNamespace path: String?) -> Int? {
+        guard let socket = try? path.map(RouteSocket.open(inNamespace:)) ?? RouteSocket(),
+              let link = try? socket.ipv4Addresses().first(where: { $0.address.address == address })?.link
+        else { return nil }
+        return try? socket.link(named: link)?.mtu
     }
 
     /// The pin of network `id`'s namespace.

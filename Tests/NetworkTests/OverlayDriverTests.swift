@@ -204,6 +204,18 @@ struct OverlayDriverTests {
             line.split(separator: " ").dropFirst().first?.split(separator: ":").last.flatMap { UInt16($0, radix: 16) }
         })
     }
+
+    @Test func theOverlaysMTUIsTheUnderlaysLessVXLANsHeaders() throws {
+        try ThrowawayNamespaces("shoal-overlay-mtu-test").with(["node", "peer"]) { paths in
+            let socket = try RouteSocket.open(inNamespace: paths[0])
+            try socket.addVethPair(named: "under", peerName: "under", peerNamespace: paths[1], mtu: 9000)
+            try socket.addAddress(try #require(IPv4Network(address: vteps[0], prefixLength: 24)), to: "under")
+            #expect(OverlayDriver(dataDirectory: folder, vtep: vteps[0], nodeNamespace: paths[0]).mtu == 8950)
+            #expect(OverlayDriver(dataDirectory: folder, vtep: vteps[1], nodeNamespace: paths[0]).mtu == 1450,
+                    "an address the node does not hold: a 1500-byte underlay is assumed")
+        }
+        rmdir(folder)
+    }
 }
 
 @Suite struct EntryChangesTests {
