@@ -14,9 +14,13 @@ public struct NetworkObject: Codable, Equatable, Sendable {
     /// The routing mesh's network (`ingress`), made by `init`.
     public var ingress: Bool
     public var labels: [String: String]
+    /// On the ingress network, each node's own address: where the routing
+    /// mesh's traffic enters the overlay from that node (docker's ingress-sbox).
+    public var nodeAddresses: [NodeAddress]
 
     public init(meta: ObjectMeta, name: String, driver: String = "overlay", subnet: IPv4Network, gateway: IPv4Address,
-                vni: UInt32, attachable: Bool = false, ingress: Bool = false, labels: [String: String] = [:]) {
+                vni: UInt32, attachable: Bool = false, ingress: Bool = false, labels: [String: String] = [:],
+                nodeAddresses: [NodeAddress] = []) {
         self.meta = meta
         self.name = name
         self.driver = driver
@@ -26,6 +30,18 @@ public struct NetworkObject: Codable, Equatable, Sendable {
         self.attachable = attachable
         self.ingress = ingress
         self.labels = labels
+        self.nodeAddresses = nodeAddresses
+    }
+}
+
+/// A node's address on a network.
+public struct NodeAddress: Codable, Equatable, Hashable, Sendable {
+    public var nodeID: String
+    /// With the network's prefix length.
+    public var address: IPv4Network
+
+    public init(nodeID: String, address: IPv4Network) {
+        (self.nodeID, self.address) = (nodeID, address)
     }
 }
 

@@ -45,16 +45,27 @@ public enum ClusterProtocol {
         public var vtep: IPv4Address?
         /// The services on those networks: what this node's DNS answers and its virtual IPs balance over.
         public var services: [Service]
+        /// This node's place in the routing mesh; nil while no service publishes a port through it.
+        public var ingress: Ingress?
 
         public init(tasks: [TaskObject], retained: Set<String>, networks: [Network] = [], endpoints: [Endpoint] = [],
-                    vtep: IPv4Address? = nil, services: [Service] = []) {
+                    vtep: IPv4Address? = nil, services: [Service] = [], ingress: Ingress? = nil) {
             self.tasks = tasks
             self.retained = retained
             self.networks = networks
             self.endpoints = endpoints
             self.vtep = vtep
             self.services = services
+            self.ingress = ingress
         }
+    }
+
+    /// The ingress network (among `networks`) and this node's own address on it.
+    public struct Ingress: Codable, Equatable, Sendable {
+        public var networkID: String
+        public var address: IPv4Network
+
+        public init(networkID: String, address: IPv4Network) { (self.networkID, self.address) = (networkID, address) }
     }
 
     /// An overlay network as a node builds it.

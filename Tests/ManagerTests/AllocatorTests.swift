@@ -115,4 +115,20 @@ import Testing
         _ = try store.apply([.create(.network(try network("second", "172.31.0.0/24", vni: 4098)))], version: 2, now: Date())
         #expect(store.networks.count == 2)
     }
+
+    @Test func everyNodeHasAnAddressOfItsOwnOnTheIngressNetworkWhileItIsInTheSwarm() throws {
+        var ingress = try network("ingress", "10.255.0.0/24", vni: 4096)
+        ingress.ingress = true
+        var harness = harness([ingress], replicas: 1, on: ["ingress"])
+        harness.pass()
+        let stored = try #require(harness.store.networks.first)
+        #expect(stored.nodeAddresses.map(\.nodeID) == ["m1", "w1", "w2"])
+        #expect(stored.nodeAddresses.map(\.address.description) == ["10.255.0.2/24", "10.255.0.3/24", "10.255.0.4/24"],
+                "nodes first, then the virtual IP and the task")
+        #expect(addresses(harness, on: "ingress") == ["10.255.0.6/24"])
+        harness.write([.delete(.node, id: "w2", expectedVersion: try #require(harness.store.nodes.first { $0.meta.id == "w2" }).meta.version)])
+        harness.pass()
+        #expect(harness.store.networks.first?.nodeAddresses.map(\.nodeID) == ["m1", "w1"], "a removed node's address is freed")
+        #expect(harness.pass() == 0, "and nothing changes after")
+    }
 }

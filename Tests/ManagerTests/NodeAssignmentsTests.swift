@@ -116,4 +116,22 @@ import Testing
         badTask.tasks[0].id = "x"
         for service in [badName, badSlot, badTask] { #expect(!service.isValid, "\(service)") }
     }
+
+    @Test func onceAServicePublishesThroughTheMeshEveryNodeHasTheIngressNetworkAndTheOtherNodesAddresses() throws {
+        var harness = try harness()
+        let subnet = try #require(IPv4Network("10.255.0.0/24"))
+        harness.write([.create(.network(NetworkObject(meta: ObjectMeta(id: "ingress"), name: "ingress", subnet: subnet,
+                                                      gateway: subnet.host(1), vni: 4096, ingress: true)))])
+        harness.pass()
+        #expect(NodeAssignments.make(for: "w1", in: harness.store).ingress == nil, "no published port: no mesh")
+        harness.change(service: "db") { $0.ports = [PublishedPort(protocol: .tcp, target: 80, published: 8080, mode: .ingress)] }
+        harness.pass()
+        let w2 = NodeAssignments.make(for: "w2", in: harness.store)
+        let own = try #require(harness.store.networks.first { $0.ingress }?.nodeAddresses.first { $0.nodeID == "w2" })
+        #expect(w2.ingress == ClusterProtocol.Ingress(networkID: "ingress", address: own.address))
+        #expect(w2.networks.map(\.id).contains("ingress"), "w2 runs no task on it, yet enters the mesh")
+        let w1Address = try #require(harness.store.networks.first { $0.ingress }?.nodeAddresses.first { $0.nodeID == "w1" })
+        #expect(w2.endpoints.contains(ClusterProtocol.Endpoint(networkID: "ingress", address: w1Address.address.address,
+                                                               vtep: try #require(IPv4Address("10.0.0.1")))))
+    }
 }

@@ -14,6 +14,20 @@ struct Allocator {
         var pools = networks.mapValues { network in
             AddressPool(network: network, held: Self.held(on: network.meta.id, plan))
         }
+        if var ingress = networks.values.first(where: \.ingress), var pool = pools[ingress.meta.id] {
+            // Every node enters the routing mesh from an address of its own, kept while it is in the swarm.
+            let members = Set(plan.nodes.map(\.meta.id))
+            var addresses = ingress.nodeAddresses.filter { members.contains($0.nodeID) }
+            for node in plan.nodes.sorted(by: { $0.meta.id < $1.meta.id }) where !addresses.contains(where: { $0.nodeID == node.meta.id }) {
+                guard let address = pool.allocate() else { break }
+                addresses.append(NodeAddress(nodeID: node.meta.id, address: address))
+            }
+            pools[ingress.meta.id] = pool
+            if addresses != ingress.nodeAddresses {
+                ingress.nodeAddresses = addresses
+                plan.update(ingress)
+            }
+        }
         for var service in plan.services.sorted(by: { $0.name < $1.name }) {
             let wanted = service.endpointMode == .vip ? service.spec.networks : []
             var virtualIPs = service.virtualIPs.filter { vip in
@@ -63,10 +77,11 @@ struct Allocator {
         task.networks.map(\.networkID) == task.spec.networks
     }
 
-    /// The addresses held on `networkID`: services' virtual IPs and the tasks that have not ended.
+    /// The addresses held on `networkID`: services' virtual IPs, the tasks that have not ended, and nodes' own.
     private static func held(on networkID: String, _ plan: TaskPlan) -> [IPv4Address] {
         let virtualIPs = plan.services.flatMap(\.virtualIPs)
         let tasks = plan.tasks.values.filter { !$0.status.state.isTerminal }.flatMap(\.networks)
-        return (virtualIPs + tasks).filter { $0.networkID == networkID }.map(\.address.address)
+        let nodes = plan.networks.first { $0.meta.id == networkID }?.nodeAddresses.map(\.address.address) ?? []
+        return (virtualIPs + tasks).filter { $0.networkID == networkID }.map(\.address.address) + nodes
     }
 }

@@ -10,14 +10,25 @@ enum NodeAssignments {
     static func make(for nodeID: String, in store: Store) -> ClusterProtocol.Assignments {
         let tasks = self.tasks(for: nodeID, in: store)
         let retained = Set(store.tasks.filter { $0.nodeID == nodeID }.map(\.meta.id))
-        let used = Set(tasks.filter { !$0.status.state.isTerminal }.flatMap(\.networks).map(\.networkID))
+        var used = Set(tasks.filter { !$0.status.state.isTerminal }.flatMap(\.networks).map(\.networkID))
+        let ingress = ingress(for: nodeID, in: store)
+        if let ingress { used.insert(ingress.networkID) }
         let networks = store.networks.filter { used.contains($0.meta.id) }.sorted { $0.meta.id < $1.meta.id }.map {
             ClusterProtocol.Network(id: $0.meta.id, name: $0.name, vni: $0.vni, subnet: $0.subnet, gateway: $0.gateway)
         }
         let node = store.nodes.first { $0.meta.id == nodeID }
         return ClusterProtocol.Assignments(tasks: tasks, retained: retained, networks: networks,
                                            endpoints: endpoints(on: used, except: nodeID, in: store),
-                                           vtep: node.flatMap { vtep(of: $0) }, services: services(on: used, in: store))
+                                           vtep: node.flatMap { vtep(of: $0) }, services: services(on: used, in: store),
+                                           ingress: ingress)
+    }
+
+    /// The node's place in the routing mesh, once some service publishes a port through it.
+    private static func ingress(for nodeID: String, in store: Store) -> ClusterProtocol.Ingress? {
+        guard store.services.contains(where: { $0.ports.contains { $0.mode == .ingress } }),
+              let network = store.networks.first(where: \.ingress),
+              let own = network.nodeAddresses.first(where: { $0.nodeID == nodeID }) else { return nil }
+        return ClusterProtocol.Ingress(networkID: network.meta.id, address: own.address)
     }
 
     /// The services with a virtual IP or a task on `networks`, each with
@@ -63,12 +74,19 @@ enum NodeAssignments {
             guard node.meta.id != nodeID, node.state != .down, let vtep = vtep(of: node) else { return nil }
             return (node.meta.id, vtep)
         })
-        return store.tasks.flatMap { task -> [ClusterProtocol.Endpoint] in
+        let tasks = store.tasks.flatMap { task -> [ClusterProtocol.Endpoint] in
             guard let node = task.nodeID, let vtep = vteps[node], task.desiredState <= .running,
                   task.status.state >= .assigned, !task.status.state.isTerminal else { return [] }
             return task.networks.filter { networks.contains($0.networkID) }.map {
                 ClusterProtocol.Endpoint(networkID: $0.networkID, address: $0.address.address, vtep: vtep)
             }
-        }.sorted { ($0.networkID, $0.address) < ($1.networkID, $1.address) }
+        }
+        // The other nodes' own addresses on the ingress network: where the mesh's replies go back to.
+        let nodes = store.networks.filter { networks.contains($0.meta.id) }.flatMap { network in
+            network.nodeAddresses.compactMap { own in
+                vteps[own.nodeID].map { ClusterProtocol.Endpoint(networkID: network.meta.id, address: own.address.address, vtep: $0) }
+            }
+        }
+        return (tasks + nodes).sorted { ($0.networkID, $0.address) < ($1.networkID, $1.address) }
     }
 }

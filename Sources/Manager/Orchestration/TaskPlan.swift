@@ -14,6 +14,8 @@ struct TaskPlan {
     private var deleted: [String: UInt64] = [:]
     /// Services this pass changed (their virtual IPs), by id.
     private var changedServices: [String: ServiceObject] = [:]
+    /// Networks this pass changed (the ingress network's node addresses), by id.
+    private var changedNetworks: [String: NetworkObject] = [:]
 
     init(store: Store, now: Date, newID: @escaping () -> String) {
         self.store = store
@@ -27,6 +29,9 @@ struct TaskPlan {
 
     /// A service as this pass changes it, written against the version read.
     mutating func update(_ service: ServiceObject) { changedServices[service.meta.id] = service }
+    var networks: [NetworkObject] { store.networks.map { changedNetworks[$0.meta.id] ?? $0 } }
+    /// A network as this pass changes it, written against the version read.
+    mutating func update(_ network: NetworkObject) { changedNetworks[network.meta.id] = network }
     func node(_ id: String?) -> NodeObject? { id.flatMap { id in store.nodes.first { $0.meta.id == id } } }
 
     /// A new task of `service` for `slot` (or, for a global service, on `nodeID`).
@@ -67,6 +72,7 @@ struct TaskPlan {
             + changed.sorted().compactMap { tasks[$0].map { .update(.task($0)) } }
             + deleted.sorted { $0.key < $1.key }.map { .delete(.task, id: $0.key, expectedVersion: $0.value) }
             + changedServices.sorted { $0.key < $1.key }.map { .update(.service($0.value)) }
+            + changedNetworks.sorted { $0.key < $1.key }.map { .update(.network($0.value)) }
     }
 
     /// Newest first: creation time, then attempt (tasks created in one pass share a time).
