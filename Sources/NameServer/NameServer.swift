@@ -94,16 +94,6 @@ public final class NameServer: Sendable {
         listeners.forEach { $0.closeAll() }
     }
 
-    /// The answer to `query` for a task attached to `networks`: from the
-    /// directory, or from upstream; nil when nothing is to be sent.
-    public func answer(_ query: [UInt8], over transport: DNSTransport, fromNetworks networks: [String]) async -> [UInt8]? {
-        switch respond(to: query, over: transport, fromNetworks: networks) {
-        case .answer(let bytes): bytes
-        case .forward(let forwarded): await forwarder.forward(forwarded)
-        case .drop: nil
-        }
-    }
-
     fileprivate func respond(to query: [UInt8], over transport: DNSTransport, fromNetworks networks: [String]) -> DNSResponse {
         let (directory, rotation) = state.withLockedValue { state in
             state.rotation &+= 1
@@ -112,8 +102,8 @@ public final class NameServer: Sendable {
         return directory.respond(to: query, over: transport, fromNetworks: networks, rotation: rotation)
     }
 
-    fileprivate func forward(_ query: DNSForwardedQuery) async -> [UInt8] {
-        await forwarder.forward(query)
+    fileprivate func forward(_ query: DNSForwardedQuery, on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]> {
+        forwarder.forward(query, on: eventLoop)
     }
 }
 
@@ -169,9 +159,8 @@ private final class DatagramQueryHandler: ChannelInboundHandler {
         case .answer(let reply):
             context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: reply))), promise: nil)
         case .forward(let query):
-            let (channel, server) = (context.channel, server)
-            Task {
-                let reply = await server.forward(query)
+            let channel = context.channel
+            server.forward(query, on: context.eventLoop).whenSuccess { reply in
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: reply)), promise: nil)
             }
         }
@@ -212,9 +201,8 @@ private final class StreamQueryHandler: ChannelInboundHandler {
         case .answer(let reply):
             context.writeAndFlush(wrapOutboundOut(MessageFramer.framed(reply)), promise: nil)
         case .forward(let query):
-            let (channel, server) = (context.channel, server)
-            Task {
-                let reply = await server.forward(query)
+            let channel = context.channel
+            server.forward(query, on: context.eventLoop).whenSuccess { reply in
                 channel.writeAndFlush(MessageFramer.framed(reply), promise: nil)
             }
         }

@@ -23,81 +23,94 @@ final class UpstreamForwarder: Sendable {
         self.upstreams = upstreams
     }
 
-    /// The reply for the client: an upstream's answer, or SERVFAIL.
-    func forward(_ query: DNSForwardedQuery) async -> [UInt8] {
+    /// The reply for the client: an upstream's answer, or SERVFAIL. Runs on
+    /// `eventLoop` alone, so a busy task pool never holds a client waiting.
+    func forward(_ query: DNSForwardedQuery, on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]> {
         let admitted = inFlight.withLockedValue { count in
             guard count < Self.maximumInFlight else { return false }
             count += 1
             return true
         }
-        guard admitted else { return query.serverFailure() }
-        defer { inFlight.withLockedValue { $0 -= 1 } }
-        let deadline = NIODeadline.now() + Self.budget
-        for (index, upstream) in upstreams.enumerated() {
-            let remaining = deadline - .now()
-            guard remaining > .zero else { break }
-            // A silent server takes its share of the budget, not all of it.
-            let share = TimeAmount.nanoseconds(remaining.nanoseconds / Int64(upstreams.count - index))
-            var verdict = await ask(upstream, query, over: query.transport, within: share)
-            if verdict == .retryOverTCP {
-                verdict = await ask(upstream, query, over: .tcp, within: max(deadline - .now(), .zero))
-            }
-            if case .reply(let bytes) = verdict { return bytes }
+        guard admitted else { return eventLoop.makeSucceededFuture(query.serverFailure()) }
+        let reply = forward(query, from: 0, until: .now() + Self.budget, on: eventLoop)
+        reply.whenComplete { _ in self.inFlight.withLockedValue { $0 -= 1 } }
+        return reply
+    }
+
+    /// Asks `upstreams[index]`, then the ones after it, until one answers or the deadline passes.
+    private func forward(_ query: DNSForwardedQuery, from index: Int, until deadline: NIODeadline,
+                         on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]> {
+        let remaining = deadline - .now()
+        guard upstreams.indices.contains(index), remaining > .zero else {
+            return eventLoop.makeSucceededFuture(query.serverFailure())
         }
-        return query.serverFailure()
+        let upstream = upstreams[index]
+        // A silent server takes its share of the budget, not all of it.
+        let share = TimeAmount.nanoseconds(remaining.nanoseconds / Int64(upstreams.count - index))
+        return ask(upstream, query, over: query.transport, within: share, on: eventLoop).flatMap { verdict in
+            verdict == .retryOverTCP
+                ? self.ask(upstream, query, over: .tcp, within: max(deadline - .now(), .zero), on: eventLoop)
+                : eventLoop.makeSucceededFuture(verdict)
+        }.flatMap { verdict in
+            if case .reply(let bytes) = verdict { return eventLoop.makeSucceededFuture(bytes) }
+            return self.forward(query, from: index + 1, until: deadline, on: eventLoop)
+        }
     }
 
     /// One attempt at one server: its verdict on the first reply that
     /// matches, or `tryNextServer` when it refuses, fails or stays silent.
     private func ask(_ upstream: SocketAddress, _ query: DNSForwardedQuery, over transport: DNSTransport,
-                     within timeout: TimeAmount) async -> DNSForwardedQuery.Verdict {
+                     within timeout: TimeAmount, on eventLoop: any EventLoop) -> EventLoopFuture<DNSForwardedQuery.Verdict> {
         let id = UInt16.random(in: .min ... .max)
         let payload = query.upstreamQuery(id: id)
-        let eventLoop = group.next()
         let attempt = Attempt(eventLoop: eventLoop)
         // A reply counts only from the server asked, with the id and question sent.
         let judge: @Sendable ([UInt8], SocketAddress) -> DNSForwardedQuery.Verdict = { reply, source in
             query.judge(reply, from: source, over: transport, upstreamID: id, upstream: upstream)
         }
         let expiry = eventLoop.scheduleTask(in: timeout) { attempt.decide(.tryNextServer) }
-        do {
-            let channel: any Channel
-            switch transport {
-            case .udp:
-                channel = try await DatagramBootstrap(group: eventLoop)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(DatagramReplyHandler(attempt: attempt) { envelope in
-                                judge(Array(envelope.data.readableBytesView), envelope.remoteAddress)
-                            })
-                        }
+        let connected: EventLoopFuture<any Channel>
+        switch transport {
+        case .udp:
+            connected = DatagramBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DatagramReplyHandler(attempt: attempt) { envelope in
+                            judge(Array(envelope.data.readableBytesView), envelope.remoteAddress)
+                        })
                     }
-                    .connect(to: upstream).get()
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: payload)), promise: nil)
-            case .tcp:
-                channel = try await ClientBootstrap(group: eventLoop)
-                    .connectTimeout(timeout)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(
-                                ByteToMessageHandler(MessageFramer(), maximumBufferSize: MessageFramer.maximumBuffer))
-                            try channel.pipeline.syncOperations.addHandler(StreamReplyHandler(attempt: attempt) { reply in
-                                judge(reply, upstream)  // the connection's peer
-                            })
-                        }
+                }
+                .connect(to: upstream)
+                .map { channel in
+                    channel.writeAndFlush(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: payload)), promise: nil)
+                    return channel
+                }
+        case .tcp:
+            connected = ClientBootstrap(group: eventLoop)
+                .connectTimeout(timeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(MessageFramer(), maximumBufferSize: MessageFramer.maximumBuffer))
+                        try channel.pipeline.syncOperations.addHandler(StreamReplyHandler(attempt: attempt) { reply in
+                            judge(reply, upstream)  // the connection's peer
+                        })
                     }
-                    .connect(to: upstream).get()
-                channel.writeAndFlush(MessageFramer.framed(payload), promise: nil)
-            }
-            let verdict = try await attempt.verdict.get()
-            channel.close(promise: nil)
-            expiry.cancel()
-            return verdict
-        } catch {
-            eventLoop.execute { attempt.decide(.tryNextServer) }
-            expiry.cancel()
-            return .tryNextServer
+                }
+                .connect(to: upstream)
+                .map { channel in
+                    channel.writeAndFlush(MessageFramer.framed(payload), promise: nil)
+                    return channel
+                }
         }
+        connected.whenComplete { result in
+            switch result {
+            case .success(let channel): attempt.verdict.whenComplete { _ in channel.close(promise: nil) }
+            case .failure: attempt.decide(.tryNextServer)
+            }
+        }
+        attempt.verdict.whenComplete { _ in expiry.cancel() }
+        return attempt.verdict
     }
 }
 
