@@ -80,6 +80,8 @@ let package = Package(
         // IPv4 addresses, networks and HOST:PORT: plain values, no system libraries.
         .target(name: "Addressing"),
         .target(name: "Netlink", dependencies: ["Addressing", "CNetlink", "CShoalSystem"]),
+        // The embedded DNS server's pure part: codec, the network-scoped responder, forwarding rules, dig.
+        .target(name: "DNS", dependencies: ["Addressing"]),
         // The node's side of task networking (the gateway bridge, overlay networks).
         .target(name: "Network", dependencies: ["Addressing", "Netlink", "ShoalAPI"] + nio("NIOConcurrencyHelpers")),
         .systemLibrary(
@@ -91,6 +93,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "Addressing"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["Addressing", "Netlink", "Network", "TestSupport"]),
         .testTarget(
