@@ -214,10 +214,9 @@ extension DNSMessage {
         let keptAnswers = min(kept, answers.count)
         let keptAuthorities = min(kept - keptAnswers, authorities.count)
         let keptAdditionals = kept - keptAnswers - keptAuthorities + (opt.isEmpty ? 0 : 1)
-        for (index, count) in [keptAnswers, keptAuthorities, keptAdditionals].enumerated() {
-            writer.bytes[6 + 2 * index] = UInt8(truncatingIfNeeded: count >> 8)
-            writer.bytes[7 + 2 * index] = UInt8(truncatingIfNeeded: count)
-        }
+        writer.set(UInt16(keptAnswers), at: 6)
+        writer.set(UInt16(keptAuthorities), at: 8)
+        writer.set(UInt16(keptAdditionals), at: 10)
         return writer.bytes
     }
 
@@ -281,9 +280,13 @@ struct DNSWriter {
         let start = bytes.count
         uint16(0)
         body(&self)
-        let length = bytes.count - start - 2
-        bytes[start] = UInt8(truncatingIfNeeded: length >> 8)
-        bytes[start + 1] = UInt8(truncatingIfNeeded: length)
+        set(UInt16(truncatingIfNeeded: bytes.count - start - 2), at: start)
+    }
+
+    /// Overwrites the 16-bit value at `offset` (a count or length written before it was known).
+    mutating func set(_ value: UInt16, at offset: Int) {
+        bytes[offset] = UInt8(value >> 8)
+        bytes[offset + 1] = UInt8(value & 0xff)
     }
 
     mutating func record(_ record: DNSRecord) {
