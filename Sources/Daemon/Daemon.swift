@@ -34,8 +34,11 @@ public enum Daemon {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { try? group.syncShutdownGracefully() }
-        let agent = try TaskAgent(dataDirectory: configuration.dataDirectory, outputLimits: configuration.logLimits,
-                                  logger: Logger(label: "agent"))
+        let agent = try TaskAgent(dataDirectory: configuration.dataDirectory,
+                                  coveredPaths: TaskAgent.daemonPaths(dataDirectory: configuration.dataDirectory,
+                                                                      socketPath: configuration.socketPath,
+                                                                      labRoot: Defaults.labRootInEffect),
+                                  outputLimits: configuration.logLimits, logger: Logger(label: "agent"))
         // Stops the daemon: a signal, or a Raft log that can no longer be written (`storageFailure` says which).
         let stop = DispatchSemaphore(value: 0)
         let storageFailure = NIOLockedValueBox<(any Error)?>(nil)

@@ -92,6 +92,12 @@ extension ServiceSpecRequest: ValidatedRequest {
             throw ShoalError("the command or environment of service \(name.prefix(64)) holds a NUL byte", hint: "remove it")
         }
         try checkNetworkReferences(networks)
+        _ = try Capabilities.normalize(capabilityAdd, option: "--cap-add")
+        _ = try Capabilities.normalize(capabilityDrop, option: "--cap-drop")
+        try SecurityOptions.validate(securityOptions)
+        guard mounts.count <= 64 else { throw ShoalError("\(mounts.count) mounts given", hint: "give a service 64 at most") }
+        for mount in mounts { _ = try TaskMount(parsing: mount) }
+        if let user { _ = try TaskUser(parsing: user) }
     }
 }
 
@@ -112,6 +118,8 @@ extension ServiceUpdateRequest: ValidatedRequest {
         }
         try checkNetworkReferences(networkAdd)
         try checkNetworkReferences(networkRemove)
+        _ = try Capabilities.normalize(capabilityAdd, option: "--cap-add")
+        _ = try Capabilities.normalize(capabilityDrop, option: "--cap-drop")
     }
 }
 

@@ -14,10 +14,21 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
     public var restartMaxAttempts: Int
     /// `--network`: names (or ids) of overlay networks, in the order the task's interfaces take them.
     public var networks: [String]
+    /// `--cap-add` and `--cap-drop`: docker's capability names, or ALL.
+    public var capabilityAdd: [String]
+    public var capabilityDrop: [String]
+    /// `--security-opt`: `seccomp=unconfined` only.
+    public var securityOptions: [String]
+    /// `--read-only`, `--mount` (docker's long syntax, see `TaskMount`) and `--user UID[:GID]`.
+    public var readOnly: Bool
+    public var mounts: [String]
+    public var user: String?
 
     public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
                 constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
-                restartMaxAttempts: Int = 0, networks: [String] = []) {
+                restartMaxAttempts: Int = 0, networks: [String] = [], capabilityAdd: [String] = [],
+                capabilityDrop: [String] = [], securityOptions: [String] = [], readOnly: Bool = false,
+                mounts: [String] = [], user: String? = nil) {
         self.name = name
         self.replicas = replicas
         self.command = command
@@ -28,6 +39,12 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
         self.restartDelaySeconds = restartDelaySeconds
         self.restartMaxAttempts = restartMaxAttempts
         self.networks = networks
+        self.capabilityAdd = capabilityAdd
+        self.capabilityDrop = capabilityDrop
+        self.securityOptions = securityOptions
+        self.readOnly = readOnly
+        self.mounts = mounts
+        self.user = user
     }
 }
 
@@ -42,10 +59,14 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
     public var constraintRemove: [String]
     public var networkAdd: [String]
     public var networkRemove: [String]
+    /// `--cap-add` and `--cap-drop`: each takes the capability out of the other list, as docker's.
+    public var capabilityAdd: [String]
+    public var capabilityDrop: [String]
 
     public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
                 envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = [],
-                networkAdd: [String] = [], networkRemove: [String] = []) {
+                networkAdd: [String] = [], networkRemove: [String] = [], capabilityAdd: [String] = [],
+                capabilityDrop: [String] = []) {
         self.service = service
         self.replicas = replicas
         self.command = command
@@ -55,6 +76,8 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
         self.constraintRemove = constraintRemove
         self.networkAdd = networkAdd
         self.networkRemove = networkRemove
+        self.capabilityAdd = capabilityAdd
+        self.capabilityDrop = capabilityDrop
     }
 }
 

@@ -28,6 +28,14 @@ struct ServiceCreateCommand: ParsableCommand {
     @Option(help: "Delay between restarts, e.g. 1s, 500ms, 1m.") var restartDelay = "1s"
     @Option(help: "Restarts before giving up (0: no limit).") var restartMaxAttempts = 0
     @Option(help: "Attach to an overlay network (repeatable: eth0, eth1, … in this order).") var network: [String] = []
+    @Option(help: "Add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable).") var capAdd: [String] = []
+    @Option(help: "Drop a Linux capability, e.g. NET_RAW, or ALL (repeatable).") var capDrop: [String] = []
+    @Option(help: "Security option: seccomp=unconfined runs the tasks without docker's seccomp profile.")
+    var securityOpt: [String] = []
+    @Flag(help: "Mount the node's file tree read-only in the tasks, with a writable /tmp.") var readOnly = false
+    @Option(help: "A mount: type=bind,source=/path,target=/path[,readonly] or type=tmpfs,target=/path[,tmpfs-size=64m] (repeatable).")
+    var mount: [String] = []
+    @Option(name: [.customShort("u"), .long], help: "The tasks' user: UID or UID:GID.") var user: String?
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Flag(name: .shortAndLong, help: "Only print the service id.") var quiet = false
     @Argument(parsing: .postTerminator, help: "The command each task runs.") var command: [String] = []
@@ -43,7 +51,8 @@ struct ServiceCreateCommand: ParsableCommand {
             name: name, replicas: mode == "global" ? nil : replicas ?? 1, command: command, env: env, workdir: workdir,
             constraints: constraint, restartCondition: restartCondition,
             restartDelaySeconds: try Durations.seconds(restartDelay, option: "--restart-delay"),
-            restartMaxAttempts: restartMaxAttempts, networks: network)
+            restartMaxAttempts: restartMaxAttempts, networks: network, capabilityAdd: capAdd, capabilityDrop: capDrop,
+            securityOptions: securityOpt, readOnly: readOnly, mounts: mount, user: user)
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         let created: ServiceCreated = try client.post("/services/create", spec)
         print(created.id)
@@ -115,6 +124,15 @@ struct ServiceInspectCommand: ParsableCommand {
                       "Command:        \(spec.command.joined(separator: " "))"]
             if !spec.env.isEmpty { lines += ["Env:            \(spec.env.joined(separator: " "))"] }
             if let workdir = spec.workdir { lines += ["Dir:            \(workdir)"] }
+            if !spec.capabilityAdd.isEmpty || !spec.capabilityDrop.isEmpty {
+                lines += ["Capabilities:"]
+                if !spec.capabilityAdd.isEmpty { lines += [" Add: \(spec.capabilityAdd.joined(separator: ", "))"] }
+                if !spec.capabilityDrop.isEmpty { lines += [" Drop: \(spec.capabilityDrop.joined(separator: ", "))"] }
+            }
+            if !spec.securityOptions.isEmpty { lines += ["Security options: \(spec.securityOptions.joined(separator: " "))"] }
+            if let user = spec.user { lines += ["User:           \(user)"] }
+            if spec.readOnly { lines += ["Read only:      true"] }
+            if !spec.mounts.isEmpty { lines += ["Mounts:"] + spec.mounts.map { " \($0)" } }
             print(lines.joined(separator: "\n"))
         }
     }
@@ -157,6 +175,8 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(help: "Remove a placement constraint (repeatable).") var constraintRm: [String] = []
     @Option(help: "Attach to an overlay network (repeatable).") var networkAdd: [String] = []
     @Option(help: "Detach from an overlay network (repeatable).") var networkRm: [String] = []
+    @Option(help: "Add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable).") var capAdd: [String] = []
+    @Option(help: "Drop a Linux capability, e.g. NET_RAW, or ALL (repeatable).") var capDrop: [String] = []
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Argument(help: "Service name or id.") var service: String
     @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
@@ -166,7 +186,7 @@ struct ServiceUpdateCommand: ParsableCommand {
         let updated: ServiceCreated = try client.post("/services/update", ServiceUpdateRequest(
             service: service, replicas: replicas, command: command.isEmpty ? nil : command, envAdd: envAdd,
             envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm, networkAdd: networkAdd,
-            networkRemove: networkRm))
+            networkRemove: networkRm, capabilityAdd: capAdd, capabilityDrop: capDrop))
         print(service)
         if !detach { try ConvergeProgress(client: client, service: updated.id).wait() }
     }
