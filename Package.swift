@@ -121,7 +121,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "ClusterWire", "ClusterStore", "Netlink", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers")
+            dependencies: ["Agent", "ClusterWire", "ClusterStore", "CShoalSystem", "Netlink", "ShoalAPI", logging]
+                + nio("NIOConcurrencyHelpers")
         ),
         .testTarget(name: "ClusterCATests", dependencies: ["ClusterCA"]),
         .testTarget(name: "LabTests", dependencies: ["Addressing", "Lab", "Netlink", "ShoalAPI"]),

@@ -36,6 +36,8 @@ public actor TaskAgent {
     private let outputLimits: RotatingLog.Limits
     private let executable: String
     private let networkNamespace: String?
+    /// What no task may see of the node: hidden in every task's mount namespace.
+    private let coveredPaths: [String]
     private let logger: Logger
     private let supervisor: ProcessSupervisor
     private var bridge: GatewayBridge?
@@ -64,10 +66,13 @@ public actor TaskAgent {
     /// `executable` is this binary: tasks start as its `task-init`, and a
     /// command `shoal` means it too. The gateway bridge goes into the network
     /// namespace pinned at `networkNamespace` (nil: the daemon's own).
+    /// `coveredPaths` are hidden from every task (see `daemonPaths`).
     public init(dataDirectory: String, executable: String = "/proc/self/exe", networkNamespace: String? = nil,
-                outputLimits: RotatingLog.Limits = .standard, nameServer: NameServer? = nil, logger: Logger) throws {
+                coveredPaths: [String] = [], outputLimits: RotatingLog.Limits = .standard, nameServer: NameServer? = nil,
+                logger: Logger) throws {
         self.nameServer = nameServer
         self.dataDirectory = dataDirectory
+        self.coveredPaths = coveredPaths
         tasksDirectory = "\(dataDirectory)/tasks"
         self.outputLimits = outputLimits
         self.executable = executable
@@ -232,7 +237,9 @@ public actor TaskAgent {
             throw SwarmError(TaskLookup.notRunning(task, now: Date()), kind: .conflict)
         }
         return ExecTarget(taskID: id, name: task.slotName, pid: child.pid, netNamespaceInode: UInt64(namespace.st_ino),
-                          env: Self.environment(task.spec.env, hostname: Self.hostname(of: id)), workdir: task.spec.workdir)
+                          env: Self.environment(task.spec.env, hostname: Self.hostname(of: id)), workdir: task.spec.workdir,
+                          capabilityAdd: task.spec.capabilityAdd, capabilityDrop: task.spec.capabilityDrop,
+                          securityOptions: task.spec.securityOptions, user: task.spec.user)
     }
 
     /// Stops every task (SIGTERM, then SIGKILL after the grace period) and waits for them.
@@ -333,9 +340,23 @@ public actor TaskAgent {
             guard null >= 0 else { throw SystemError.errno("open /dev/null for task \(id)") }
             report(id, TaskStatus(state: .starting, timestamp: Date(), message: "starting"))
             let hostname = Self.hostname(of: id)
-            var arguments = ["shoal", TaskInit.commandName, "--hostname", hostname, "--program", program]
-            if let workdir = task.spec.workdir { arguments += ["--workdir", workdir] }
-            arguments += ["--"] + task.spec.command
+            // The task's own /etc/resolv.conf (its DNS server is the daemon's, at 127.0.0.11) and /etc/hostname.
+            let hostResolvConf = String(decoding: FileSystem.read("/etc/resolv.conf") ?? [], as: UTF8.self)
+            try FileSystem.writeAtomically("\(directory)/resolv.conf", Array(TaskResolvConf.text(hostResolvConf: hostResolvConf).utf8),
+                                           mode: 0o644)
+            try FileSystem.writeAtomically("\(directory)/hostname", Array("\(hostname)\n".utf8), mode: 0o644)
+            let arguments: [String]
+            do {
+                arguments = ["shoal"] + TaskInit.Options(
+                    hostname: hostname, program: program, workdir: task.spec.workdir,
+                    resolvConf: nameServer == nil ? nil : "\(directory)/resolv.conf", hostnameFile: "\(directory)/hostname",
+                    covers: coveredPaths,
+                    readOnly: task.spec.readOnly,
+                    mounts: try task.spec.mounts.map { text throws(ShoalError) in try TaskMount(parsing: text) },
+                    confinement: try Confinement(task.spec), command: task.spec.command).arguments
+            } catch {
+                throw TaskFailure(rejected: "\(error)")
+            }
             let child = try await supervisor.spawn(
                 ProcessSupervisor.Launch(executable: executable, arguments: arguments,
                                          environment: Self.environment(task.spec.env, hostname: hostname),
@@ -431,6 +452,21 @@ public actor TaskAgent {
     }
 
     // MARK: Files and environment
+
+    /// The daemon's state a task must not reach: its data dir (the node's key,
+    /// on a manager the Raft log with the root CA's key), the API socket's
+    /// directory (the socket alone when it lies in a directory others share)
+    /// and the lab root (`labRoot`: every lab node's state when the daemon
+    /// runs in `shoal lab`). Deepest first: a cover hides what lies below it.
+    public static func daemonPaths(dataDirectory: String, socketPath: String, labRoot: String) -> [String] {
+        let socketDirectory = socketPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let shared: Set<String> = ["", "/tmp", "/run", "/var/run", "/var/tmp", "/dev/shm", "/var/lib"]
+        let paths = [dataDirectory, shared.contains(socketDirectory) ? socketPath : socketDirectory, labRoot]
+            .filter { !shared.contains($0) && $0.hasPrefix("/") }
+        var unique: [String] = []
+        for path in paths where !unique.contains(path) { unique.append(path) }
+        return unique.sorted { $0.count > $1.count }
+    }
 
     private func logDirectory(_ id: String) -> String { "\(tasksDirectory)/\(id)" }
 

@@ -4,11 +4,12 @@ import Glibc
 import CShoalSystem
 import ShoalAPI
 
-/// `shoal task-exec --pid P --net-inode I --name N [--workdir D] [--tty] [--stdin] -- CMD [ARGS…]`:
+/// `shoal task-exec --pid P --net-inode I --name N [--workdir D] [--tty] [--stdin] [CONFINEMENT] -- CMD [ARGS…]`:
 /// what `shoal exec` becomes once the daemon has said where the task is
 /// (hidden from help). It joins the task's namespaces, which needs a process
 /// with one thread, so `Main` dispatches it before anything else runs. Its
-/// environment is the task's: the CLI passes it to execve.
+/// environment is the task's: the CLI passes it to execve. The command is
+/// confined as the task (`Confinement`'s options; docker's default when left out).
 public enum TaskExec {
     public static let commandName = "task-exec"
 
@@ -23,22 +24,28 @@ public enum TaskExec {
         public var workdir: String?
         public var tty: Bool
         public var attachStdin: Bool
+        public var confinement: Confinement
         public var command: [String]
 
         public init(pid: Int32, netNamespaceInode: UInt64, name: String, workdir: String?, tty: Bool, attachStdin: Bool,
-                    command: [String]) {
+                    confinement: Confinement = .standard, command: [String]) {
             self.pid = pid
             self.netNamespaceInode = netNamespaceInode
             self.name = name
             self.workdir = workdir
             self.tty = tty
             self.attachStdin = attachStdin
+            self.confinement = confinement
             self.command = command
         }
 
-        public init(_ target: ExecTarget, tty: Bool, attachStdin: Bool, command: [String]) {
+        /// What `shoal exec` runs in `target`; a confinement the daemon could not have stored is the error.
+        public init(_ target: ExecTarget, tty: Bool, attachStdin: Bool, command: [String]) throws(ShoalError) {
             self.init(pid: target.pid, netNamespaceInode: target.netNamespaceInode, name: target.name, workdir: target.workdir,
-                      tty: tty, attachStdin: attachStdin, command: command)
+                      tty: tty, attachStdin: attachStdin,
+                      confinement: try Confinement(capabilityAdd: target.capabilityAdd, capabilityDrop: target.capabilityDrop,
+                                               securityOptions: target.securityOptions, user: target.user),
+                      command: command)
         }
 
         /// The command line after `shoal`: what `parse` reads back.
@@ -47,13 +54,14 @@ public enum TaskExec {
             if let workdir { arguments += ["--workdir", workdir] }
             if tty { arguments.append("--tty") }
             if attachStdin { arguments.append("--stdin") }
-            return arguments + ["--"] + command
+            return arguments + confinement.arguments + ["--"] + command
         }
 
         /// The options after `task-exec`, or why they are not.
         public static func parse(_ arguments: [String]) -> Result<Options, ShoalError> {
             var values: [String: String] = [:]
             var (tty, attachStdin) = (false, false)
+            var confinement = Confinement.standard
             var rest = arguments[...]
             while let option = rest.first, option != "--" {
                 rest = rest.dropFirst()
@@ -64,7 +72,14 @@ public enum TaskExec {
                     guard let value = rest.first else { return .failure(ShoalError("task-exec: \(option) needs a value")) }
                     values[option] = value
                     rest = rest.dropFirst()
-                default: return .failure(ShoalError("task-exec: unknown option \(option)"))
+                default:
+                    guard let value = rest.first else { return .failure(ShoalError("task-exec: \(option) needs a value")) }
+                    do {
+                        guard try confinement.read(option, value) else { return .failure(ShoalError("task-exec: unknown option \(option)")) }
+                    } catch {
+                        return .failure(ShoalError("task-exec: \(error.message)"))
+                    }
+                    rest = rest.dropFirst()
                 }
             }
             let command = Array(rest.dropFirst())
@@ -74,7 +89,7 @@ public enum TaskExec {
                 return .failure(ShoalError("usage: shoal task-exec --pid P --net-inode I --name N [--workdir D] [--tty] [--stdin] -- CMD [ARGS…]"))
             }
             return .success(Options(pid: pid, netNamespaceInode: inode, name: name, workdir: values["--workdir"],
-                                    tty: tty, attachStdin: attachStdin, command: command))
+                                    tty: tty, attachStdin: attachStdin, confinement: confinement, command: command))
         }
     }
 
@@ -90,8 +105,9 @@ public enum TaskExec {
         let argv = options.command.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var error = [CChar](repeating: 0, count: 256)
+        var confinement = options.confinement.system
         let code = shoal_task_exec(options.pid, options.netNamespaceInode, options.workdir, options.tty ? 1 : 0,
-                                   options.attachStdin ? 1 : 0, argv, &error, Int32(error.count))
+                                   options.attachStdin ? 1 : 0, argv, &confinement, &error, Int32(error.count))
         switch code {
         case SHOAL_TASK_EXEC_STOPPED:
             return .failure(ShoalError("task \(options.name) has stopped", hint: "see shoal service ps"))

@@ -59,7 +59,8 @@ static int write_all(int fd, const char *bytes, ssize_t count) {
 }
 
 /// In the child, between fork and exec: the command's stdio, session and directory, then the command.
-static void run_command(char *const argv[], const char *workdir, int tty_slave, int attach_stdin) {
+static void run_command(char *const argv[], const char *workdir, int tty_slave, int attach_stdin,
+                        const struct shoal_confinement *confinement) {
     shoal_default_signals();
     signal(SIGCHLD, SIG_DFL);
     signal(SIGWINCH, SIG_DFL);
@@ -81,6 +82,12 @@ static void run_command(char *const argv[], const char *workdir, int tty_slave, 
     const char *directory = workdir != NULL && workdir[0] != '\0' ? workdir : "/";
     if (chdir(directory) != 0) {
         dprintf(2, "shoal: cannot enter the working directory %s: %s\n", directory, strerror(errno));
+        _exit(126);
+    }
+    // The task's own confinement, as docker's exec: the same capabilities, no_new_privs and seccomp filter.
+    char reason[256];
+    if (shoal_confine(confinement, reason, sizeof reason) != 0) {
+        dprintf(2, "shoal: cannot confine the command as its task: %s\n", reason);
         _exit(126);
     }
     execvp(argv[0], argv);
@@ -144,7 +151,7 @@ static int relay(pid_t child, int master, int attach_stdin, const sigset_t *wait
 }
 
 int shoal_task_exec(int pid, unsigned long long net_inode, const char *workdir, int tty, int attach_stdin,
-                    char *const argv[], char *error, int error_size) {
+                    char *const argv[], const struct shoal_confinement *confinement, char *error, int error_size) {
     shoal_close_inherited(3);
     int namespaces[namespace_count];
     for (int i = 0; i < namespace_count; i++) namespaces[i] = -1;
@@ -208,7 +215,7 @@ int shoal_task_exec(int pid, unsigned long long net_inode, const char *workdir, 
         restore_terminal();
         return fail(error, error_size, "start the command");
     }
-    if (child == 0) run_command(argv, workdir, slave, attach_stdin);
+    if (child == 0) run_command(argv, workdir, slave, attach_stdin, confinement);
     if (slave >= 0) close(slave);
     // ^C on the caller's terminal (without -t) reaches this process: the command gets it.
     shoal_forward_signals_to(child);

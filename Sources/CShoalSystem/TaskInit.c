@@ -3,6 +3,7 @@
 #include "ProcessControl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -77,8 +78,60 @@ void shoal_close_inherited(int lowest) {
     for (int fd = lowest; fd < 65536; fd++) close(fd);
 }
 
+/// Where a bind takes its source from: `path` as it is now, whatever is mounted over it later.
+struct bind_source {
+    int fd;
+    char path[32];
+};
+
+static int open_source(const char *path, struct bind_source *source, char *error, int error_size) {
+    source->fd = open(path, O_PATH | O_CLOEXEC);
+    if (source->fd < 0) {
+        snprintf(error, (size_t)error_size, "cannot bind %s: %s", path, strerror(errno));
+        return -1;
+    }
+    snprintf(source->path, sizeof source->path, "/proc/self/fd/%d", source->fd);
+    return 0;
+}
+
+/// Every source is opened first (a bind's may lie under /tmp, which
+/// `--read-only` replaces, or under a covered directory); then `--read-only`
+/// (what comes after is mounted on it, writable or not as it says), the
+/// task's own files over the node's, its `--mount`s, and last the daemon's
+/// state covered.
+static int mount_task_files(const struct shoal_task_mounts *mounts, char *error, int error_size) {
+    enum { most_mounts = 64 };
+    if (mounts->mount_count > most_mounts) {
+        snprintf(error, (size_t)error_size, "%d mounts: a task has %d at most", mounts->mount_count, most_mounts);
+        return -1;
+    }
+    struct bind_source resolv = {-1, ""}, hostname = {-1, ""}, sources[most_mounts];
+    if (mounts->resolv_conf != NULL && open_source(mounts->resolv_conf, &resolv, error, error_size) != 0) return -1;
+    if (mounts->hostname_file != NULL && open_source(mounts->hostname_file, &hostname, error, error_size) != 0) return -1;
+    for (int i = 0; i < mounts->mount_count; i++) {
+        sources[i].fd = -1;
+        if (!mounts->mounts[i].tmpfs && open_source(mounts->mounts[i].source, &sources[i], error, error_size) != 0) return -1;
+    }
+    // The descriptors die with this process's exec; nothing here returns to a caller that would go on.
+    if (mounts->read_only_root && shoal_read_only_root(error, error_size) != 0) return -1;
+    if (resolv.fd >= 0 && shoal_bind_read_only(resolv.path, mounts->resolv_conf, "/etc/resolv.conf", error, error_size) != 0)
+        return -1;
+    if (hostname.fd >= 0 && shoal_bind_read_only(hostname.path, mounts->hostname_file, "/etc/hostname", error, error_size) != 0)
+        return -1;
+    for (int i = 0; i < mounts->mount_count; i++)
+        if (shoal_mount_one(&mounts->mounts[i], sources[i].path, error, error_size) != 0) return -1;
+    for (int i = 0; i < mounts->cover_count; i++)
+        if (shoal_cover(mounts->covers[i], error, error_size) != 0) return -1;
+    for (int i = 0; i < mounts->mount_count; i++)
+        if (sources[i].fd >= 0) close(sources[i].fd);
+    if (resolv.fd >= 0) close(resolv.fd);
+    if (hostname.fd >= 0) close(hostname.fd);
+    return 0;
+}
+
 int shoal_task_init(const char *hostname, const char *program, const char *workdir, char *const argv[], char *const envp[],
-                    int ready_fd, int go_fd, char *error, int error_size) {
+                    int ready_fd, int go_fd, const struct shoal_task_mounts *mounts,
+                    const struct shoal_confinement *confinement, char *error, int error_size) {
     shoal_close_inherited((ready_fd > go_fd ? ready_fd : go_fd) + 1);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return fail(error, error_size, "set the parent death signal");
     sigset_t original;
@@ -96,6 +149,7 @@ int shoal_task_init(const char *hostname, const char *program, const char *workd
     if (sethostname(hostname, strlen(hostname)) != 0) return fail(error, error_size, "set the hostname");
     // Mounts made inside (the new /proc) must not reach the node.
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail(error, error_size, "make mounts private");
+    if (mount_task_files(mounts, error, error_size) != 0) return -1;
 
     pid_t init = fork();
     if (init < 0) return fail(error, error_size, "fork the task's init");
@@ -103,6 +157,13 @@ int shoal_task_init(const char *hostname, const char *program, const char *workd
         // PID 1 of the task's PID namespace.
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0) _exit(126);
+        // Confined as its command, which inherits it all: every process the
+        // task can see holds the same, so none is out of its reach (ptrace, /proc/1).
+        char reason[256];
+        if (shoal_confine(confinement, reason, sizeof reason) != 0) {
+            dprintf(2, "task: cannot confine the task: %s\n", reason);
+            _exit(126);
+        }
         pid_t command = fork();
         if (command < 0) _exit(126);
         if (command == 0) {

@@ -11,15 +11,31 @@ public struct TaskSpec: Codable, Equatable, Sendable {
     /// The ids of the networks the task is attached to, in the order given
     /// (its eth0, eth1, …).
     public var networks: [String]
+    /// docker's `--cap-add` and `--cap-drop` (CAP_ names, or ALL) and `--security-opt`.
+    public var capabilityAdd: [String]
+    public var capabilityDrop: [String]
+    public var securityOptions: [String]
+    /// `--read-only`, `--mount` (docker's long syntax) and `--user UID[:GID]`.
+    public var readOnly: Bool
+    public var mounts: [String]
+    public var user: String?
 
     public init(command: [String], env: [String] = [], workdir: String? = nil, constraints: [String] = [],
-                restart: RestartPolicy = RestartPolicy(), networks: [String] = []) {
+                restart: RestartPolicy = RestartPolicy(), networks: [String] = [], capabilityAdd: [String] = [],
+                capabilityDrop: [String] = [], securityOptions: [String] = [], readOnly: Bool = false,
+                mounts: [String] = [], user: String? = nil) {
         self.command = command
         self.env = env
         self.workdir = workdir
         self.constraints = constraints
         self.restart = restart
         self.networks = networks
+        self.capabilityAdd = capabilityAdd
+        self.capabilityDrop = capabilityDrop
+        self.securityOptions = securityOptions
+        self.readOnly = readOnly
+        self.mounts = mounts
+        self.user = user
     }
 }
 

@@ -37,8 +37,11 @@ public enum Daemon {
         defer { try? group.syncShutdownGracefully() }
         let nameServer = NameServer(group: group, upstreams: dnsUpstreams(configuration.dnsUpstreams))
         logger.info("the tasks' DNS server forwards to \(nameServer.upstreams.map { "\($0)" }.joined(separator: ", "))")
-        let agent = try TaskAgent(dataDirectory: configuration.dataDirectory, outputLimits: configuration.logLimits,
-                                  nameServer: nameServer, logger: Logger(label: "agent"))
+        let agent = try TaskAgent(dataDirectory: configuration.dataDirectory,
+                                  coveredPaths: TaskAgent.daemonPaths(dataDirectory: configuration.dataDirectory,
+                                                                      socketPath: configuration.socketPath,
+                                                                      labRoot: Defaults.labRootInEffect),
+                                  outputLimits: configuration.logLimits, nameServer: nameServer, logger: Logger(label: "agent"))
         // Stops the daemon: a signal, or a Raft log that can no longer be written (`storageFailure` says which).
         let stop = DispatchSemaphore(value: 0)
         let storageFailure = NIOLockedValueBox<(any Error)?>(nil)

@@ -18,12 +18,7 @@ public struct Lab: Sendable {
     }
 
     /// The lab root: `SHOAL_LAB_ROOT`, or /var/lib/shoal-lab.
-    public static var root: String {
-        if let value = getenv(Defaults.labRootEnvironmentVariable), value.pointee != 0 {
-            return String(cString: value)
-        }
-        return Defaults.labRoot
-    }
+    public static var root: String { Defaults.labRootInEffect }
 
     /// Lab names end up in host names and file names: keep them plain.
     public static func validate(name: String) throws {

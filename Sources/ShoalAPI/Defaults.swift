@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Addressing
 
 /// One place for each fact shoal shares between its commands and its daemon.
@@ -14,6 +17,11 @@ public enum Defaults {
     /// Where `shoal lab` keeps its namespaces, sockets and data dirs.
     public static let labRoot = "/var/lib/shoal-lab"
     public static let labRootEnvironmentVariable = "SHOAL_LAB_ROOT"
+    /// The lab root this process uses: `SHOAL_LAB_ROOT`, or `labRoot`.
+    public static var labRootInEffect: String {
+        if let value = getenv(labRootEnvironmentVariable), value.pointee != 0 { return String(cString: value) }
+        return labRoot
+    }
     /// The log a daemon started in the background writes, under its data dir.
     public static let daemonLogName = "daemon.log"
     /// How long `init`, `join` and `lab up` wait for a daemon they started.

@@ -14,14 +14,26 @@ public struct ExecTarget: Codable, Equatable, Sendable {
     public var netNamespaceInode: UInt64
     public var env: [String]
     public var workdir: String?
+    /// The task's `--cap-add`, `--cap-drop` and `--security-opt`: the exec'd command is confined as the task.
+    public var capabilityAdd: [String]
+    public var capabilityDrop: [String]
+    public var securityOptions: [String]
+    /// The task's `--user`: the exec'd command runs as it too, as docker's.
+    public var user: String?
 
-    public init(taskID: String, name: String, pid: Int32, netNamespaceInode: UInt64, env: [String], workdir: String?) {
+    public init(taskID: String, name: String, pid: Int32, netNamespaceInode: UInt64, env: [String], workdir: String?,
+                capabilityAdd: [String] = [], capabilityDrop: [String] = [], securityOptions: [String] = [],
+                user: String? = nil) {
         self.taskID = taskID
         self.name = name
         self.pid = pid
         self.netNamespaceInode = netNamespaceInode
         self.env = env
         self.workdir = workdir
+        self.capabilityAdd = capabilityAdd
+        self.capabilityDrop = capabilityDrop
+        self.securityOptions = securityOptions
+        self.user = user
     }
 }
 

@@ -93,6 +93,12 @@ extension ServiceSpecRequest: ValidatedRequest {
         }
         try checkNetworkReferences(networks)
         try checkPorts(ports, removing: [])
+        _ = try Capabilities.normalize(capabilityAdd, option: "--cap-add")
+        _ = try Capabilities.normalize(capabilityDrop, option: "--cap-drop")
+        try SecurityOptions.validate(securityOptions)
+        guard mounts.count <= 64 else { throw ShoalError("\(mounts.count) mounts given", hint: "give a service 64 at most") }
+        for mount in mounts { _ = try TaskMount(parsing: mount) }
+        if let user { _ = try TaskUser(parsing: user) }
     }
 }
 
@@ -123,6 +129,8 @@ extension ServiceUpdateRequest: ValidatedRequest {
         try checkNetworkReferences(networkAdd)
         try checkNetworkReferences(networkRemove)
         try checkPorts(publishAdd, removing: publishRemove)
+        _ = try Capabilities.normalize(capabilityAdd, option: "--cap-add")
+        _ = try Capabilities.normalize(capabilityDrop, option: "--cap-drop")
     }
 }
 

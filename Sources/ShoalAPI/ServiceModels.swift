@@ -18,10 +18,21 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
     public var endpointMode: String
     /// `--publish`.
     public var ports: [PortConfig]
+    /// `--cap-add` and `--cap-drop`: docker's capability names, or ALL.
+    public var capabilityAdd: [String]
+    public var capabilityDrop: [String]
+    /// `--security-opt`: `seccomp=unconfined` only.
+    public var securityOptions: [String]
+    /// `--read-only`, `--mount` (docker's long syntax, see `TaskMount`) and `--user UID[:GID]`.
+    public var readOnly: Bool
+    public var mounts: [String]
+    public var user: String?
 
     public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
                 constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
-                restartMaxAttempts: Int = 0, networks: [String] = [], endpointMode: String = "vip", ports: [PortConfig] = []) {
+                restartMaxAttempts: Int = 0, networks: [String] = [], endpointMode: String = "vip", ports: [PortConfig] = [],
+                capabilityAdd: [String] = [], capabilityDrop: [String] = [], securityOptions: [String] = [],
+                readOnly: Bool = false, mounts: [String] = [], user: String? = nil) {
         self.name = name
         self.replicas = replicas
         self.command = command
@@ -34,6 +45,12 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
         self.networks = networks
         self.endpointMode = endpointMode
         self.ports = ports
+        self.capabilityAdd = capabilityAdd
+        self.capabilityDrop = capabilityDrop
+        self.securityOptions = securityOptions
+        self.readOnly = readOnly
+        self.mounts = mounts
+        self.user = user
     }
 }
 
@@ -52,11 +69,15 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
     public var publishAdd: [PortConfig]
     /// `--publish-rm`: target ports, `8080` or `8080/udp`.
     public var publishRemove: [String]
+    /// `--cap-add` and `--cap-drop`: each takes the capability out of the other list, as docker's.
+    public var capabilityAdd: [String]
+    public var capabilityDrop: [String]
 
     public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
                 envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = [],
                 networkAdd: [String] = [], networkRemove: [String] = [], endpointMode: String? = nil,
-                publishAdd: [PortConfig] = [], publishRemove: [String] = []) {
+                publishAdd: [PortConfig] = [], publishRemove: [String] = [], capabilityAdd: [String] = [],
+                capabilityDrop: [String] = []) {
         self.service = service
         self.replicas = replicas
         self.command = command
@@ -69,6 +90,8 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
         self.endpointMode = endpointMode
         self.publishAdd = publishAdd
         self.publishRemove = publishRemove
+        self.capabilityAdd = capabilityAdd
+        self.capabilityDrop = capabilityDrop
     }
 }
 

@@ -31,7 +31,7 @@ import Testing
         #expect(access(shoal, X_OK) == 0, "the shoal binary is built beside the tests at \(shoal)")
         shoalBinary = shoal
         agent = try TaskAgent(dataDirectory: directory, executable: shoal, networkNamespace: namespace,
-                              logger: Logger(label: "agent-test"))
+                              coveredPaths: [directory], logger: Logger(label: "agent-test"))
         let reports = self.reports
         await agent.setReporter { batch in reports.withLockedValue { for r in batch { $0[r.taskID] = r.status } } }
     }
@@ -223,9 +223,77 @@ import Testing
         await cleanUp()
     }
 
+    /// What /proc/self/status says of a task's confinement, its data dir as
+    /// it sees it, and whether it may make a user namespace.
+    private static let sandboxProbe = "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status | tr '\\t' ' '; "
+        + "ls -A \"$1\" | wc -l; touch \"$1/x\" 2>/dev/null || echo read-only; unshare -U true 2>/dev/null || echo no-unshare"
+
+    private func confinementLines(_ capabilities: String, seccomp: Int, unshare: Bool) -> [String] {
+        ["CapInh: 0000000000000000", "CapPrm: \(capabilities)", "CapEff: \(capabilities)", "CapBnd: \(capabilities)",
+         "CapAmb: 0000000000000000", "NoNewPrivs: 1", "Seccomp: \(seccomp)", "0", "read-only"] + (unshare ? [] : ["no-unshare"])
+    }
+
+    @Test func aTaskAndWhatExecRunsInItAreConfinedAsDockerConfinesAContainer() async throws {
+        let id = Self.validID("t-sandbox")
+        var confined = task(id, ["sh", "-c", Self.sandboxProbe + "; exec sleep 100", "probe", directory])
+        await agent.apply([confined], retained: [id])
+        _ = await waitFor(id, .running)
+        let expected = confinementLines("00000000a80425fb", seccomp: 2, unshare: false)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while await agent.logs(of: id, from: 0, tail: nil).lines.count < expected.count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await agent.logs(of: id, from: 0, tail: nil).lines == expected)
+        let target = try await agent.execTarget(id)
+        let probed = run(target, ["sh", "-c", Self.sandboxProbe, "probe", directory])
+        #expect(probed.status == 0 && probed.output == expected.joined(separator: "\n") + "\n", "exec: \(probed.output)")
+
+        // --cap-add SYS_ADMIN and --security-opt seccomp=unconfined change exactly that.
+        let opened = Self.validID("t-opened")
+        var spec = TaskSpec(command: ["sh", "-c", Self.sandboxProbe, "probe", directory], capabilityAdd: ["CAP_SYS_ADMIN"],
+                            securityOptions: [SecurityOptions.seccompUnconfined])
+        spec.env = []
+        confined.desiredState = .shutdown
+        let openedTask = TaskObject(meta: ObjectMeta(id: opened), serviceID: "s", serviceName: "svc", slot: 2, nodeID: "n",
+                                    spec: spec, generation: 1, status: TaskStatus(state: .assigned, timestamp: Date()))
+        await agent.apply([confined, openedTask], retained: [id, opened])
+        _ = await waitFor(opened, .complete)
+        #expect(await agent.logs(of: opened, from: 0, tail: nil).lines
+                == confinementLines("00000000a82425fb", seccomp: 0, unshare: true))
+        await cleanUp()
+    }
+
+    @Test func readOnlyMountsAndAUserAreTheTasks() async throws {
+        let id = Self.validID("t-mounts")
+        let shared = "\(directory)-shared"
+        try FileSystem.makeDirectory(shared, mode: 0o755)
+        defer { FileSystem.removeTree(shared) }
+        let script = "id -u; id -g; grep ^CapEff: /proc/self/status | tr '\\t' ' '; touch /etc/shoal-probe 2>/dev/null || echo root-read-only; "
+            + "touch /tmp/x && echo tmp-writable; touch /mnt/x && echo tmpfs-writable; ls /media; "
+            + "touch /media/y 2>/dev/null || echo bind-read-only"
+        try FileSystem.writeAtomically("\(shared)/note", Array("from the node\n".utf8), mode: 0o644)
+        var spec = TaskSpec(command: ["sh", "-c", script], readOnly: true,
+                            mounts: ["type=tmpfs,target=/mnt,tmpfs-size=1m", "type=bind,source=\(shared),target=/media,readonly"],
+                            user: "65534:65534")
+        spec.env = []
+        let mounted = TaskObject(meta: ObjectMeta(id: id), serviceID: "s", serviceName: "svc", slot: 1, nodeID: "n", spec: spec,
+                                 generation: 1, status: TaskStatus(state: .assigned, timestamp: Date()))
+        await agent.apply([mounted], retained: [id])
+        _ = await waitFor(id, .complete)
+        #expect(await agent.logs(of: id, from: 0, tail: nil).lines == [
+            "65534", "65534", "CapEff: 0000000000000000", "root-read-only", "tmp-writable", "tmpfs-writable", "note",
+            "bind-read-only",
+        ])
+        #expect(access("/etc/shoal-probe", F_OK) != 0)
+        await cleanUp()
+    }
+
     /// Runs `shoal task-exec` into `target` as `shoal exec` would (no tty, no stdin): its status and output.
     private func run(_ target: ExecTarget, _ command: [String]) -> (status: Int32, output: String) {
-        let arguments = ["shoal"] + TaskExec.Options(target, tty: false, attachStdin: false, command: command).arguments
+        guard let options = try? TaskExec.Options(target, tty: false, attachStdin: false, command: command) else {
+            return (-1, "the target's confinement is not valid")
+        }
+        let arguments = ["shoal"] + options.arguments
         var pipe: [Int32] = [0, 0]
         guard Glibc.pipe(&pipe) == 0 else { return (-1, "pipe failed") }
         var actions = posix_spawn_file_actions_t()

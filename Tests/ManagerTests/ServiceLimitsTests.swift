@@ -20,6 +20,27 @@ import Testing
         return nil
     }
 
+    @Test func capabilitiesAreStoredAsDockerNamesThemAndSecurityOptionsChecked() throws {
+        var sandboxed = request()
+        (sandboxed.capabilityAdd, sandboxed.capabilityDrop) = (["sys_admin", "CAP_NET_ADMIN", "SYS_ADMIN"], ["all"])
+        sandboxed.securityOptions = ["seccomp=unconfined"]
+        let spec = try ControlAPI.validate(sandboxed, networks: [])
+        #expect(spec.capabilityAdd == ["CAP_SYS_ADMIN", "CAP_NET_ADMIN"] && spec.capabilityDrop == ["ALL"])
+        #expect(spec.securityOptions == ["seccomp=unconfined"])
+        sandboxed.capabilityAdd = ["NET-ADMIN"]
+        #expect(refusal { _ = try ControlAPI.validate(sandboxed, networks: []) }?.contains("invalid capability \"NET-ADMIN\"") == true)
+        sandboxed.capabilityAdd = []
+        sandboxed.securityOptions = ["apparmor=unconfined"]
+        #expect(refusal { _ = try ControlAPI.validate(sandboxed, networks: []) }?.contains("unsupported security option") == true)
+    }
+
+    @Test func updatingCapabilitiesMovesThemBetweenTheListsAsDocker() throws {
+        let updated = try ControlAPI.updatedCapabilities(add: ["CAP_SYS_ADMIN"], drop: ["CAP_NET_RAW"], adding: ["net_raw", "BPF"],
+                                                         dropping: ["SYS_ADMIN"])
+        #expect(updated.add == ["CAP_NET_RAW", "CAP_BPF"] && updated.drop == ["CAP_SYS_ADMIN"])
+        #expect(refusal { _ = try ControlAPI.updatedCapabilities(add: [], drop: [], adding: ["nope"], dropping: []) } != nil)
+    }
+
     @Test func replicasAboveTheLimitAreRefusedNamingIt() throws {
         let refused = refusal { _ = try ControlAPI.validate(request(replicas: 50_000), networks: []) }
         #expect(refused == "invalid replicas value 50000: use 0 to 10000, the limit per service")

@@ -78,6 +78,19 @@ import Testing
         workdir.workdir = "relative"
         #expect(refused(workdir))
         #expect(refused(ServiceUpdateRequest(service: "web", replicas: -1)))
+        var capabilities = spec
+        capabilities.capabilityAdd = ["NET_ADMIN", "cap_sys_admin", "ALL"]
+        capabilities.capabilityDrop = ["mknod"]
+        capabilities.securityOptions = ["seccomp=unconfined"]
+        #expect(!refused(capabilities))
+        capabilities.capabilityDrop = ["CAP_NOPE"]
+        #expect(refused(capabilities))
+        capabilities.capabilityDrop = []
+        capabilities.securityOptions = ["no-new-privileges=false"]
+        #expect(refused(capabilities))
+        #expect(refused(ServiceUpdateRequest(service: "web", capabilityAdd: ["SYS ADMIN"])))
+        #expect(refused(ServiceUpdateRequest(service: "web", capabilityDrop: [""])))
+        #expect(!refused(ServiceUpdateRequest(service: "web", capabilityAdd: ["sys_admin"], capabilityDrop: ["ALL"])))
         #expect(refused(ServiceReferenceRequest(service: "")))
         #expect(refused(LogsRequest(target: "web", tail: -1)))
         #expect(refused(LogsRequest(target: "web", tail: Limits.logTailLines.upperBound + 1)))

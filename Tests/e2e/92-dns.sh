@@ -53,6 +53,16 @@ check "AAAA of a known name is NOERROR without records" bash -c '
     out=$(ask AAAA whoami); grep -q "status: NOERROR" <<<"$out" && grep -q "ANSWER: 0," <<<"$out"'
 check "the VIP's PTR names the service" bash -c 'ask +short -x "$1" | grep -q "^whoami\.front\.$"' _ "$vip"
 check "dnsrr: rr is its two tasks" bash -c '[ "$(ask +short rr | wc -l)" = 2 ]'
+check "the task's resolv.conf names 127.0.0.11 with ndots:0" bash -c '
+    conf=$("$SHOAL" -H lab-2 exec client.1 -- cat /etc/resolv.conf)
+    grep -qx "nameserver 127.0.0.11" <<<"$conf" && grep -qx "options ndots:0" <<<"$conf" && [ "$(grep -c ^nameserver <<<"$conf")" = 1 ]'
+check "so dig without @ and glibc agree on the VIP" bash -c '
+    [ "$("$SHOAL" -H lab-2 exec client.1 -- dig +short whoami)" = "$1" ] &&
+    [ "$("$SHOAL" -H lab-2 exec client.1 -- getent hosts whoami | cut -d" " -f1)" = "$1" ]' _ "$vip"
+check "a slot name reaches a task's web server by name" bash -c '
+    "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 5 http://whoami.1:8080 | grep -q "^Hostname: "'
+check "a dnsrr service's name reaches one of its tasks" bash -c '
+    "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 5 http://rr:8081 | grep -q "^Hostname: "'
 
 # 2. Scope and upstream.
 check "a service of another network is NXDOMAIN here" bash -c 'ask db | grep -q "status: NXDOMAIN"'

@@ -61,8 +61,11 @@ extension ControlAPI {
         })
         let ingress = snapshot.networks.first(where: \.ingress)?.meta.id
         let keptNetworks = spec.networks.filter { !removedNetworks.contains($0) && $0 != ingress }
+        (spec.capabilityAdd, spec.capabilityDrop) = try Self.updatedCapabilities(
+            add: spec.capabilityAdd, drop: spec.capabilityDrop, adding: request.capabilityAdd, dropping: request.capabilityDrop)
         var check = Self.request(from: service, networks: snapshot.networks)
         (check.command, check.env, check.constraints) = (spec.command, spec.env, spec.constraints)
+        (check.capabilityAdd, check.capabilityDrop) = (spec.capabilityAdd, spec.capabilityDrop)
         check.networks = keptNetworks + request.networkAdd
         spec.networks = try Self.validate(check, networks: snapshot.networks).networks
         var ports = Self.portConfigs(service.ports)
@@ -205,7 +208,11 @@ extension ControlAPI {
         let spec = TaskSpec(command: request.command, env: request.env, workdir: request.workdir, constraints: request.constraints,
                             restart: RestartPolicy(condition: condition, delaySeconds: request.restartDelaySeconds,
                                                    maxAttempts: request.restartMaxAttempts),
-                            networks: try attachedNetworks(request.networks, among: networks))
+                            networks: try attachedNetworks(request.networks, among: networks),
+                            capabilityAdd: try normalizedCapabilities(request.capabilityAdd, option: "--cap-add"),
+                            capabilityDrop: try normalizedCapabilities(request.capabilityDrop, option: "--cap-drop"),
+                            securityOptions: try securityOptions(request.securityOptions), readOnly: request.readOnly,
+                            mounts: try mounts(request.mounts), user: try user(request.user))
         let bytes = encodedSize(spec)
         guard bytes <= StoreLimits.maximumSpecBytes else {
             throw SwarmError("the spec of service \(request.name) is \(bytes) bytes encoded, over the limit of \(StoreLimits.maximumSpecBytes): shorten its command, environment or constraints")
@@ -263,6 +270,57 @@ extension ControlAPI {
         return ids
     }
 
+    /// docker's names as docker stores them (CAP_NET_ADMIN, ALL).
+    private static func normalizedCapabilities(_ names: [String], option: String) throws(SwarmError) -> [String] {
+        do {
+            return try Capabilities.normalize(names, option: option)
+        } catch {
+            throw SwarmError(error.message)
+        }
+    }
+
+    private static func securityOptions(_ options: [String]) throws(SwarmError) -> [String] {
+        do {
+            try SecurityOptions.validate(options)
+        } catch {
+            throw SwarmError(error.message)
+        }
+        return Array(Set(options)).sorted()
+    }
+
+    /// Each `--mount` as the daemon stores it (docker's canonical field names).
+    private static func mounts(_ texts: [String]) throws(SwarmError) -> [String] {
+        var result: [String] = []
+        for text in texts {
+            do {
+                result.append(try TaskMount(parsing: text).text)
+            } catch {
+                throw SwarmError(error.message)
+            }
+        }
+        return result
+    }
+
+    private static func user(_ text: String?) throws(SwarmError) -> String? {
+        guard let text else { return nil }
+        do {
+            return try TaskUser(parsing: text).text
+        } catch {
+            throw SwarmError(error.message)
+        }
+    }
+
+    /// `service update --cap-add/--cap-drop`, as docker's: a capability added
+    /// leaves the drop list and one dropped leaves the add list.
+    static func updatedCapabilities(add: [String], drop: [String], adding: [String],
+                                    dropping: [String]) throws(SwarmError) -> (add: [String], drop: [String]) {
+        let adding = try normalizedCapabilities(adding, option: "--cap-add")
+        let dropping = try normalizedCapabilities(dropping, option: "--cap-drop")
+        let newAdd = add.filter { !dropping.contains($0) } + adding.filter { !add.contains($0) }
+        let newDrop = drop.filter { !adding.contains($0) } + dropping.filter { !drop.contains($0) }
+        return (newAdd, newDrop)
+    }
+
     private static func encodedSize(_ spec: TaskSpec) -> Int { (try? JSONEncoder().encode(spec).count) ?? 0 }
 
     /// The service as its create request would be, naming its networks as `networks` does.
@@ -278,7 +336,10 @@ extension ControlAPI {
                                       guard let network = networks.first(where: { $0.meta.id == id }) else { return id }
                                       return network.ingress ? nil : network.name  // the routing mesh's, not the user's
                                   },
-                                  endpointMode: service.endpointMode.rawValue, ports: portConfigs(service.ports))
+                                  endpointMode: service.endpointMode.rawValue, ports: portConfigs(service.ports),
+                                  capabilityAdd: service.spec.capabilityAdd, capabilityDrop: service.spec.capabilityDrop,
+                                  securityOptions: service.spec.securityOptions, readOnly: service.spec.readOnly,
+                                  mounts: service.spec.mounts, user: service.spec.user)
     }
 
     static func detail(_ service: ServiceObject, in snapshot: Store) -> ServiceDetail {

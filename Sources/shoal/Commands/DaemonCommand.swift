@@ -66,12 +66,5 @@ struct DaemonCommand: ParsableCommand {
     }
 
     /// "10m", "512k", "1g" or a number of bytes, within 1 KiB...1 GiB.
-    static func bytes(_ text: String) -> Int? {
-        let scales: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
-        let lower = text.lowercased()
-        let scale = lower.last.flatMap { scales[$0] } ?? 1
-        guard let number = Int(scale == 1 ? lower : String(lower.dropLast())), number > 0,
-              number <= (1 << 30) / scale, number * scale >= 1 << 10 else { return nil }
-        return number * scale
-    }
+    static func bytes(_ text: String) -> Int? { ByteSize.parse(text, range: 1 << 10...1 << 30) }
 }

@@ -31,7 +31,7 @@ struct ExecCommand: ParsableCommand {
             throw ShoalError("the input device is not a TTY", hint: "leave out -t, or run shoal exec from a terminal")
         }
         let target: ExecTarget = try SwarmClient.daemon(startingIfNeeded: false).get("/tasks/exec", query: ["task": task])
-        let options = TaskExec.Options(target, tty: tty, attachStdin: interactive, command: commandLine)
+        let options = try TaskExec.Options(target, tty: tty, attachStdin: interactive, command: commandLine)
         var environment = target.env
         // docker exec -t gives the command a TERM when the task has none.
         if tty && !environment.contains(where: { $0.hasPrefix("TERM=") }) { environment.append("TERM=xterm") }

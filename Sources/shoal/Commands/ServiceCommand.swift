@@ -33,6 +33,14 @@ struct ServiceCreateCommand: ParsableCommand {
     @Option(name: [.customShort("p"), .long], help: ArgumentHelp(
         "Publish a port: PUBLISHED:TARGET[/tcp|udp], or published=P,target=T,protocol=tcp,mode=ingress|host (repeatable).",
         valueName: "port")) var publish: [String] = []
+    @Option(help: "Add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable).") var capAdd: [String] = []
+    @Option(help: "Drop a Linux capability, e.g. NET_RAW, or ALL (repeatable).") var capDrop: [String] = []
+    @Option(help: "Security option: seccomp=unconfined runs the tasks without docker's seccomp profile.")
+    var securityOpt: [String] = []
+    @Flag(help: "Mount the node's file tree read-only in the tasks, with a writable /tmp.") var readOnly = false
+    @Option(help: "A mount: type=bind,source=/path,target=/path[,readonly] or type=tmpfs,target=/path[,tmpfs-size=64m] (repeatable).")
+    var mount: [String] = []
+    @Option(name: [.customShort("u"), .long], help: "The tasks' user: UID or UID:GID.") var user: String?
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Flag(name: .shortAndLong, help: "Only print the service id.") var quiet = false
     @Argument(parsing: .postTerminator, help: "The command each task runs.") var command: [String] = []
@@ -49,7 +57,8 @@ struct ServiceCreateCommand: ParsableCommand {
             constraints: constraint, restartCondition: restartCondition,
             restartDelaySeconds: try Durations.seconds(restartDelay, option: "--restart-delay"),
             restartMaxAttempts: restartMaxAttempts, networks: network, endpointMode: endpointMode,
-            ports: try publish.map { try PortConfig(parsing: $0) })
+            ports: try publish.map { try PortConfig(parsing: $0) }, capabilityAdd: capAdd, capabilityDrop: capDrop,
+            securityOptions: securityOpt, readOnly: readOnly, mounts: mount, user: user)
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         let created: ServiceCreated = try client.post("/services/create", spec)
         print(created.id)
@@ -129,6 +138,15 @@ struct ServiceInspectCommand: ParsableCommand {
                      "  TargetPort = \(port.targetPort)", "  PublishMode = \(port.publishMode)"]
                 }
             }
+            if !spec.capabilityAdd.isEmpty || !spec.capabilityDrop.isEmpty {
+                lines += ["Capabilities:"]
+                if !spec.capabilityAdd.isEmpty { lines += [" Add: \(spec.capabilityAdd.joined(separator: ", "))"] }
+                if !spec.capabilityDrop.isEmpty { lines += [" Drop: \(spec.capabilityDrop.joined(separator: ", "))"] }
+            }
+            if !spec.securityOptions.isEmpty { lines += ["Security options: \(spec.securityOptions.joined(separator: " "))"] }
+            if let user = spec.user { lines += ["User:           \(user)"] }
+            if spec.readOnly { lines += ["Read only:      true"] }
+            if !spec.mounts.isEmpty { lines += ["Mounts:"] + spec.mounts.map { " \($0)" } }
             print(lines.joined(separator: "\n"))
         }
     }
@@ -175,6 +193,8 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Add or update a published port (repeatable).", valueName: "port")) var publishAdd: [String] = []
     @Option(help: ArgumentHelp("Remove a published port by its target port, e.g. 8080 or 8080/udp (repeatable).", valueName: "port"))
     var publishRm: [String] = []
+    @Option(help: "Add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable).") var capAdd: [String] = []
+    @Option(help: "Drop a Linux capability, e.g. NET_RAW, or ALL (repeatable).") var capDrop: [String] = []
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Argument(help: "Service name or id.") var service: String
     @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
@@ -185,7 +205,7 @@ struct ServiceUpdateCommand: ParsableCommand {
             service: service, replicas: replicas, command: command.isEmpty ? nil : command, envAdd: envAdd,
             envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm, networkAdd: networkAdd,
             networkRemove: networkRm, endpointMode: endpointMode, publishAdd: try publishAdd.map { try PortConfig(parsing: $0) },
-            publishRemove: publishRm))
+            publishRemove: publishRm, capabilityAdd: capAdd, capabilityDrop: capDrop))
         print(service)
         if !detach { try ConvergeProgress(client: client, service: updated.id).wait() }
     }
