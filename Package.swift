@@ -97,7 +97,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
-        .testTarget(name: "DNSTests", dependencies: ["DNS", "Addressing"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "Addressing", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),
         .testTarget(name: "NameServerTests", dependencies: ["Addressing", "DNS", "NameServer", "Netlink", "TestSupport"]
                         + nio("NIOPosix")),

@@ -40,13 +40,22 @@ struct NameServerTests {
     }
 
     private func ask(_ name: String, _ type: DNSRecordType = .a, in namespace: String, over transport: DNSTransport = .udp) async throws -> DNSMessage {
+        try await timedAsk(name, type, in: namespace, over: transport).reply
+    }
+
+    /// The reply, and how long the server took to give it (timed on the asking thread, not on the busy task pool).
+    private func timedAsk(_ name: String, _ type: DNSRecordType = .a, in namespace: String,
+                          over transport: DNSTransport = .udp) async throws -> (reply: DNSMessage, took: Duration) {
         var request = DigRequest(name: try DNSName(name))
         request.type = type
         let query = request.query(id: 0x1234)
-        let reply = try await offTheCooperativePool {
-            try QueryClient.exchange(query, server: ListeningSockets.address, port: 53, over: transport, inNetworkNamespace: namespace)
+        let (bytes, took) = try await offTheCooperativePool {
+            let start = ContinuousClock.now
+            let bytes = try QueryClient.exchange(query, server: ListeningSockets.address, port: 53, over: transport,
+                                                 inNetworkNamespace: namespace)
+            return (bytes, ContinuousClock.now - start)
         }
-        return try DNSMessage(parsing: reply)
+        return (try DNSMessage(parsing: bytes), took)
     }
 
     @Test func aTaskGetsItsNetworksNamesOverUDPAndTCP() async throws {
@@ -101,10 +110,9 @@ struct NameServerTests {
     @Test func silentOrAbsentUpstreamsGiveServfailWithinTheBudget() async throws {
         let silent = try StubUpstream { _, _ in [] }
         try await withServer(upstreams: [silent]) { namespace, _ in
-            let start = ContinuousClock.now
-            let reply = try await ask("outside.example", in: namespace)
+            let (reply, took) = try await timedAsk("outside.example", in: namespace)
             #expect(reply.header.responseCode == .serverFailure)
-            #expect(ContinuousClock.now - start < .seconds(3))
+            #expect(took < .seconds(3))
         }
         try await withServer { namespace, _ in
             let reply = try await ask("outside.example", in: namespace)
