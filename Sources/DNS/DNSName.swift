@@ -103,3 +103,16 @@ func decimalEscape(_ byte: UInt8) -> String {
     let digits = String(byte)
     return "\\" + String(repeating: "0", count: 3 - digits.count) + digits
 }
+
+/// Wire-form bytes as a dictionary key, hashed in one pass over the buffer rather than byte by byte
+/// (the cost of every lookup on the answering path).
+struct WireKey: Hashable {
+    let bytes: ArraySlice<UInt8>
+
+    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+    init(_ name: DNSName) { bytes = name.wire[...] }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}

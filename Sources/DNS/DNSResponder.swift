@@ -54,7 +54,7 @@ extension DNSDirectory {
               let entry = entry(for: question.name, onNetworks: networkIDs)
         else {
             return .forward(DNSForwardedQuery(query: query, header: header, question: question, transport: transport,
-                                              replyLimit: limit))
+                                              replyLimit: limit, replyEDNS: reply.edns))
         }
         switch (entry, question.type) {
         case (.addresses(let addresses), .a), (.addresses(let addresses), .any):
