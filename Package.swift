@@ -93,7 +93,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
-        .testTarget(name: "DNSTests", dependencies: ["DNS", "Addressing"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "Addressing", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: ["Addressing", "Netlink", "Network", "TestSupport"]),
         .testTarget(
