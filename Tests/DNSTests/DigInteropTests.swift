@@ -108,7 +108,9 @@ import TestSupport
         try #require(served.replies.count == queries.count)
         for (index, words) in queries.enumerated() {
             let bytes = served.replies[index]
-            let ours = DigExchange(arguments: words, version: "test", serverGiven: true, reply: try DNSMessage(parsing: bytes),
+            let query = try DigRequest(arguments: words).queryMessage(id: 0)
+            let ours = DigExchange(arguments: words, version: "test", serverGiven: true, query: query,
+                                   reply: try DNSMessage(parsing: bytes),
                                    replySize: bytes.count, elapsedMilliseconds: 0, server: "127.0.0.1", port: server.port,
                                    transport: .udp, date: "")
             if words.contains("+short") {
