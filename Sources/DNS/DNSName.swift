@@ -51,6 +51,8 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 
     /// The same name with ASCII letters in lower case: how names are compared (RFC 4343).
     public func lowercased() -> DNSName {
+        // Most names come in lower case already: then no copy is made.
+        guard wire.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else { return self }
         var lower = wire
         var index = 0
         while lower[index] != 0 {

@@ -199,12 +199,15 @@ extension DNSMessage {
         let recordCount = answers.count + authorities.count + additionals.count
         var recordEnds: [Int] = []
         recordEnds.reserveCapacity(recordCount)
-        for section in [answers, authorities, additionals] {
-            for record in section {
+        func write(_ records: [DNSRecord]) {
+            for record in records {
                 writer.record(record)
                 recordEnds.append(writer.bytes.count)
             }
         }
+        write(answers)
+        write(authorities)
+        write(additionals)
         let limit = min(maximumSize, Self.maximumSize)
         var kept = recordCount
         if writer.bytes.count + optRecordSize > limit {
@@ -248,8 +251,28 @@ extension DNSMessage {
 /// Writes a message, remembering where each name suffix stands so that a later name can point at it.
 struct DNSWriter {
     var bytes: [UInt8] = []
-    /// A suffix's wire form → its offset; only offsets a pointer can reach (below 0x4000).
-    private var suffixes: [WireKey: Int] = [:]
+    /// Where each name suffix written so far stands (only offsets a pointer can reach, below 0x4000):
+    /// searched in a short list while there are few, as in most messages; in a dictionary once many.
+    private var fewSuffixes: [(suffix: WireKey, offset: Int)] = []
+    private var manySuffixes: [WireKey: Int]?
+    private static let fewSuffixesLimit = 16
+
+    private func offset(of suffix: WireKey) -> Int? {
+        if let manySuffixes { return manySuffixes[suffix] }
+        return fewSuffixes.first { $0.suffix == suffix }?.offset
+    }
+
+    private mutating func remember(_ suffix: WireKey, at offset: Int) {
+        if manySuffixes != nil {
+            manySuffixes?[suffix] = offset
+        } else if fewSuffixes.count < Self.fewSuffixesLimit {
+            fewSuffixes.append((suffix, offset))
+        } else {
+            var many = Dictionary(fewSuffixes, uniquingKeysWith: { first, _ in first })
+            many[suffix] = offset
+            manySuffixes = many
+        }
+    }
 
     mutating func uint16(_ value: UInt16) {
         bytes.append(UInt8(value >> 8))
@@ -268,11 +291,11 @@ struct DNSWriter {
         var index = 0
         while wire[index] != 0 {
             let suffix = WireKey(wire[index...])
-            if compress, let offset = suffixes[suffix] {
+            if compress, let offset = offset(of: suffix) {
                 uint16(0xc000 | UInt16(offset))
                 return
             }
-            if bytes.count < 0x4000 { suffixes[suffix] = bytes.count }
+            if bytes.count < 0x4000 { remember(suffix, at: bytes.count) }
             let end = index + 1 + Int(wire[index])
             bytes.append(contentsOf: wire[index..<end])
             index = end
