@@ -66,10 +66,10 @@ public struct DNSDirectory: Sendable {
     }
 
     /// Network id → lower-case wire name → entry.
-    private let index: [String: [[UInt8]: Entry]]
+    private let index: [String: [WireKey: Entry]]
 
     public init(networks: [Network]) {
-        var index: [String: [[UInt8]: Entry]] = [:]
+        var index: [String: [WireKey: Entry]] = [:]
         for network in networks {
             index[network.id, default: [:]].merge(Self.entries(of: network)) { earlier, _ in earlier }
         }
@@ -78,7 +78,7 @@ public struct DNSDirectory: Sendable {
 
     /// The entry for `name` on the first of `networkIDs` that knows it.
     func entry(for name: DNSName, onNetworks networkIDs: [String]) -> Entry? {
-        let key = name.lowercased().wire
+        let key = WireKey(name.lowercased())
         for id in networkIDs {
             if let entry = index[id]?[key] { return entry }
         }
@@ -90,21 +90,21 @@ public struct DNSDirectory: Sendable {
     /// each also as `<name>.<network name>` (docker resolves both); reverse names of task
     /// addresses (`<service>.<slot>.<task id>.<network name>`, docker's) and of virtual IPs
     /// (`<service>.<network name>`; docker has none: it forwards those).
-    private static func entries(of network: Network) -> [[UInt8]: Entry] {
-        var entries: [[UInt8]: Entry] = [:]
+    private static func entries(of network: Network) -> [WireKey: Entry] {
+        var entries: [WireKey: Entry] = [:]
         let networkName = try? DNSName(network.name.lowercased())
         func add(_ text: String, _ entry: Entry) {
             guard let name = try? DNSName(text.lowercased()) else { return }
-            if entries[name.wire] == nil { entries[name.wire] = entry }
-            if let qualified = networkName.flatMap(name.appending), entries[qualified.wire] == nil {
-                entries[qualified.wire] = entry
+            if entries[WireKey(name)] == nil { entries[WireKey(name)] = entry }
+            if let qualified = networkName.flatMap(name.appending), entries[WireKey(qualified)] == nil {
+                entries[WireKey(qualified)] = entry
             }
         }
         func addPointer(_ address: IPv4Address, _ text: String) {
             let octets = address.octets.reversed().map(String.init).joined(separator: ".")
-            guard let reverse = try? DNSName("\(octets).in-addr.arpa"), entries[reverse.wire] == nil,
+            guard let reverse = try? DNSName("\(octets).in-addr.arpa"), entries[WireKey(reverse)] == nil,
                   let target = try? DNSName("\(text).\(network.name)") else { return }
-            entries[reverse.wire] = .pointer(target)
+            entries[WireKey(reverse)] = .pointer(target)
         }
         for service in network.services {
             let taskAddresses = service.tasks.map(\.address)

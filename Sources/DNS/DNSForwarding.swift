@@ -13,13 +13,17 @@ public struct DNSForwardedQuery: Sendable, Equatable {
     let header: DNSHeader
     /// The largest reply the client takes.
     let replyLimit: Int
+    /// What our own replies to this client carry (nil when it did not use EDNS).
+    let replyEDNS: DNSExtension?
 
-    init(query: [UInt8], header: DNSHeader, question: DNSQuestion, transport: DNSTransport, replyLimit: Int) {
+    init(query: [UInt8], header: DNSHeader, question: DNSQuestion, transport: DNSTransport, replyLimit: Int,
+         replyEDNS: DNSExtension?) {
         self.query = query
         self.header = header
         self.question = question
         self.transport = transport
         self.replyLimit = replyLimit
+        self.replyEDNS = replyEDNS
     }
 
     /// The client's query with `id` in place of the client's, so that a reply can be matched
@@ -58,9 +62,9 @@ public struct DNSForwardedQuery: Sendable, Equatable {
         return .reply(clientReply(from: reply, header: header))
     }
 
-    /// SERVFAIL for the client: its id, opcode, RD and question.
+    /// SERVFAIL for the client: its id, opcode, RD and question (and our OPT if it sent one).
     public func serverFailure() -> [UInt8] {
-        DNSMessage(header: header.reply(code: .serverFailure), questions: [question]).serialized()
+        DNSMessage(header: header.reply(code: .serverFailure), questions: [question], edns: replyEDNS).serialized()
     }
 
     /// The upstream reply with the client's id; when larger than the client takes, cut to its size
@@ -71,7 +75,7 @@ public struct DNSForwardedQuery: Sendable, Equatable {
         bytes[1] = UInt8(header.id & 0xff)
         guard bytes.count > replyLimit else { return bytes }
         guard var message = try? DNSMessage(parsing: bytes) else {
-            var stub = DNSMessage(header: header.reply(code: replyHeader.responseCode), questions: [question])
+            var stub = DNSMessage(header: header.reply(code: replyHeader.responseCode), questions: [question], edns: replyEDNS)
             stub.header.isTruncated = true
             return stub.serialized()
         }

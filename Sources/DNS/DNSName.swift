@@ -51,6 +51,8 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 
     /// The same name with ASCII letters in lower case: how names are compared (RFC 4343).
     public func lowercased() -> DNSName {
+        // Most names come in lower case already: then no copy is made.
+        guard wire.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else { return self }
         var lower = wire
         var index = 0
         while lower[index] != 0 {
@@ -102,4 +104,17 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
 func decimalEscape(_ byte: UInt8) -> String {
     let digits = String(byte)
     return "\\" + String(repeating: "0", count: 3 - digits.count) + digits
+}
+
+/// Wire-form bytes as a dictionary key, hashed in one pass over the buffer rather than byte by byte
+/// (the cost of every lookup on the answering path).
+struct WireKey: Hashable {
+    let bytes: ArraySlice<UInt8>
+
+    init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+    init(_ name: DNSName) { bytes = name.wire[...] }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 }

@@ -54,12 +54,14 @@ extension DNSDirectory {
               let entry = entry(for: question.name, onNetworks: networkIDs)
         else {
             return .forward(DNSForwardedQuery(query: query, header: header, question: question, transport: transport,
-                                              replyLimit: limit))
+                                              replyLimit: limit, replyEDNS: reply.edns))
         }
         switch (entry, question.type) {
         case (.addresses(let addresses), .a), (.addresses(let addresses), .any):
             let first = addresses.isEmpty ? 0 : Int(rotation % UInt64(addresses.count))
-            for address in addresses[first...] + addresses[..<first] {
+            reply.answers.reserveCapacity(addresses.count)
+            for index in addresses.indices {
+                let address = addresses[(first + index) % addresses.count]
                 reply.answers.append(DNSRecord(name: question.name, type: .a, ttl: Self.timeToLive, data: .a(address)))
             }
         case (.pointer(let target), .ptr), (.pointer(let target), .any):

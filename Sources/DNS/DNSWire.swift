@@ -185,6 +185,7 @@ extension DNSMessage {
     /// OPT record stays) and TC is set: how a UDP reply is cut to the asker's size.
     public func serialized(maximumSize: Int = DNSMessage.maximumSize) -> [UInt8] {
         var writer = DNSWriter()
+        writer.bytes.reserveCapacity(512)
         writer.uint16(header.id)
         writer.uint16(header.flagBits)
         writer.uint16(UInt16(truncatingIfNeeded: questions.count))
@@ -194,36 +195,44 @@ extension DNSMessage {
             writer.uint16(question.type.rawValue)
             writer.uint16(question.recordClass.rawValue)
         }
-        let records = answers + authorities + additionals
-        var recordEnds: [Int] = []
-        recordEnds.reserveCapacity(records.count)
         let questionsEnd = writer.bytes.count
-        for record in records {
-            writer.record(record)
-            recordEnds.append(writer.bytes.count)
+        let recordCount = answers.count + authorities.count + additionals.count
+        var recordEnds: [Int] = []
+        recordEnds.reserveCapacity(recordCount)
+        func write(_ records: [DNSRecord]) {
+            for record in records {
+                writer.record(record)
+                recordEnds.append(writer.bytes.count)
+            }
         }
-        let opt = optRecord()
-        var kept = records.count
-        if writer.bytes.count + opt.count > min(maximumSize, Self.maximumSize) {
-            let room = min(maximumSize, Self.maximumSize) - opt.count
-            kept = recordEnds.prefix { $0 <= room }.count
+        write(answers)
+        write(authorities)
+        write(additionals)
+        let limit = min(maximumSize, Self.maximumSize)
+        var kept = recordCount
+        if writer.bytes.count + optRecordSize > limit {
+            kept = recordEnds.prefix { $0 <= limit - optRecordSize }.count
             writer.bytes.removeSubrange((kept == 0 ? questionsEnd : recordEnds[kept - 1])...)
             writer.bytes[2] |= 0x02  // TC
         }
-        writer.bytes.append(contentsOf: opt)
+        writeOPTRecord(&writer)
         let keptAnswers = min(kept, answers.count)
         let keptAuthorities = min(kept - keptAnswers, authorities.count)
-        let keptAdditionals = kept - keptAnswers - keptAuthorities + (opt.isEmpty ? 0 : 1)
+        let keptAdditionals = kept - keptAnswers - keptAuthorities + (edns == nil ? 0 : 1)
         writer.set(UInt16(keptAnswers), at: 6)
         writer.set(UInt16(keptAuthorities), at: 8)
         writer.set(UInt16(keptAdditionals), at: 10)
         return writer.bytes
     }
 
-    /// The OPT record for `edns` (carrying the response code's high bits), or nothing.
-    private func optRecord() -> [UInt8] {
-        guard let edns else { return [] }
-        var writer = DNSWriter()
+    /// The size of the OPT record `writeOPTRecord` writes: 11 bytes and the options.
+    private var optRecordSize: Int {
+        edns.map { 11 + $0.options.reduce(0) { $0 + 4 + $1.data.count } } ?? 0
+    }
+
+    /// The OPT record for `edns` (carrying the response code's high bits), if any.
+    private func writeOPTRecord(_ writer: inout DNSWriter) {
+        guard let edns else { return }
         writer.bytes.append(0)
         writer.uint16(DNSRecordType.opt.rawValue)
         writer.uint16(edns.udpPayloadSize)
@@ -236,15 +245,34 @@ extension DNSMessage {
                 $0.bytes.append(contentsOf: option.data)
             }
         }
-        return writer.bytes
     }
 }
 
 /// Writes a message, remembering where each name suffix stands so that a later name can point at it.
 struct DNSWriter {
     var bytes: [UInt8] = []
-    /// A suffix's wire form → its offset; only offsets a pointer can reach (below 0x4000).
-    private var suffixes: [ArraySlice<UInt8>: Int] = [:]
+    /// Where each name suffix written so far stands (only offsets a pointer can reach, below 0x4000):
+    /// searched in a short list while there are few, as in most messages; in a dictionary once many.
+    private var fewSuffixes: [(suffix: WireKey, offset: Int)] = []
+    private var manySuffixes: [WireKey: Int]?
+    private static let fewSuffixesLimit = 16
+
+    private func offset(of suffix: WireKey) -> Int? {
+        if let manySuffixes { return manySuffixes[suffix] }
+        return fewSuffixes.first { $0.suffix == suffix }?.offset
+    }
+
+    private mutating func remember(_ suffix: WireKey, at offset: Int) {
+        if manySuffixes != nil {
+            manySuffixes?[suffix] = offset
+        } else if fewSuffixes.count < Self.fewSuffixesLimit {
+            fewSuffixes.append((suffix, offset))
+        } else {
+            var many = Dictionary(fewSuffixes, uniquingKeysWith: { first, _ in first })
+            many[suffix] = offset
+            manySuffixes = many
+        }
+    }
 
     mutating func uint16(_ value: UInt16) {
         bytes.append(UInt8(value >> 8))
@@ -262,12 +290,12 @@ struct DNSWriter {
         let wire = name.wire
         var index = 0
         while wire[index] != 0 {
-            let suffix = wire[index...]
-            if compress, let offset = suffixes[suffix] {
+            let suffix = WireKey(wire[index...])
+            if compress, let offset = offset(of: suffix) {
                 uint16(0xc000 | UInt16(offset))
                 return
             }
-            if bytes.count < 0x4000 { suffixes[suffix] = bytes.count }
+            if bytes.count < 0x4000 { remember(suffix, at: bytes.count) }
             let end = index + 1 + Int(wire[index])
             bytes.append(contentsOf: wire[index..<end])
             index = end

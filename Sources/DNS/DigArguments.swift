@@ -87,12 +87,12 @@ public struct DigRequest: Equatable, Sendable {
         DNSRecordType(mnemonic: word).flatMap { typeNames.split(separator: " ").contains(Substring($0.description)) ? $0 : nil }
     }
 
-    /// The query to send: recursion desired, EDNS(0) with dig's payload size.
-    public func query(id: UInt16) -> [UInt8] {
+    /// The query to send: recursion desired, EDNS(0) with dig's payload size; `serialized()` gives its bytes.
+    public func queryMessage(id: UInt16) -> DNSMessage {
         var header = DNSHeader(id: id)
         header.recursionDesired = true
         return DNSMessage(header: header, questions: [DNSQuestion(name: name, type: type)],
-                          edns: DNSExtension(udpPayloadSize: Self.advertisedUDPPayload)).serialized()
+                          edns: DNSExtension(udpPayloadSize: Self.advertisedUDPPayload))
     }
 }
 

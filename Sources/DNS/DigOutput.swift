@@ -8,6 +8,8 @@ public struct DigExchange: Sendable {
     public var version: String
     /// Whether `@SERVER` was given (dig then says "; (1 server found)").
     public var serverGiven: Bool
+    /// The query sent (`DigRequest.queryMessage(id:)`).
+    public var query: DNSMessage
     public var reply: DNSMessage
     /// The reply's size in bytes.
     public var replySize: Int
@@ -19,11 +21,13 @@ public struct DigExchange: Sendable {
     /// When the reply came, as `%a %b %d %H:%M:%S %Z %Y` ("Mon Nov 16 22:36:37 UTC 2020").
     public var date: String
 
-    public init(arguments: [String], version: String, serverGiven: Bool, reply: DNSMessage, replySize: Int,
-                elapsedMilliseconds: Int, server: String, port: UInt16, transport: DNSTransport, date: String) {
+    public init(arguments: [String], version: String, serverGiven: Bool, query: DNSMessage, reply: DNSMessage,
+                replySize: Int, elapsedMilliseconds: Int, server: String, port: UInt16, transport: DNSTransport,
+                date: String) {
         self.arguments = arguments
         self.version = version
         self.serverGiven = serverGiven
+        self.query = query
         self.reply = reply
         self.replySize = replySize
         self.elapsedMilliseconds = elapsedMilliseconds
@@ -49,23 +53,23 @@ public struct DigExchange: Sendable {
         if header.recursionDesired && !header.recursionAvailable {
             lines.append(";; WARNING: recursion requested but not available")
         }
+        if query.edns != nil, reply.edns == nil,
+           header.responseCode == .formatError || header.responseCode == .notImplemented {
+            lines.append("")
+            lines.append(";; WARNING: EDNS query returned status \(header.responseCode) - retry with '+noedns'")
+        }
         lines.append("")
         if let edns = reply.edns {
             lines.append(";; OPT PSEUDOSECTION:")
             lines.append("; EDNS: version: \(edns.version), flags:\(edns.dnssecOK ? " do" : ""); udp: \(edns.udpPayloadSize)")
             for option in edns.options { lines.append(Self.optionLine(option)) }
         }
-        lines.append(";; QUESTION SECTION:")
-        for question in reply.questions {
-            var line = DigColumns()
-            line.append(question.name.description)
-            line.indent(to: DigColumns.classColumn)
-            line.append(question.recordClass.description)
-            line.indent(to: DigColumns.typeColumn)
-            line.append(question.type.description)
-            lines.append(";" + line.text)
+        // Like the record sections, an empty question section is left out (a FORMERR may have none).
+        if !reply.questions.isEmpty {
+            lines.append(";; QUESTION SECTION:")
+            lines += reply.questions.map(Self.questionLine)
+            lines.append("")
         }
-        lines.append("")
         for (title, records) in [("ANSWER", reply.answers), ("AUTHORITY", reply.authorities), ("ADDITIONAL", reply.additionals)]
             where !records.isEmpty {
             lines.append(";; \(title) SECTION:")
@@ -94,6 +98,17 @@ public struct DigExchange: Sendable {
         case 5: "UPDATE"
         default: "RESERVED\(opcode)"
         }
+    }
+
+    /// A question as dig comments it out: name, class at column 32 and type at 40, the `;` not counted.
+    static func questionLine(_ question: DNSQuestion) -> String {
+        var line = DigColumns()
+        line.append(question.name.description)
+        line.indent(to: DigColumns.classColumn)
+        line.append(question.recordClass.description)
+        line.indent(to: DigColumns.typeColumn)
+        line.append(question.type.description)
+        return ";" + line.text
     }
 
     /// An owner, TTL, class, type and data line in dig's columns (24, 32, 40, 48; tabs of 8).

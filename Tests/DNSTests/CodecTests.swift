@@ -74,6 +74,18 @@ func address(_ text: String) throws -> IPv4Address { try #require(IPv4Address(te
         #expect(try DNSMessage(parsing: message.serialized()) == message)
     }
 
+    @Test func manyNamesAreCompressedAsWellAsFew() throws {
+        // 40 owners under the question's zone: each is its own label and a pointer to the zone,
+        // also once the writer has more suffixes than its short list holds.
+        let zone = try DNSName("example.org")
+        let answers = try (0..<40).map { DNSRecord(name: try DNSName("host\($0).example.org"), type: .a, ttl: 1, data: .a(IPv4Address(UInt32($0)))) }
+        let message = DNSMessage(header: DNSHeader(id: 1), questions: [DNSQuestion(name: zone, type: .a)], answers: answers)
+        let bytes = message.serialized()
+        #expect(try DNSMessage(parsing: bytes) == message)
+        let owners = (0..<40).reduce(0) { $0 + 1 + "host\($1)".utf8.count + 2 }
+        #expect(bytes.count == 12 + zone.wire.count + 4 + owners + 40 * 14)
+    }
+
     @Test func aPointerIntoTheMiddleOfAnEarlierNameIsFollowed() throws {
         // Question "www.example", then an answer owned by "mail" + pointer to "example" (offset 16).
         var bytes: [UInt8] = [0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]

@@ -45,7 +45,7 @@ import Testing
     func exchange(_ reply: DNSMessage, arguments: [String] = ["@127.0.0.1", "-p", "5399", "whoami"],
                   transport: DNSTransport = .udp) -> DigExchange {
         DigExchange(arguments: arguments, version: "0.1.0", serverGiven: arguments.contains { $0.hasPrefix("@") },
-                    reply: reply, replySize: reply.serialized().count, elapsedMilliseconds: 12, server: "127.0.0.1",
+                    query: DigRequest(name: reply.questions.first?.name ?? .root).queryMessage(id: reply.header.id), reply: reply, replySize: reply.serialized().count, elapsedMilliseconds: 12, server: "127.0.0.1",
                     port: 5399, transport: transport, date: "Mon Nov 30 07:35:24 UTC 2026")
     }
 
@@ -104,6 +104,20 @@ import Testing
             + ";; WARNING: recursion requested but not available\n\n;; QUESTION SECTION:\n"))
         #expect(!text.contains("ANSWER SECTION") && !text.contains("OPT PSEUDOSECTION"))
         #expect(text.contains(";; SERVER: 127.0.0.1#5399(127.0.0.1) (TCP)\n"))
+        // A FORMERR without its question: no QUESTION SECTION.
+        reply.header.responseCode = .formatError
+        reply.questions = []
+        let formerr = exchange(reply).text
+        #expect(!formerr.contains("QUESTION SECTION"))
+        // Our query had EDNS, the FORMERR has no OPT: dig suggests +noedns (captured from dig 9.18).
+        #expect(formerr.contains("""
+            ADDITIONAL: 0
+            ;; WARNING: recursion requested but not available
+
+            ;; WARNING: EDNS query returned status FORMERR - retry with '+noedns'
+
+            ;; Query time:
+            """))
     }
 
     @Test func argumentsAreReadAsDigReadsThem() throws {
@@ -150,7 +164,7 @@ import Testing
 
     @Test func theQueryAsksForRecursionWithEDNS() throws {
         let request = try DigRequest(arguments: ["whoami", "MX"])
-        let query = try DNSMessage(parsing: request.query(id: 77))
+        let query = try DNSMessage(parsing: request.queryMessage(id: 77).serialized())
         #expect(query.header.id == 77 && query.header.recursionDesired && !query.header.isResponse)
         #expect(query.questions == [DNSQuestion(name: try DNSName("whoami"), type: .mx)])
         #expect(query.edns?.udpPayloadSize == 1232)

@@ -105,5 +105,7 @@ import Testing
         #expect(failure.header.id == 0x1234 && failure.header.responseCode == .serverFailure)
         #expect(failure.header.recursionDesired && failure.header.isResponse)
         #expect(failure.questions == [DNSQuestion(name: try DNSName("example.org"), type: .a)])
+        #expect(failure.edns == nil)
+        #expect(try DNSMessage(parsing: try forwarded(udpPayload: 1232).serverFailure()).edns?.udpPayloadSize == 4096)
     }
 }

@@ -48,7 +48,7 @@ struct NameServerTests {
                           over transport: DNSTransport = .udp) async throws -> (reply: DNSMessage, took: Duration) {
         var request = DigRequest(name: try DNSName(name))
         request.type = type
-        let query = request.query(id: 0x1234)
+        let query = request.queryMessage(id: 0x1234).serialized()
         let (bytes, took) = try await offTheCooperativePool {
             let start = ContinuousClock.now
             let bytes = try QueryClient.exchange(query, server: ListeningSockets.address, port: 53, over: transport,

@@ -46,10 +46,11 @@ struct DigCommand: ParsableCommand {
             namespace = "/proc/\(target.pid)/ns/net"
         }
         let transport: DNSTransport = request.tcp ? .tcp : .udp
+        let query = request.queryMessage(id: UInt16.random(in: .min ... .max))
         let started = ContinuousClock.now
         let replyBytes: [UInt8]
         do {
-            replyBytes = try QueryClient.exchange(request.query(id: UInt16.random(in: .min ... .max)), server: address,
+            replyBytes = try QueryClient.exchange(query.serialized(), server: address,
                                                   port: request.port, over: transport, inNetworkNamespace: namespace)
         } catch let failure as QueryClient.Failure {
             print(failure.description)
@@ -60,7 +61,7 @@ struct DigCommand: ParsableCommand {
             throw ExitCode(9)
         }
         let exchange = DigExchange(arguments: words, version: Defaults.version, serverGiven: request.server != nil,
-                                   reply: reply, replySize: replyBytes.count, elapsedMilliseconds: Self.milliseconds(since: started),
+                                   query: query, reply: reply, replySize: replyBytes.count, elapsedMilliseconds: Self.milliseconds(since: started),
                                    server: address.description, port: request.port, transport: transport, date: Self.now())
         print(request.short ? exchange.shortText : exchange.text, terminator: "")
     }
