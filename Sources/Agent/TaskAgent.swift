@@ -109,6 +109,11 @@ public actor TaskAgent {
         assignments.endpoints.removeAll { !known.contains($0.networkID) }
         // Service names become DNS names: only what a manager could have made is answered.
         assignments.services.removeAll { !$0.isValid }
+        if let ingress = assignments.ingress,
+           !assignments.networks.contains(where: { $0.id == ingress.networkID && $0.subnet.contains(ingress.address.address) }) {
+            logger.warning("ignored an ingress address outside the assigned ingress network", metadata: ["address": "\(ingress.address)"])
+            assignments.ingress = nil
+        }
         networks = Dictionary(assignments.networks.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         if let vtep = assignments.vtep, overlay?.vtep != vtep {
             overlay = OverlayDriver(dataDirectory: dataDirectory, vtep: vtep, nodeNamespace: networkNamespace)
@@ -117,7 +122,9 @@ public actor TaskAgent {
         syncOverlays(assignments)
         if let nameServer, namesApplied.map({ $0.networks != assignments.networks || $0.services != assignments.services }) ?? true {
             namesApplied = (assignments.networks, assignments.services)
-            nameServer.update(DNSDirectory(networks: assignments.networks, services: assignments.services))
+            // The ingress network routes published ports; it names nothing (as in docker).
+            let named = assignments.networks.filter { $0.id != assignments.ingress?.networkID }
+            nameServer.update(DNSDirectory(networks: named, services: assignments.services))
         }
     }
 
