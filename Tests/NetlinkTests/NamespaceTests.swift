@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Addressing
 import Testing
+import TestSupport
 @testable import Netlink
 
 /// Real netlink calls in namespaces the test creates and removes itself;
