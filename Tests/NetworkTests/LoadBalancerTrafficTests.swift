@@ -146,9 +146,10 @@ struct RoutingMeshTrafficTests {
 
     init() throws { namespaces = try ThrowawayNamespaces("shoal-mesh-test") }
 
-    private func withMesh(_ body: (_ client: String, _ host: String, _ sandbox: String) throws -> Void) throws {
-        try namespaces.with(["client", "host", "sandbox", "tasks"]) { paths in
-            let (client, host, sandbox, tasksNamespace) = (paths[0], paths[1], paths[2], paths[3])
+    /// Also a "peer" on the bridge: a container of the ingress network at 10.80.0.7 with its own server on port 80.
+    private func withMesh(_ body: (_ client: String, _ host: String, _ sandbox: String, _ tasks: String) throws -> Void) throws {
+        try namespaces.with(["client", "host", "sandbox", "tasks", "peer"]) { paths in
+            let (client, host, sandbox, tasksNamespace, peer) = (paths[0], paths[1], paths[2], paths[3], paths[4])
             let hostSocket = try RouteSocket.open(inNamespace: host)
             try hostSocket.setUp(index: 1, named: "lo")
             try hostSocket.addVethPair(named: "up0", peerName: "up0", peerNamespace: client)
@@ -178,14 +179,22 @@ struct RoutingMeshTrafficTests {
             try taskSocket.setUp(index: 1, named: "lo")
             for task in tasks { try taskSocket.addAddress(try #require(IPv4Network(address: task, prefixLength: 24)), to: "eth0") }
             try taskSocket.setUp("eth0")
+            try sandboxSocket.addVethPair(named: "ep1", peerName: "eth0", peerNamespace: peer,
+                                          master: try sandboxSocket.index(of: "shbr0"), up: true)
+            let peerSocket = try RouteSocket.open(inNamespace: peer)
+            try peerSocket.setUp(index: 1, named: "lo")
+            try peerSocket.addAddress(try network("10.80.0.7/24"), to: "eth0")
+            try peerSocket.setUp("eth0")
             // The tables must turn forwarding on themselves.
             for path in [host, sandbox] { _ = try forwarding(in: path, set: "0") }
-            try withServers(in: tasksNamespace, tasks, port: 8080) { try body(client, host, sandbox) }
+            try withServers(in: tasksNamespace, tasks, port: 8080) {
+                try withServers(in: peer, [ip("10.80.0.7")], port: 80) { try body(client, host, sandbox, tasksNamespace) }
+            }
         }
     }
 
     @Test func aPublishedPortAnswersFromEveryTaskThroughTheSandbox() throws {
-        try withMesh { client, host, sandbox in
+        try withMesh { client, host, sandbox, _ in
             try PublishTable.replace(inNamespace: host, rules: [
                 PublishRule(transport: .tcp, port: 80, destination: sandboxAddress, destinationPort: 80),
                 PublishRule(transport: .udp, port: 80, destination: sandboxAddress, destinationPort: 80),
@@ -217,7 +226,7 @@ struct RoutingMeshTrafficTests {
     }
 
     @Test func aPortWithoutTasksRefusesAtOnceAndRemovedTablesAnswerNothing() throws {
-        try withMesh { client, host, sandbox in
+        try withMesh { client, host, sandbox, _ in
             try PublishTable.replace(inNamespace: host, rules: [
                 PublishRule(transport: .tcp, port: 80, destination: sandboxAddress, destinationPort: 80),
             ])
@@ -233,6 +242,25 @@ struct RoutingMeshTrafficTests {
             try IngressTable.remove(inNamespace: sandbox)
             #expect(nftablesListing(ofTable: PublishTable.name, inNetworkNamespace: host).contains("No such file or directory"))
             #expect(nftablesListing(ofTable: IngressTable.name, inNetworkNamespace: sandbox).contains("No such file or directory"))
+        }
+    }
+
+    @Test func trafficBridgedBetweenContainersIsNotCaughtByTheSandbox() throws {
+        try withMesh { _, _, sandbox, tasksNamespace in
+            let backends = tasks.map { IngressBackend(address: $0, port: 8080) }
+            try IngressTable.replace(inNamespace: sandbox, inbound: "in0", overlayBridge: "shbr0", ports: [
+                IngressPort(transport: .tcp, published: 80, backends: backends),
+                IngressPort(transport: .udp, published: 80, backends: backends),
+            ])
+            // Bridged packets cross the sandbox's IPv4 hooks (the trap NETLINK-NOTES.md describes).
+            try Namespace.run(inNetworkNamespace: sandbox) {
+                let fd = open("/proc/sys/net/bridge/bridge-nf-call-iptables", O_WRONLY)
+                guard fd >= 0, write(fd, "1", 1) == 1 else { throw SystemError.errno("turn bridge-nf-call-iptables on") }
+                close(fd)
+            }
+            // A container's own port 80 on the ingress network is its own, not the published port.
+            #expect(try spread(of: 4, from: tasksNamespace, .tcp, ip("10.80.0.7"), port: 80) == ["10.80.0.7": 4])
+            #expect(try spread(of: 4, from: tasksNamespace, .udp, ip("10.80.0.7"), port: 80) == ["10.80.0.7": 4])
         }
     }
 }
