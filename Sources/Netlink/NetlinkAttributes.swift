@@ -15,6 +15,9 @@ struct AttributeWriter {
 
     mutating func string(_ type: UInt16, _ value: String) { bytes(type, Array(value.utf8) + [0]) }
     mutating func bigEndianU32(_ type: UInt16, _ value: UInt32) { bytes(type, value.bigEndianBytes) }
+    /// Host order, as generic netlink families other than nftables (IPVS) mostly want.
+    mutating func nativeU32(_ type: UInt16, _ value: UInt32) { bytes(type, value.nativeBytes) }
+    mutating func nativeU16(_ type: UInt16, _ value: UInt16) { bytes(type, value.nativeBytes) }
 
     /// An attribute holding the attributes `body` writes, built in place (no copy per level).
     mutating func nested(_ type: UInt16, _ body: (inout AttributeWriter) -> Void) {
