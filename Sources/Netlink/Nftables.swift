@@ -56,6 +56,8 @@ public enum RuleAction: Sendable, Hashable {
     /// Each new connection to the next address and port in turn. Not empty.
     case balanceDestinations([NatDestination])
     case masquerade
+    /// `meta mark set MARK`, then on to the next rule (how a VIP's packets reach their IPVS fwmark service).
+    case setMark(UInt32)
 }
 
 public struct NftablesRule: Sendable, Hashable {
@@ -161,7 +163,7 @@ public final class NetfilterSocket {
     private static let request: UInt16 = 0x1, acknowledge: UInt16 = 0x4, create: UInt16 = 0x400, append: UInt16 = 0x800
     private static let ipv4Family: UInt8 = 2
     static let networkHeader: UInt32 = 1, transportHeader: UInt32 = 2
-    static let metaInputInterfaceName: UInt32 = 6, metaOutputInterfaceName: UInt32 = 7, metaTransportProtocol: UInt32 = 16
+    static let metaMark: UInt32 = 3, metaInputInterfaceName: UInt32 = 6, metaOutputInterfaceName: UInt32 = 7, metaTransportProtocol: UInt32 = 16
     /// Elements per NEWSETELEM message, which keeps every attribute far below its 64 KiB bound.
     private static let elementsPerMessage = 256
 
@@ -232,6 +234,8 @@ public final class NetfilterSocket {
                                     .destinationNAT(portRegister: 9)]
                 case .masquerade:
                     expressions.append(.masquerade)
+                case .setMark(let mark):
+                    expressions += [.immediate(register: 1, mark.nativeBytes), .metaSet(key: metaMark)]
                 }
                 messages.append(ruleMessage(table: table, chain: chain.name, expressions))
             }
@@ -347,6 +351,8 @@ enum Expression {
     case bitwise(mask: [UInt8])
     case compare(equal: Bool, [UInt8])
     case metaLoad(key: UInt32)
+    /// Register 1 into the packet's meta `key`.
+    case metaSet(key: UInt32)
     /// `fib daddr type`: the route type of the destination address.
     case fibDestinationType
     /// `ct status`.
@@ -394,6 +400,12 @@ enum Expression {
                 element.nested(2) { data in
                     data.bigEndianU32(1, 1)
                     data.bigEndianU32(2, key)
+                }
+            case .metaSet(let key):
+                element.string(1, "meta")
+                element.nested(2) { data in
+                    data.bigEndianU32(2, key)
+                    data.bigEndianU32(3, 1)  // NFTA_META_SREG
                 }
             case .fibDestinationType:
                 element.string(1, "fib")

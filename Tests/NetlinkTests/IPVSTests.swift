@@ -38,6 +38,23 @@ import TestSupport
     }
 }
 
+/// docker's first half of an IPVS VIP: the VIP's TCP and UDP packets marked with its service's fwmark.
+@Suite(.enabled(if: getuid() == 0, "needs root to create namespaces"))
+struct FwmarkRuleTests {
+    @Test func aVIPsPacketsAreMarkedBeforeRouting() throws {
+        try ThrowawayNamespaces("shoal-fwmark-test").with(["task"]) { paths in
+            let rules = TransportProtocol.allCases.map {
+                NftablesRule([.destinationAddress(IPv4Address(0x0a00_0002)), .transportProtocol($0)], .setMark(0x100))
+            }
+            let chain = NftablesChain(name: "mark", kind: .filter, hook: .output, priority: -150, rules: rules)
+            try NetfilterSocket.open(inNamespace: paths[0]).replaceTable("shoal_test", chains: [chain])
+            let listed = nftablesListing(ofTable: "shoal_test", inNetworkNamespace: paths[0])
+            #expect(listed.contains("ip daddr 10.0.0.2 meta l4proto tcp meta mark set 0x00000100"), "\(listed)")
+            #expect(listed.contains("ip daddr 10.0.0.2 meta l4proto udp meta mark set 0x00000100"), "\(listed)")
+        }
+    }
+}
+
 @Suite(.enabled(if: getuid() == 0 && access("/proc/net/ip_vs", F_OK) != 0, "needs root and a kernel without ip_vs"))
 struct IPVSMissingTests {
     @Test func aKernelWithoutIPVSIsOneLineThatSaysWhatToDo() throws {
