@@ -28,8 +28,9 @@ public struct VirtualIPService: Sendable, Hashable {
 /// nat on output at dstnat): TCP and UDP to a VIP go round robin to its
 /// backends, destination port kept (docker's VIP covers every port). ICMP
 /// and other protocols get nothing. A VIP without backends refuses at once:
-/// TCP with a reset, UDP with ICMP port unreachable (docker's IPVS drops,
-/// which leaves a connect hanging until it times out).
+/// a TCP connect gets a reset, a UDP send fails (EPERM) and an ICMP port
+/// unreachable follows (docker's IPVS drops, which leaves a connect hanging
+/// until it times out).
 public enum VirtualIPTable {
     public static let name = "shoal-vip"
 
