@@ -7,17 +7,25 @@ struct AttributeWriter {
     private(set) var bytes: [UInt8] = []
 
     mutating func bytes(_ type: UInt16, _ value: [UInt8]) {
-        bytes += UInt16(4 + value.count).nativeBytes + type.nativeBytes + value
-        bytes += [UInt8](repeating: 0, count: (4 - value.count % 4) % 4)
+        withUnsafeBytes(of: UInt16(4 + value.count)) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: type) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: value)
+        bytes.append(contentsOf: repeatElement(0, count: (4 - value.count % 4) % 4))
     }
 
     mutating func string(_ type: UInt16, _ value: String) { bytes(type, Array(value.utf8) + [0]) }
     mutating func bigEndianU32(_ type: UInt16, _ value: UInt32) { bytes(type, value.bigEndianBytes) }
+    /// Host order, as generic netlink families other than nftables (IPVS) mostly want.
+    mutating func nativeU32(_ type: UInt16, _ value: UInt32) { bytes(type, value.nativeBytes) }
+    mutating func nativeU16(_ type: UInt16, _ value: UInt16) { bytes(type, value.nativeBytes) }
 
+    /// An attribute holding the attributes `body` writes, built in place (no copy per level).
     mutating func nested(_ type: UInt16, _ body: (inout AttributeWriter) -> Void) {
-        var inner = AttributeWriter()
-        body(&inner)
-        bytes(type | 0x8000, inner.bytes)  // NLA_F_NESTED
+        let start = bytes.count
+        bytes += [0, 0, 0, 0]
+        body(&self)  // children are padded to 4 bytes, so the nest needs no padding of its own
+        let header = UInt16(bytes.count - start).nativeBytes + (type | 0x8000).nativeBytes  // NLA_F_NESTED
+        bytes.replaceSubrange(start..<(start + 4), with: header)
     }
 }
 

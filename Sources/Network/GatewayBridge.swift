@@ -68,17 +68,10 @@ public final class GatewayBridge: Sendable {
     /// Forwarding on, and traffic from the subnet leaving by another link masqueraded.
     private func routeOutbound() throws {
         let subnet = self.subnet
-        let configure = {
+        try inNetworkNamespace(namespace) {
             try NetfilterSocket().replaceMasqueradeTable(Self.name, source: subnet, exceptOutputInterface: Self.name)
-            // The sysctl belongs to the network namespace of the thread that opens it.
-            let fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC)
-            guard fd >= 0, write(fd, "1", 1) == 1 else {
-                if fd >= 0 { close(fd) }
-                throw SystemError.errno("enable IPv4 forwarding")
-            }
-            close(fd)
+            try enableIPv4Forwarding()
         }
-        if let namespace { try Namespace.run(inNetworkNamespace: namespace, configure) } else { try configure() }
     }
 
     static func chooseSubnet(avoiding taken: [IPv4Network]) -> IPv4Network? {

@@ -23,3 +23,16 @@ public func runQuietly(_ arguments: [String]) -> Int32 {
 public func runQuietly(inNetworkNamespace namespace: String, _ arguments: [String]) -> Int32 {
     runQuietly(["nsenter", "--net=\(namespace)", "--"] + arguments)
 }
+
+/// What `nft list table ip TABLE` prints inside the network namespace pinned at `namespace`
+/// (Debian's nftables as an oracle), its errors included.
+public func nftablesListing(ofTable table: String, inNetworkNamespace namespace: String) -> String {
+    guard let pipe = popen("nsenter --net=\(namespace) nft list table ip \(table) 2>&1", "r") else { return "" }
+    var output = ""
+    var line = [CChar](repeating: 0, count: 512)
+    while fgets(&line, Int32(line.count), pipe) != nil {
+        output += String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    pclose(pipe)
+    return output
+}
