@@ -50,6 +50,11 @@ public actor TaskAgent {
     private var overlay: OverlayDriver?
     /// The networks and endpoints the driver was last told, and the work telling it (one at a time).
     private var overlaysApplied: (networks: [ClusterProtocol.Network], endpoints: [ClusterProtocol.Endpoint])?
+    /// The services of the latest assignments: the VIPs tasks balance, the ports the node publishes.
+    private var services: [ClusterProtocol.Service] = []
+    /// The VIPs each started task's namespace balances, as last programmed, and the work programming them.
+    private var virtualIPsApplied: [String: [VirtualIPService]] = [:]
+    private var virtualIPWork: Task<Void, Never>?
     private var overlayWork: Task<Void, Never>?
     /// Answers the tasks' DNS queries at 127.0.0.11 (nil: tasks use the node's resolvers).
     private let nameServer: NameServer?
@@ -120,6 +125,8 @@ public actor TaskAgent {
         }
         apply(assignments.tasks, retained: assignments.retained)
         syncOverlays(assignments)
+        services = assignments.services
+        syncVirtualIPs()
         if let nameServer, namesApplied.map({ $0.networks != assignments.networks || $0.services != assignments.services }) ?? true {
             namesApplied = (assignments.networks, assignments.services)
             // The ingress network routes published ports; it names nothing (as in docker).
@@ -313,6 +320,52 @@ public actor TaskAgent {
 
     private func forgetOverlays() { overlaysApplied = nil }
 
+    // MARK: Virtual IPs
+
+    /// What `task`'s namespace balances: the VIP of every service on each of
+    /// its networks, over that service's tasks on the same network.
+    static func virtualIPs(for task: TaskObject, services: [ClusterProtocol.Service]) -> [VirtualIPService] {
+        let networks = Set(task.networks.map(\.networkID))
+        return services.flatMap { service in
+            service.virtualIPs.filter { networks.contains($0.networkID) }.map { vip in
+                VirtualIPService(vip: vip.address.address, backends: service.tasks.compactMap { backend in
+                    backend.addresses.first { $0.networkID == vip.networkID }?.address.address
+                })
+            }
+        }
+    }
+
+    /// Brings every started task's VIP table to the latest services, off the
+    /// actor and one change after the other; a task that fails is tried again
+    /// with the next assignments.
+    private func syncVirtualIPs() {
+        var changed: [(id: String, pid: pid_t, services: [VirtualIPService])] = []
+        var applied: [String: [VirtualIPService]] = [:]
+        for (id, task) in running where !task.stopping && task.address != nil {
+            guard let pid = task.child?.pid else { continue }
+            let wanted = Self.virtualIPs(for: task.task, services: services)
+            applied[id] = wanted
+            if virtualIPsApplied[id] != wanted { changed.append((id, pid, wanted)) }
+        }
+        virtualIPsApplied = applied
+        guard !changed.isEmpty else { return }
+        let previous = virtualIPWork
+        let logger = self.logger
+        virtualIPWork = Task.detached {
+            await previous?.value
+            for change in changed {
+                do {
+                    try VirtualIPTable.replace(inNamespace: "/proc/\(change.pid)/ns/net", services: change.services)
+                } catch {
+                    logger.warning("cannot balance the virtual IPs of task \(change.id): \(error)")
+                    await self.forgetVirtualIPs(of: change.id)
+                }
+            }
+        }
+    }
+
+    private func forgetVirtualIPs(of id: String) { virtualIPsApplied[id] = nil }
+
     // MARK: Lifecycle
 
     private func start(_ task: TaskObject) {
@@ -373,6 +426,7 @@ public actor TaskAgent {
             let attachments = try overlayAttachments(of: task)
             let overlay = self.overlay
             let nameServer = self.nameServer
+            let virtualIPs = Self.virtualIPs(for: task, services: services)
             // Blocking calls, off the actor: other tasks start meanwhile.
             let address = try await Task.detached {
                 try handshake.awaitReady()
@@ -380,6 +434,8 @@ public actor TaskAgent {
                     guard let overlay else { throw TaskFailure(rejected: "the managers did not name this node's VXLAN address") }
                     try overlay.attach(taskID: id, namespace: "/proc/\(child.pid)/ns/net", to: attachments)
                 }
+                // Before the command runs: its first connection to a VIP is balanced too.
+                if !virtualIPs.isEmpty { try VirtualIPTable.replace(inNamespace: "/proc/\(child.pid)/ns/net", services: virtualIPs) }
                 let address = try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11), position: attachments.count)
                 try await nameServer?.serve(taskID: id, inNetworkNamespace: "/proc/\(child.pid)/ns/net",
                                             networks: attachments.map(\.network.id))
@@ -388,6 +444,7 @@ public actor TaskAgent {
             // It ended while starting: nothing is left to answer.
             if running[id] == nil { nameServer?.stop(taskID: id) }
             running[id]?.address = address
+            if running[id] != nil { virtualIPsApplied[id] = virtualIPs }
             try handshake.go()
             // Stopped while it started: now that its process runs, stop it like any other.
             guard running[id]?.stopping == false else { return terminate(child) }
