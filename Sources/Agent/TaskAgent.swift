@@ -55,6 +55,10 @@ public actor TaskAgent {
     /// The VIPs each started task's namespace balances, as last programmed, and the work programming them.
     private var virtualIPsApplied: [String: [VirtualIPService]] = [:]
     private var virtualIPWork: Task<Void, Never>?
+    /// The node's entry into the routing mesh, what it and the node's published ports were last set to, and the work setting them.
+    private let ingressSandbox: IngressSandbox
+    private var meshApplied: Mesh?
+    private var meshWork: Task<Void, Never>?
     private var overlayWork: Task<Void, Never>?
     /// Answers the tasks' DNS queries at 127.0.0.11 (nil: tasks use the node's resolvers).
     private let nameServer: NameServer?
@@ -76,6 +80,7 @@ public actor TaskAgent {
                 coveredPaths: [String] = [], outputLimits: RotatingLog.Limits = .standard, nameServer: NameServer? = nil,
                 logger: Logger) throws {
         self.nameServer = nameServer
+        ingressSandbox = IngressSandbox(dataDirectory: dataDirectory)
         self.dataDirectory = dataDirectory
         self.coveredPaths = coveredPaths
         tasksDirectory = "\(dataDirectory)/tasks"
@@ -127,6 +132,7 @@ public actor TaskAgent {
         syncOverlays(assignments)
         services = assignments.services
         syncVirtualIPs()
+        syncMesh(assignments)
         if let nameServer, namesApplied.map({ $0.networks != assignments.networks || $0.services != assignments.services }) ?? true {
             namesApplied = (assignments.networks, assignments.services)
             // The ingress network routes published ports; it names nothing (as in docker).
@@ -266,6 +272,12 @@ public actor TaskAgent {
         }
         nameServer?.stopAll()
         // No task is left to use them: a clean stop leaves no overlay namespace behind.
+        await meshWork?.value
+        let (sandbox, bridge, node) = (ingressSandbox, bridge, networkNamespace)
+        await Task.detached {
+            sandbox.remove(bridge: bridge)
+            try? PublishTable.remove(inNamespace: node)
+        }.value
         await overlayWork?.value
         if let overlay {
             await Task.detached { try? overlay.converge(keeping: []) }.value
@@ -365,6 +377,84 @@ public actor TaskAgent {
     }
 
     private func forgetVirtualIPs(of id: String) { virtualIPsApplied[id] = nil }
+
+    // MARK: Published ports
+
+    /// What the node publishes: through the mesh (the ingress network, this
+    /// node's address on it, each port balanced over its service's tasks
+    /// there) and straight to its own tasks (mode=host).
+    struct Mesh: Equatable {
+        var ingress: ClusterProtocol.Ingress?
+        var network: ClusterProtocol.Network?
+        var ingressPorts: [IngressPort]
+        var hostRules: [PublishRule]
+    }
+
+    /// The mesh the latest assignments ask of this node.
+    private func mesh(_ assignments: ClusterProtocol.Assignments) -> Mesh {
+        let ingressID = assignments.ingress?.networkID
+        let ingressPorts = services.flatMap { service in
+            service.ports.filter { $0.mode == .ingress }.compactMap { port -> IngressPort? in
+                guard let transport = TransportProtocol(rawValue: port.protocol.rawValue) else { return nil }
+                return IngressPort(transport: transport, published: Int(port.published), backends: service.tasks.compactMap { task in
+                    task.addresses.first { $0.networkID == ingressID }.map { IngressBackend(address: $0.address.address, port: Int(port.target)) }
+                })
+            }
+        }
+        let hostRules = running.values.filter { !$0.stopping }.flatMap { local -> [PublishRule] in
+            guard let address = local.address, let service = services.first(where: { $0.id == local.task.serviceID }) else { return [] }
+            return service.ports.filter { $0.mode == .host }.compactMap { port in
+                TransportProtocol(rawValue: port.protocol.rawValue).map {
+                    PublishRule(transport: $0, port: Int(port.published), destination: address.address, destinationPort: Int(port.target))
+                }
+            }
+        }
+        return Mesh(ingress: assignments.ingress, network: assignments.networks.first { $0.id == ingressID },
+                    ingressPorts: ingressPorts, hostRules: hostRules)
+    }
+
+    /// Brings the ingress sandbox and the node's published ports to the
+    /// assignments, off the actor, one change after the other; a failure is
+    /// logged and tried again with the next assignments.
+    private func syncMesh(_ assignments: ClusterProtocol.Assignments) {
+        let wanted = mesh(assignments)
+        guard wanted != meshApplied else { return }
+        meshApplied = wanted
+        if wanted.ingress != nil, bridge == nil {
+            do {
+                bridge = try GatewayBridge.prepare(inNamespace: networkNamespace, avoiding: networks.values.map(\.subnet))
+            } catch {
+                logger.error("cannot set up the gateway bridge for the routing mesh: \(error)")
+                meshApplied = nil
+                return
+            }
+        }
+        let (previous, overlays, sandbox, bridge, overlay, node, logger) = (meshWork, overlayWork, ingressSandbox, bridge, overlay,
+                                                                           networkNamespace, logger)
+        meshWork = Task.detached {
+            await previous?.value
+            await overlays?.value  // the ingress network's endpoints first
+            do {
+                var rules = wanted.hostRules
+                if let ingress = wanted.ingress, let network = wanted.network, let overlay, let bridge {
+                    let entry = try sandbox.ensure(network: Self.overlayNetwork(network, mtu: overlay.mtu), address: ingress.address,
+                                                   overlay: overlay, bridge: bridge)
+                    try sandbox.balance(wanted.ingressPorts)
+                    rules += wanted.ingressPorts.map {
+                        PublishRule(transport: $0.transport, port: $0.published, destination: entry, destinationPort: $0.published)
+                    }
+                } else {
+                    sandbox.remove(bridge: bridge)
+                }
+                if rules.isEmpty { try PublishTable.remove(inNamespace: node) } else { try PublishTable.replace(inNamespace: node, rules: rules) }
+            } catch {
+                logger.error("cannot publish this node's ports: \(error)")
+                await self.forgetMesh()
+            }
+        }
+    }
+
+    private func forgetMesh() { meshApplied = nil }
 
     // MARK: Lifecycle
 

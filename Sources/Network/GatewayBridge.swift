@@ -84,9 +84,13 @@ public final class GatewayBridge: Sendable {
     /// docker_gwbridge: tasks reach the outside through it, never each other
     /// (they meet on the overlays they share). The veth goes away with the namespace.
     public func attach(processID pid: pid_t, linkName: String, position: Int = 0) throws -> IPv4Network {
+        try attach(namespace: "/proc/\(pid)/ns/net", linkName: linkName, position: position)
+    }
+
+    /// `attach(processID:…)` for the network namespace at `namespace` (a pin or `/proc/PID/ns/net`).
+    public func attach(namespace: String, linkName: String, position: Int = 0) throws -> IPv4Network {
         let address = try lease()
         do {
-            let namespace = "/proc/\(pid)/ns/net"
             let name = "eth\(position)"
             let index = Self.taskInterfaceIndex + Int32(position)
             // Few round trips, as a burst of starts pays each once per task: the pair is made

@@ -19,7 +19,8 @@ enum NodeAssignments {
         let node = store.nodes.first { $0.meta.id == nodeID }
         return ClusterProtocol.Assignments(tasks: tasks, retained: retained, networks: networks,
                                            endpoints: endpoints(on: used, except: nodeID, in: store),
-                                           vtep: node.flatMap { vtep(of: $0) }, services: services(on: used, in: store),
+                                           vtep: node.flatMap { vtep(of: $0) },
+                                           services: services(on: used, publishingOn: Set(tasks.map(\.serviceID)), in: store),
                                            ingress: ingress)
     }
 
@@ -31,10 +32,10 @@ enum NodeAssignments {
         return ClusterProtocol.Ingress(networkID: network.meta.id, address: own.address)
     }
 
-    /// The services with a virtual IP or a task on `networks`, each with
+    /// The services with a virtual IP or a task on `networks`, or among
+    /// `local` (the node's own, whose host-mode ports it publishes), each with
     /// the tasks that take traffic: running, meant to, on a node not down.
-    private static func services(on networks: Set<String>, in store: Store) -> [ClusterProtocol.Service] {
-        guard !networks.isEmpty else { return [] }
+    private static func services(on networks: Set<String>, publishingOn local: Set<String>, in store: Store) -> [ClusterProtocol.Service] {
         let down = Set(store.nodes.filter { $0.state == .down }.map(\.meta.id))
         let serving = Dictionary(grouping: store.tasks.filter { task in
             task.desiredState == .running && task.status.state == .running && !down.contains(task.nodeID ?? "")
@@ -46,7 +47,8 @@ enum NodeAssignments {
                 return addresses.isEmpty ? nil : ClusterProtocol.ServiceTask(
                     id: task.meta.id, slot: String(task.slotName.dropFirst(task.serviceName.count + 1)), addresses: addresses)
             }
-            guard !virtualIPs.isEmpty || !tasks.isEmpty else { return nil }
+            let publishesHere = local.contains(service.meta.id) && service.ports.contains { $0.mode == .host }
+            guard !virtualIPs.isEmpty || !tasks.isEmpty || publishesHere else { return nil }
             return ClusterProtocol.Service(id: service.meta.id, name: service.name, endpointMode: service.endpointMode,
                                            virtualIPs: virtualIPs, tasks: tasks, ports: service.ports)
         }
