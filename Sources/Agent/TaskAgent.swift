@@ -497,13 +497,12 @@ public actor TaskAgent {
             try FileSystem.writeAtomically("\(directory)/hostname", Array("\(hostname)\n".utf8), mode: 0o644)
             let arguments: [String]
             do {
+                let mounts = try task.spec.mounts.map { text throws(ShoalError) in try TaskMount(parsing: text) }
                 arguments = ["shoal"] + TaskInit.Options(
                     hostname: hostname, program: program, workdir: task.spec.workdir,
                     resolvConf: nameServer == nil ? nil : "\(directory)/resolv.conf", hostnameFile: "\(directory)/hostname",
-                    covers: coveredPaths,
-                    readOnly: task.spec.readOnly,
-                    mounts: try task.spec.mounts.map { text throws(ShoalError) in try TaskMount(parsing: text) },
-                    confinement: try Confinement(task.spec), command: task.spec.command).arguments
+                    covers: Self.covers(coveredPaths, under: mounts, resolving: Self.realPath), readOnly: task.spec.readOnly,
+                    mounts: mounts, confinement: try Confinement(task.spec), command: task.spec.command).arguments
             } catch {
                 throw TaskFailure(rejected: "\(error)")
             }
@@ -617,9 +616,14 @@ public actor TaskAgent {
         let shared: Set<String> = ["", "/tmp", "/run", "/var/run", "/var/tmp", "/dev/shm", "/var/lib"]
         let paths = [dataDirectory, shared.contains(socketDirectory) ? socketPath : socketDirectory, labRoot]
             .filter { !shared.contains($0) && $0.hasPrefix("/") }
+        return withoutRepeats(paths).sorted { $0.count > $1.count }
+    }
+
+    /// Each path once, in the order first given.
+    private static func withoutRepeats(_ paths: [String]) -> [String] {
         var unique: [String] = []
         for path in paths where !unique.contains(path) { unique.append(path) }
-        return unique.sorted { $0.count > $1.count }
+        return unique
     }
 
     private func logDirectory(_ id: String) -> String { "\(tasksDirectory)/\(id)" }
@@ -628,6 +632,36 @@ public actor TaskAgent {
         for entry in FileSystem.list(tasksDirectory) where !kept.contains(entry) {
             FileSystem.removeTree("\(tasksDirectory)/\(entry)")
         }
+    }
+
+    /// The daemon's paths as a task sees them: where they are, and again
+    /// wherever a bind mount shows them (binds are recursive: `--mount
+    /// type=bind,source=/,target=/host` shows the data dir at /host/var/lib/shoal).
+    /// Sources are compared as `resolve` finds them (symbolic links followed).
+    static func covers(_ paths: [String], under mounts: [TaskMount], resolving resolve: (String) -> String) -> [String] {
+        var covers = paths
+        for mount in mounts where mount.kind == .bind {
+            guard let given = mount.source else { continue }
+            let source = resolve(given)
+            let target = mount.target.hasSuffix("/") ? String(mount.target.dropLast()) : mount.target
+            for path in paths.map(resolve) {
+                if source == "/" {
+                    covers.append(target + path)
+                } else if path == source || path.hasPrefix(source + "/") {
+                    covers.append(target + path.dropFirst(source.count))
+                } else if source.hasPrefix(path + "/") {
+                    covers.append(target)  // the bind shows a part of the daemon's state: all of it is covered
+                }
+            }
+        }
+        return withoutRepeats(covers)
+    }
+
+    /// `path` with its symbolic links followed; as given when it cannot be resolved (a cover of it is skipped then).
+    static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// A task's hostname, as docker's container hostnames: the first 12 characters of its id.

@@ -50,10 +50,11 @@ int shoal_confine(const struct shoal_confinement *confinement, char *error, int 
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
         return fail(error, error_size, "clear the ambient capabilities");
     if (confinement->switch_user) {
-        // Kept through the switch, then set below: a user other than root holds them until its command's exec.
-        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return fail(error, error_size, "keep capabilities across the user switch");
         if (setgroups(0, NULL) != 0 || setgid(confinement->gid) != 0 || setuid(confinement->uid) != 0)
             return fail(error, error_size, "switch to the task's user");
+        // A user other than root holds no capability, as its command would after exec in docker:
+        // so the task's init holds no more than its command, which could otherwise not be reached.
+        if (confinement->uid != 0) kept = 0;
     }
     // Inheritable stays empty, as docker's since CVE-2022-24769: a program's file capabilities grant nothing.
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};

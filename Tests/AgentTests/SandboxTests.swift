@@ -202,4 +202,19 @@ struct SandboxTests {
         #expect(TaskAgent.daemonPaths(dataDirectory: "/srv/n1/data", socketPath: "/srv/n1/shoal.sock", labRoot: "/srv")
                 == ["/srv/n1/data", "/srv/n1", "/srv"])
     }
+
+    @Test func theDaemonsStateIsCoveredWhereverABindShowsIt() {
+        let daemon = ["/var/lib/shoal", "/run/shoal"]
+        func covers(_ mounts: [TaskMount]) -> [String] { TaskAgent.covers(daemon, under: mounts, resolving: { $0 }) }
+        #expect(covers([]) == daemon)
+        #expect(covers([TaskMount(kind: .bind, source: "/", target: "/host")])
+                == daemon + ["/host/var/lib/shoal", "/host/run/shoal"])
+        #expect(covers([TaskMount(kind: .bind, source: "/var/lib", target: "/data/")]) == daemon + ["/data/shoal"])
+        #expect(covers([TaskMount(kind: .bind, source: "/var/lib/shoal/swarm", target: "/keys")]) == daemon + ["/keys"])
+        #expect(covers([TaskMount(kind: .bind, source: "/var/lib/shoal-other", target: "/x"),
+                        TaskMount(kind: .tmpfs, target: "/var")]) == daemon, "a sibling with a common prefix shows nothing")
+        let linked = TaskAgent.covers(daemon, under: [TaskMount(kind: .bind, source: "/link", target: "/l")],
+                                      resolving: { $0 == "/link" ? "/var/lib" : $0 })
+        #expect(linked == daemon + ["/l/shoal"], "a source is compared where its links lead")
+    }
 }
