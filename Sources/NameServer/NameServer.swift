@@ -47,6 +47,9 @@ public final class NameServer: Sendable {
         do {
             let datagram = try await DatagramBootstrap(group: group)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: DNSDirectory.maximumUDPPayload))
+                // Under load, datagrams are read (recvmmsg) and answered (sendmmsg) in batches.
+                .channelOption(.datagramVectorReadMessageCount, value: 32)
+                .channelOption(.maxMessagesPerRead, value: 32)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(DatagramQueryHandler(server: self, networks: networks))
@@ -157,13 +160,18 @@ private final class DatagramQueryHandler: ChannelInboundHandler {
         case .drop:
             return
         case .answer(let reply):
-            context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: reply))), promise: nil)
+            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: reply))), promise: nil)
         case .forward(let query):
             let channel = context.channel
             server.forward(query, on: context.eventLoop).whenSuccess { reply in
                 channel.writeAndFlush(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: reply)), promise: nil)
             }
         }
+    }
+
+    /// The answers to a batch of reads leave together.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
     }
 
     /// A datagram socket's errors (e.g. a client's port gone) end nothing.

@@ -6,8 +6,10 @@ import NIOPosix
 /// Asks the upstream servers the names the swarm does not know, docker's
 /// way: in order, over the protocol the client used (UDP cut short → the
 /// same server again over TCP), SERVFAIL or REFUSED → the next server, and
-/// no answer within `budget` → SERVFAIL. Each attempt uses a socket of its
-/// own and a fresh random id, and takes only a reply that matches both.
+/// no answer within `budget` → SERVFAIL. UDP goes through a few sockets per
+/// server and event loop (`UpstreamSockets`), TCP a connection per attempt;
+/// every attempt has a fresh random id and takes only a reply that matches
+/// it, the question and the server.
 final class UpstreamForwarder: Sendable {
     /// How long a client waits at most before it gets SERVFAIL.
     static let budget = TimeAmount.seconds(2)
@@ -17,6 +19,8 @@ final class UpstreamForwarder: Sendable {
     let upstreams: [SocketAddress]
     private let group: any EventLoopGroup
     private let inFlight = NIOLockedValueBox(0)
+    /// Per event loop, the UDP sockets to each upstream, in `upstreams`' order.
+    private let datagramSockets = NIOLockedValueBox<[ObjectIdentifier: [UpstreamSockets]]>([:])
 
     init(group: any EventLoopGroup, upstreams: [SocketAddress]) {
         self.group = group
@@ -44,12 +48,11 @@ final class UpstreamForwarder: Sendable {
         guard upstreams.indices.contains(index), remaining > .zero else {
             return eventLoop.makeSucceededFuture(query.serverFailure())
         }
-        let upstream = upstreams[index]
         // A silent server takes its share of the budget, not all of it.
         let share = TimeAmount.nanoseconds(remaining.nanoseconds / Int64(upstreams.count - index))
-        return ask(upstream, query, over: query.transport, within: share, on: eventLoop).flatMap { verdict in
+        return ask(index, query, over: query.transport, within: share, on: eventLoop).flatMap { verdict in
             verdict == .retryOverTCP
-                ? self.ask(upstream, query, over: .tcp, within: max(deadline - .now(), .zero), on: eventLoop)
+                ? self.ask(index, query, over: .tcp, within: max(deadline - .now(), .zero), on: eventLoop)
                 : eventLoop.makeSucceededFuture(verdict)
         }.flatMap { verdict in
             if case .reply(let bytes) = verdict { return eventLoop.makeSucceededFuture(bytes) }
@@ -57,60 +60,51 @@ final class UpstreamForwarder: Sendable {
         }
     }
 
-    /// One attempt at one server: its verdict on the first reply that
+    /// One attempt at `upstreams[index]`: its verdict on the first reply that
     /// matches, or `tryNextServer` when it refuses, fails or stays silent.
-    private func ask(_ upstream: SocketAddress, _ query: DNSForwardedQuery, over transport: DNSTransport,
+    private func ask(_ index: Int, _ query: DNSForwardedQuery, over transport: DNSTransport,
                      within timeout: TimeAmount, on eventLoop: any EventLoop) -> EventLoopFuture<DNSForwardedQuery.Verdict> {
+        if transport == .udp { return datagramSockets(on: eventLoop)[index].ask(query, within: timeout) }
+        let upstream = upstreams[index]
         let id = UInt16.random(in: .min ... .max)
         let payload = query.upstreamQuery(id: id)
         let attempt = Attempt(eventLoop: eventLoop)
-        // A reply counts only from the server asked, with the id and question sent.
-        let judge: @Sendable ([UInt8], SocketAddress) -> DNSForwardedQuery.Verdict = { reply, source in
-            query.judge(reply, from: source, over: transport, upstreamID: id, upstream: upstream)
-        }
         let expiry = eventLoop.scheduleTask(in: timeout) { attempt.decide(.tryNextServer) }
-        let connected: EventLoopFuture<any Channel>
-        switch transport {
-        case .udp:
-            connected = DatagramBootstrap(group: eventLoop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DatagramReplyHandler(attempt: attempt) { envelope in
-                            judge(Array(envelope.data.readableBytesView), envelope.remoteAddress)
-                        })
-                    }
+        let connected = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(MessageFramer(), maximumBufferSize: MessageFramer.maximumBuffer))
+                    // A reply counts only with the id and question sent (the connection's peer is the server asked).
+                    try channel.pipeline.syncOperations.addHandler(StreamReplyHandler(attempt: attempt) { reply in
+                        query.judge(reply, from: upstream, over: .tcp, upstreamID: id, upstream: upstream)
+                    })
                 }
-                .connect(to: upstream)
-                .map { channel in
-                    channel.writeAndFlush(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: payload)), promise: nil)
-                    return channel
-                }
-        case .tcp:
-            connected = ClientBootstrap(group: eventLoop)
-                .connectTimeout(timeout)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(MessageFramer(), maximumBufferSize: MessageFramer.maximumBuffer))
-                        try channel.pipeline.syncOperations.addHandler(StreamReplyHandler(attempt: attempt) { reply in
-                            judge(reply, upstream)  // the connection's peer
-                        })
-                    }
-                }
-                .connect(to: upstream)
-                .map { channel in
-                    channel.writeAndFlush(MessageFramer.framed(payload), promise: nil)
-                    return channel
-                }
-        }
+            }
+            .connect(to: upstream)
         connected.whenComplete { result in
             switch result {
-            case .success(let channel): attempt.verdict.whenComplete { _ in channel.close(promise: nil) }
-            case .failure: attempt.decide(.tryNextServer)
+            case .success(let channel):
+                channel.writeAndFlush(MessageFramer.framed(payload), promise: nil)
+                attempt.verdict.whenComplete { _ in channel.close(promise: nil) }
+            case .failure:
+                attempt.decide(.tryNextServer)
             }
         }
         attempt.verdict.whenComplete { _ in expiry.cancel() }
         return attempt.verdict
+    }
+
+    /// `eventLoop`'s UDP sockets to each upstream, made on first use.
+    private func datagramSockets(on eventLoop: any EventLoop) -> [UpstreamSockets] {
+        datagramSockets.withLockedValue { all in
+            let key = ObjectIdentifier(eventLoop as AnyObject)
+            if let sockets = all[key] { return sockets }
+            let sockets = upstreams.map { UpstreamSockets(eventLoop: eventLoop, upstream: $0) }
+            all[key] = sockets
+            return sockets
+        }
     }
 }
 
@@ -133,28 +127,6 @@ final class Attempt: @unchecked Sendable {
         guard !decided else { return }
         decided = true
         promise.succeed(verdict)
-    }
-}
-
-private final class DatagramReplyHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-
-    private let attempt: Attempt
-    private let judge: (AddressedEnvelope<ByteBuffer>) -> DNSForwardedQuery.Verdict
-
-    init(attempt: Attempt, judge: @escaping (AddressedEnvelope<ByteBuffer>) -> DNSForwardedQuery.Verdict) {
-        self.attempt = attempt
-        self.judge = judge
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let verdict = judge(unwrapInboundIn(data))
-        if verdict != .ignore { attempt.decide(verdict) }
-    }
-
-    /// A closed port answers a connected UDP socket with an error: no server there.
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        attempt.decide(.tryNextServer)
     }
 }
 
