@@ -46,8 +46,11 @@ bench-deps:
 
 test: deps $(BIN) unit e2e
 
+# The DNS fuzz test keeps both cores busy for a while: it runs after the
+# others, so their timeouts (TLS handshakes, elections) never race it.
 unit: deps
-	swift test
+	swift test --skip DNSTests.FuzzTests
+	swift test --skip-build --filter DNSTests.FuzzTests
 
 e2e: deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) DIST=$(CURDIR)/$(DIST) bash Tests/e2e/run.sh
