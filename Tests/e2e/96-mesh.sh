@@ -66,6 +66,15 @@ sleep 1
 check "scale to 1: one task answers a second later" bash -c '
     [ "$(hostnames_via lab-1 "http://$(echo $addresses | cut -d" " -f1):8080" 12 | wc -l)" = 1 ]'
 
+"$SHOAL" -H lab-1 service update --detach --publish-add 8081:80 web >/dev/null
+check "publish-add: 8081 answers too, on every node" eventually 10 bash -c '
+    for address in $addresses; do "$SHOAL" lab exec lab-1 -- curl -sf --max-time 3 "http://$address:8081" >/dev/null || exit 1; done'
+check "service ls shows both ports" bash -c '"$SHOAL" -H lab-1 service ls | grep -q "\*:8080->80/tcp, \*:8081->80/tcp"'
+"$SHOAL" -H lab-1 service update --detach --publish-rm 80 web >/dev/null
+check "publish-rm by target port: neither answers any more" eventually 10 bash -c '
+    for port in 8080 8081; do ! "$SHOAL" lab exec lab-1 -- curl -sf --max-time 2 "http://$(echo $addresses | cut -d" " -f2):$port" >/dev/null || exit 1; done'
+"$SHOAL" -H lab-1 service update --detach --publish-add 8080:80 web >/dev/null
+
 # mode=host: only the node running the task answers.
 "$SHOAL" -H lab-1 service create --detach --name direct --publish published=8090,target=81,mode=host \
     --constraint node.hostname==lab-3 -- shoal whoami --port 81 >/dev/null

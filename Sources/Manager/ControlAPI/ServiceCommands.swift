@@ -75,8 +75,8 @@ extension ControlAPI {
             ports.removeAll { $0.targetPort == target.port && $0.protocol == target.protocol }
         }
         for added in request.publishAdd {
-            // docker's --publish-add updates the port with the same target, or the same published port.
-            ports.removeAll { $0.protocol == added.protocol && ($0.targetPort == added.targetPort || $0.publishedPort == added.publishedPort) }
+            // docker's --publish-add replaces the port published on the same port and protocol.
+            ports.removeAll { $0.protocol == added.protocol && $0.publishedPort == added.publishedPort && added.publishedPort != nil }
             ports.append(added)
         }
         service.ports = try Self.publishedPorts(ports, service: service.meta.id, endpointMode: service.endpointMode,
