@@ -126,6 +126,10 @@ import Testing
         #expect(stored.nodeAddresses.map(\.address.description) == ["10.255.0.2/24", "10.255.0.3/24", "10.255.0.4/24"],
                 "nodes first, then the virtual IP and the task")
         #expect(addresses(harness, on: "ingress") == ["10.255.0.6/24"])
+        // In a later pass the nodes still hold theirs: a new task takes the next free address.
+        harness.change(service: "web") { $0.mode = .replicated(replicas: 2) }
+        harness.pass()
+        #expect(addresses(harness, on: "ingress") == ["10.255.0.6/24", "10.255.0.7/24"])
         harness.write([.delete(.node, id: "w2", expectedVersion: try #require(harness.store.nodes.first { $0.meta.id == "w2" }).meta.version)])
         harness.pass()
         #expect(harness.store.networks.first?.nodeAddresses.map(\.nodeID) == ["m1", "w1"], "a removed node's address is freed")
