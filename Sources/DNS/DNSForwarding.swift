@@ -35,6 +35,26 @@ public struct DNSForwardedQuery: Sendable, Equatable {
         return bytes
     }
 
+    /// Equal for queries that differ in their id alone (same question, flags, EDNS and
+    /// transport), which therefore take the same reply: one upstream attempt can answer
+    /// them all, as dnsmasq and BIND coalesce them (fewer packets upstream, and no
+    /// spread of ids for a forger to race).
+    public var coalescingKey: CoalescingKey { CoalescingKey(transport: transport, bytes: query.dropFirst(2)) }
+
+    public struct CoalescingKey: Hashable, Sendable {
+        let transport: DNSTransport
+        let bytes: ArraySlice<UInt8>
+    }
+
+    /// `reply`, made for a query with the same `coalescingKey`, with this client's id.
+    public func adopting(_ reply: [UInt8]) -> [UInt8] {
+        var bytes = reply
+        guard bytes.count >= 2 else { return serverFailure() }
+        bytes[0] = UInt8(header.id >> 8)
+        bytes[1] = UInt8(header.id & 0xff)
+        return bytes
+    }
+
     /// What to do with bytes that came back while waiting for an upstream reply.
     public enum Verdict: Sendable, Equatable {
         /// Not the reply (another id, question or sender, or not a reply at all): keep waiting.

@@ -1,5 +1,5 @@
 /// How a message came: it decides the reply's size limit.
-public enum DNSTransport: Sendable, Equatable, CustomStringConvertible {
+public enum DNSTransport: Sendable, Hashable, CustomStringConvertible {
     case udp
     case tcp
 

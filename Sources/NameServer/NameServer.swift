@@ -147,6 +147,8 @@ private final class DatagramQueryHandler: ChannelInboundHandler {
 
     private let server: NameServer
     private let networks: [String]
+    /// Upstream replies arrive in bursts, apart from the reads of this channel.
+    private let forwardedReplies = BatchedWrites()
 
     init(server: NameServer, networks: [String]) {
         self.server = server
@@ -163,8 +165,9 @@ private final class DatagramQueryHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: reply))), promise: nil)
         case .forward(let query):
             let channel = context.channel
+            let replies = forwardedReplies
             server.forward(query, on: context.eventLoop).whenSuccess { reply in
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: reply)), promise: nil)
+                replies.write(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: reply)), to: channel)
             }
         }
     }

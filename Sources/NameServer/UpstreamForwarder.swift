@@ -9,7 +9,8 @@ import NIOPosix
 /// no answer within `budget` → SERVFAIL. UDP goes through a few sockets per
 /// server and event loop (`UpstreamSockets`), TCP a connection per attempt;
 /// every attempt has a fresh random id and takes only a reply that matches
-/// it, the question and the server.
+/// it, the question and the server. Queries identical but for their id,
+/// asked while one of them is in flight, share its attempt.
 final class UpstreamForwarder: Sendable {
     /// How long a client waits at most before it gets SERVFAIL.
     static let budget = TimeAmount.seconds(2)
@@ -19,8 +20,17 @@ final class UpstreamForwarder: Sendable {
     let upstreams: [SocketAddress]
     private let group: any EventLoopGroup
     private let inFlight = NIOLockedValueBox(0)
-    /// Per event loop, the UDP sockets to each upstream, in `upstreams`' order.
-    private let datagramSockets = NIOLockedValueBox<[ObjectIdentifier: [UpstreamSockets]]>([:])
+    private let loops = NIOLockedValueBox<[ObjectIdentifier: LoopForwarding]>([:])
+
+    /// What one event loop is asking upstream. Touched only on that loop.
+    private final class LoopForwarding: @unchecked Sendable {
+        /// The UDP sockets to each upstream, in `upstreams`' order.
+        let datagramSockets: [UpstreamSockets]
+        /// The reply each distinct query in flight will get (see `DNSForwardedQuery.coalescingKey`).
+        var asked: [DNSForwardedQuery.CoalescingKey: EventLoopFuture<[UInt8]>] = [:]
+
+        init(datagramSockets: [UpstreamSockets]) { self.datagramSockets = datagramSockets }
+    }
 
     init(group: any EventLoopGroup, upstreams: [SocketAddress]) {
         self.group = group
@@ -36,7 +46,16 @@ final class UpstreamForwarder: Sendable {
             return true
         }
         guard admitted else { return eventLoop.makeSucceededFuture(query.serverFailure()) }
-        let reply = forward(query, from: 0, until: .now() + Self.budget, on: eventLoop)
+        let loop = forwarding(on: eventLoop)
+        let key = query.coalescingKey
+        let reply: EventLoopFuture<[UInt8]>
+        if let asked = loop.asked[key] {
+            reply = asked.map { query.adopting($0) }
+        } else {
+            reply = forward(query, from: 0, until: .now() + Self.budget, on: eventLoop)
+            loop.asked[key] = reply
+            reply.whenComplete { _ in loop.asked[key] = nil }
+        }
         reply.whenComplete { _ in self.inFlight.withLockedValue { $0 -= 1 } }
         return reply
     }
@@ -64,7 +83,7 @@ final class UpstreamForwarder: Sendable {
     /// matches, or `tryNextServer` when it refuses, fails or stays silent.
     private func ask(_ index: Int, _ query: DNSForwardedQuery, over transport: DNSTransport,
                      within timeout: TimeAmount, on eventLoop: any EventLoop) -> EventLoopFuture<DNSForwardedQuery.Verdict> {
-        if transport == .udp { return datagramSockets(on: eventLoop)[index].ask(query, within: timeout) }
+        if transport == .udp { return forwarding(on: eventLoop).datagramSockets[index].ask(query, within: timeout) }
         let upstream = upstreams[index]
         let id = UInt16.random(in: .min ... .max)
         let payload = query.upstreamQuery(id: id)
@@ -96,14 +115,14 @@ final class UpstreamForwarder: Sendable {
         return attempt.verdict
     }
 
-    /// `eventLoop`'s UDP sockets to each upstream, made on first use.
-    private func datagramSockets(on eventLoop: any EventLoop) -> [UpstreamSockets] {
-        datagramSockets.withLockedValue { all in
+    /// What `eventLoop` is asking, made on first use.
+    private func forwarding(on eventLoop: any EventLoop) -> LoopForwarding {
+        loops.withLockedValue { all in
             let key = ObjectIdentifier(eventLoop as AnyObject)
-            if let sockets = all[key] { return sockets }
-            let sockets = upstreams.map { UpstreamSockets(eventLoop: eventLoop, upstream: $0) }
-            all[key] = sockets
-            return sockets
+            if let loop = all[key] { return loop }
+            let loop = LoopForwarding(datagramSockets: upstreams.map { UpstreamSockets(eventLoop: eventLoop, upstream: $0) })
+            all[key] = loop
+            return loop
         }
     }
 }

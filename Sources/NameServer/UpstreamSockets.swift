@@ -15,6 +15,7 @@ final class UpstreamSockets: @unchecked Sendable {
 
     private final class Socket {
         let channel: EventLoopFuture<any Channel>
+        let queries = BatchedWrites()
         var sent = 0
         init(_ channel: EventLoopFuture<any Channel>) { self.channel = channel }
     }
@@ -44,10 +45,11 @@ final class UpstreamSockets: @unchecked Sendable {
             self.pending[id] = nil
         }
         let payload = query.upstreamQuery(id: id)
-        socket().channel.whenComplete { result in
+        let socket = socket()
+        socket.channel.whenComplete { result in
             switch result {
             case .success(let channel):
-                channel.writeAndFlush(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: payload)), promise: nil)
+                socket.queries.write(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: payload)), to: channel)
             case .failure:
                 attempt.decide(.tryNextServer)
             }

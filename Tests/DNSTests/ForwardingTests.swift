@@ -32,6 +32,31 @@ import Testing
         #expect(Array(sent[0..<2]) == [0xab, 0xcd] && Array(sent[2...]) == Array(query.query[2...]))
     }
 
+    /// Only a query identical but for its id may share another's upstream reply.
+    func forwarded(_ bytes: [UInt8], over transport: DNSTransport = .udp) throws -> DNSForwardedQuery {
+        guard case .forward(let query) = DNSDirectory(networks: []).respond(to: bytes, over: transport, fromNetworks: [], rotation: 0)
+        else { throw DNSWireError.truncated }
+        return query
+    }
+
+    @Test func queriesDifferingInTheirIDAloneShareAReplyWithEachClientsID() throws {
+        let first = try forwarded(makeQuery("example.org", id: 1))
+        let second = try forwarded(makeQuery("example.org", id: 2))
+        #expect(first.coalescingKey == second.coalescingKey)
+        for other in [try forwarded(makeQuery("example.org", id: 1), over: .tcp),
+                      try forwarded(makeQuery("example.org", .mx, id: 1)),
+                      try forwarded(makeQuery("EXAMPLE.org", id: 1)),
+                      try forwarded(makeQuery("example.org", id: 1, udpPayload: 1232)),
+                      try forwarded(makeQuery("example.org", id: 1).with(2, 0))] {  // RD clear
+            #expect(other.coalescingKey != first.coalescingKey)
+        }
+        guard case .reply(let reply) = first.judge(try upstreamReply(id: 7), from: upstream, over: .udp, upstreamID: 7, upstream: upstream)
+        else { Issue.record("the upstream reply was refused"); return }
+        let adopted = second.adopting(reply)
+        #expect(Array(adopted[0..<2]) == [0, 2] && Array(adopted[2...]) == Array(reply[2...]))
+        #expect(Array(second.adopting(first.serverFailure())) == second.serverFailure())
+    }
+
     @Test func onlyTheReplyWithOurIDQuestionAndSenderCounts() throws {
         let query = try forwarded()
         let good = try upstreamReply(id: 0xabcd)

@@ -2,7 +2,8 @@
 import Glibc
 #endif
 import Addressing
-import DNS
+@testable import DNS
+import NIOConcurrencyHelpers
 import NIOPosix
 import Netlink
 import Testing
@@ -81,6 +82,35 @@ struct NameServerTests {
             #expect(reply.header.id == 0x1234, "the client's id comes back")
             #expect(reply.answers.map(\.data) == [.a(IPv4Address(0xc000_0208))])
         }
+    }
+
+    @Test func identicalQueriesInFlightShareOneUpstreamAttemptAndEachClientGetsItsID() async throws {
+        let asked = NIOLockedValueBox(0)
+        let upstream = try StubUpstream { query, _ in
+            asked.withLockedValue { $0 += 1 }
+            return [StubUpstream.reply(to: query, address: IPv4Address(0xc000_020b))]
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let forwarder = UpstreamForwarder(group: group, upstreams: [try .init(ipAddress: "127.0.0.1", port: Int(upstream.port))])
+        let loop = group.next()
+        func query(id: UInt16, name: String = "outside.example") throws -> DNSForwardedQuery {
+            var request = DigRequest(name: try DNSName(name))
+            request.type = .a
+            guard case .forward(let query) = DNSDirectory(networks: []).respond(
+                to: request.queryMessage(id: id).serialized(), over: .udp, fromNetworks: [], rotation: 0)
+            else { throw DNSWireError.truncated }
+            return query
+        }
+        let queries = try (1...5).map { try query(id: $0) } + [try query(id: 6, name: "other.example")]
+        // Asked in one turn of the event loop, as a burst read from a socket is.
+        let replies = try await loop.submit { queries.map { forwarder.forward($0, on: loop) } }.get()
+        for (query, reply) in zip(queries, replies) {
+            let message = try DNSMessage(parsing: try await reply.get())
+            #expect(message.header.id == query.header.id)
+            #expect(message.answers.map(\.data) == [.a(IPv4Address(0xc000_020b))])
+        }
+        #expect(asked.withLockedValue { $0 } == 2, "one attempt for the five identical queries, one for the other")
+        try await group.shutdownGracefully()
     }
 
     @Test func aServerThatFailsPassesTheQueryToTheNext() async throws {
