@@ -46,6 +46,8 @@ public actor TaskAgent {
     private var assigned: [String: TaskObject] = [:]
     /// The overlay networks the managers' latest assignments name, by id.
     private var networks: [String: ClusterProtocol.Network] = [:]
+    /// Where the cluster's overlays take their subnets (the latest assignments say).
+    private var overlayAddressSpace: [IPv4Network] = []
     /// Builds them; made once the managers said which address is this node's VTEP.
     private var overlay: OverlayDriver?
     /// The networks and endpoints the driver was last told, and the work telling it (one at a time).
@@ -125,6 +127,7 @@ public actor TaskAgent {
             assignments.ingress = nil
         }
         networks = Dictionary(assignments.networks.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        overlayAddressSpace = assignments.overlayAddressSpace
         if let vtep = assignments.vtep, overlay?.vtep != vtep {
             overlay = OverlayDriver(dataDirectory: dataDirectory, vtep: vtep, nodeNamespace: networkNamespace)
         }
@@ -413,6 +416,15 @@ public actor TaskAgent {
                     ingressPorts: ingressPorts, hostRules: hostRules)
     }
 
+    /// The node's gateway bridge, made on first need.
+    private func gatewayBridge() throws -> GatewayBridge {
+        if let bridge { return bridge }
+        let made = try GatewayBridge.prepare(inNamespace: networkNamespace, avoiding: networks.values.map(\.subnet),
+                                             overlayAddressSpace: overlayAddressSpace)
+        bridge = made
+        return made
+    }
+
     /// Brings the ingress sandbox and the node's published ports to the
     /// assignments, off the actor, one change after the other; a failure is
     /// logged and tried again with the next assignments.
@@ -422,7 +434,7 @@ public actor TaskAgent {
         meshApplied = wanted
         if wanted.ingress != nil, bridge == nil {
             do {
-                bridge = try GatewayBridge.prepare(inNamespace: networkNamespace, avoiding: networks.values.map(\.subnet))
+                _ = try gatewayBridge()
             } catch {
                 logger.error("cannot set up the gateway bridge for the routing mesh: \(error)")
                 meshApplied = nil
@@ -477,10 +489,7 @@ public actor TaskAgent {
             guard let program = resolve(command, path: Self.searchPath(task.spec.env)) else {
                 throw TaskFailure(rejected: "task: exec \"\(command)\": executable file not found in $PATH")
             }
-            if bridge == nil {
-                bridge = try GatewayBridge.prepare(inNamespace: networkNamespace, avoiding: networks.values.map(\.subnet))
-            }
-            guard let bridge else { return }
+            let bridge = try gatewayBridge()
             let handshake = try Handshake()
             let directory = logDirectory(id)
             try FileSystem.makeDirectory(directory, mode: 0o700)

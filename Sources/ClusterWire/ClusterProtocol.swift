@@ -47,9 +47,13 @@ public enum ClusterProtocol {
         public var services: [Service]
         /// This node's place in the routing mesh; nil while no service publishes a port through it.
         public var ingress: Ingress?
+        /// Where the cluster's overlays take their subnets: its address pools and every
+        /// network's subnet. The node's gateway bridge keeps clear of them.
+        public var overlayAddressSpace: [IPv4Network]
 
         public init(tasks: [TaskObject], retained: Set<String>, networks: [Network] = [], endpoints: [Endpoint] = [],
-                    vtep: IPv4Address? = nil, services: [Service] = [], ingress: Ingress? = nil) {
+                    vtep: IPv4Address? = nil, services: [Service] = [], ingress: Ingress? = nil,
+                    overlayAddressSpace: [IPv4Network] = []) {
             self.tasks = tasks
             self.retained = retained
             self.networks = networks
@@ -57,6 +61,7 @@ public enum ClusterProtocol {
             self.vtep = vtep
             self.services = services
             self.ingress = ingress
+            self.overlayAddressSpace = overlayAddressSpace
         }
     }
 

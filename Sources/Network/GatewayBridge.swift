@@ -38,8 +38,10 @@ public final class GatewayBridge: Sendable {
     }
 
     /// The bridge, made when missing, in a subnet clear of `overlays` (the
-    /// overlay networks this node's tasks use).
-    public static func prepare(inNamespace namespace: String? = nil, avoiding overlays: [IPv4Network] = []) throws -> GatewayBridge {
+    /// overlay networks this node's tasks use) and, where a candidate is, of
+    /// `overlayAddressSpace` (where the cluster's overlays take their subnets).
+    public static func prepare(inNamespace namespace: String? = nil, avoiding overlays: [IPv4Network] = [],
+                               overlayAddressSpace: [IPv4Network] = []) throws -> GatewayBridge {
         let socket = try socket(in: namespace)
         let addresses = try socket.ipv4Addresses()
         if try socket.linkNames().contains(name) {
@@ -54,7 +56,7 @@ public final class GatewayBridge: Sendable {
             try socket.deleteLink(name)
         }
         let taken = try socket.ipv4RouteDestinations() + addresses.map(\.address) + overlays
-        guard let subnet = chooseSubnet(avoiding: taken) else {
+        guard let subnet = chooseSubnet(avoiding: taken, preferablyClearOf: overlayAddressSpace) else {
             throw SystemError("create \(name)", reason: "every candidate subnet overlaps a route of this node")
         }
         try socket.addBridge(named: name)
@@ -74,8 +76,10 @@ public final class GatewayBridge: Sendable {
         }
     }
 
-    static func chooseSubnet(avoiding taken: [IPv4Network]) -> IPv4Network? {
-        candidateSubnets.first(overlappingNoneOf: taken)
+    /// A pool that covers every candidate leaves the overlap to the allocator,
+    /// which avoids the routes nodes report.
+    static func chooseSubnet(avoiding taken: [IPv4Network], preferablyClearOf overlayAddressSpace: [IPv4Network] = []) -> IPv4Network? {
+        candidateSubnets.first(overlappingNoneOf: taken + overlayAddressSpace) ?? candidateSubnets.first(overlappingNoneOf: taken)
     }
 
     /// Gives the process `pid` (in a network namespace of its own) its

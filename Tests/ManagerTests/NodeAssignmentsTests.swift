@@ -38,6 +38,8 @@ import Testing
         let w1 = NodeAssignments.make(for: "w1", in: harness.store)
         #expect(w1.networks.map(\.id) == ["internal", "other"])
         #expect(w1.endpoints.map(\.vtep.description) == ["10.0.0.2"], "its own tasks are not endpoints")
+        // Every network's subnet, not only its own: its gateway bridge must keep clear of them all.
+        #expect(w2.overlayAddressSpace.map(\.description).sorted() == ["172.30.0.0/24", "172.31.0.0/24"])
     }
 
     @Test func aTaskLeavesTheTableWhenItIsToStopOrItsNodeIsDown() throws {

@@ -21,7 +21,8 @@ enum NodeAssignments {
                                            endpoints: endpoints(on: used, except: nodeID, in: store),
                                            vtep: node.flatMap { vtep(of: $0) },
                                            services: services(on: used, publishingOn: Set(tasks.map(\.serviceID)), in: store),
-                                           ingress: ingress)
+                                           ingress: ingress,
+                                           overlayAddressSpace: (store.cluster?.addressPools ?? []) + store.networks.map(\.subnet))
     }
 
     /// The node's place in the routing mesh, once some service publishes a port through it.
