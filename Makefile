@@ -1,5 +1,5 @@
 # shoal — the project's vocabulary: make, make test, make e2e, make demo,
-# make bench, make bench-raft, make bench-tasks, make bench-overlay, make bench-dns, make install. Run as root on Debian or Ubuntu with Swift 6.
+# make bench, make bench-raft, make bench-tasks, make bench-overlay, make bench-dns, make bench-lb, make install. Run as root on Debian or Ubuntu with Swift 6.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -13,7 +13,7 @@ SOURCES := $(shell find Sources -type f) Package.swift
 APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping \
 	curl python3 util-linux procps nftables bind9-dnsutils
 
-.PHONY: all deps bench-deps test unit e2e demo bench bench-raft bench-tasks bench-overlay bench-dns install uninstall dist clean
+.PHONY: all deps bench-deps test unit e2e demo bench bench-raft bench-tasks bench-overlay bench-dns bench-lb install uninstall dist clean
 
 all: $(BIN)
 
@@ -27,7 +27,7 @@ $(BIN): $(SOURCES)
 	@file $(BIN) | grep -q "statically linked" || { echo "shoal: $(BIN) is not statically linked" >&2; exit 1; }
 
 # The peers the benchmarks measure shoal against.
-BENCH_PACKAGES := etcd-server iperf3 dnsperf dnsmasq-base
+BENCH_PACKAGES := etcd-server iperf3 dnsperf dnsmasq-base wrk haproxy
 
 # Installs the Debian packages of $(1) that are missing, and nothing when all are there.
 define apt_install_missing
@@ -69,6 +69,9 @@ bench-overlay: deps bench-deps $(BIN)
 
 bench-dns: deps bench-deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) bash scripts/bench-dns.sh
+
+bench-lb: deps bench-deps $(BIN)
+	SHOAL=$(CURDIR)/$(BIN) bash scripts/bench-lb.sh
 
 # The Raft benchmark's own tool: a store member and a load generator, built
 # apart from the static binary so neither build invalidates the other.
