@@ -57,10 +57,16 @@ public enum VirtualIPTable {
         // Refusals sit in a filter chain: a nat chain sees packets only where conntrack
         // runs, which a table without a translation does not turn on. After the nat
         // chain, translated packets no longer carry a VIP, so only refusals match there.
-        return [
-            NftablesChain(name: "output", kind: .nat, hook: .output, priority: -100, rules: balancing),
-            NftablesChain(name: "refuse", kind: .filter, hook: .output, priority: 0, rules: refusals),
-        ]
+        // A chain with nothing to do is left out: every hooked chain costs each packet
+        // of the task, and a nat chain turns on conntrack for all of them.
+        var chains: [NftablesChain] = []
+        if balancing.count > 1 {
+            chains.append(NftablesChain(name: "output", kind: .nat, hook: .output, priority: -100, rules: balancing))
+        }
+        if !refusals.isEmpty {
+            chains.append(NftablesChain(name: "refuse", kind: .filter, hook: .output, priority: 0, rules: refusals))
+        }
+        return chains
     }
 
     /// Makes the VIP table of the network namespace pinned at `path` (nil: the

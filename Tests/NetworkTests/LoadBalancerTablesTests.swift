@@ -28,6 +28,10 @@ private func ip(_ text: String) -> IPv4Address { IPv4Address(text) ?? IPv4Addres
             NftablesRule([.destinationAddress(db.vip), .transportProtocol(.tcp)], .rejectWithReset),
             NftablesRule([.destinationAddress(db.vip), .transportProtocol(.udp)], .rejectUnreachable),
         ])
+        // A chain with nothing to do is not hooked at all.
+        #expect(try VirtualIPTable.chains(for: [web]).map(\.kind) == [.nat])
+        #expect(try VirtualIPTable.chains(for: [db]).map(\.kind) == [.filter])
+        #expect(try VirtualIPTable.chains(for: []).isEmpty)
     }
 
     @Test func aVIPTableRefusesARepeatedVIPAndTooManyBackends() {
