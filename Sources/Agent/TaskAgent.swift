@@ -48,6 +48,9 @@ public actor TaskAgent {
     private var networks: [String: ClusterProtocol.Network] = [:]
     /// Where the cluster's overlays take their subnets (the latest assignments say).
     private var overlayAddressSpace: [IPv4Network] = []
+    /// Who else is on this node's networks, for `network inspect` (the latest assignments say).
+    private var networkPeers: (endpoints: [ClusterProtocol.Endpoint], peers: [ClusterProtocol.Peer], vtep: IPv4Address?,
+                               ingressNetworkID: String?) = ([], [], nil, nil)
     /// Builds them; made once the managers said which address is this node's VTEP.
     private var overlay: OverlayDriver?
     /// The networks and endpoints the driver was last told, and the work telling it (one at a time).
@@ -128,6 +131,7 @@ public actor TaskAgent {
         }
         networks = Dictionary(assignments.networks.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
         overlayAddressSpace = assignments.overlayAddressSpace
+        networkPeers = (assignments.endpoints, assignments.peers, assignments.vtep, assignments.ingress?.networkID)
         if let vtep = assignments.vtep, overlay?.vtep != vtep {
             overlay = OverlayDriver(dataDirectory: dataDirectory, vtep: vtep, nodeNamespace: networkNamespace)
         }
@@ -235,6 +239,23 @@ public actor TaskAgent {
 
     /// `shoal dig --network NET`: a running task of this node attached to
     /// the network `reference` names (its name or id), to ask from inside it.
+    /// `network inspect` on a node that is not a manager: the networks this node's
+    /// tasks use, as docker's workers know them, with the tasks here and the nodes
+    /// that have tasks on them.
+    public func networkDetail(_ reference: String) throws(SwarmError) -> NetworkDetail {
+        let network = try NamedReference.resolve(reference, in: networks.values.sorted { $0.id < $1.id }, kind: "network",
+                                                 id: \.id, name: \.name)
+        let local = assigned.values.filter(\.isActive).sorted { $0.meta.id < $1.meta.id }.compactMap { task in
+            task.networks.first { $0.networkID == network.id }.map { NetworkDetail.LocalTask(id: task.meta.id, name: task.name, address: $0.address) }
+        }
+        var vteps = Set(networkPeers.endpoints.filter { $0.networkID == network.id }.map(\.vtep))
+        if !local.isEmpty, let own = networkPeers.vtep { vteps.insert(own) }
+        let peers = networkPeers.peers.filter { vteps.contains($0.vtep) }.map { NetworkDetail.Peer(name: $0.name, ip: $0.vtep.description) }
+        return NetworkDetail(name: network.name, id: network.id, created: network.created, driver: "overlay", subnet: network.subnet,
+                             gateway: network.gateway, vni: network.vni, attachable: network.attachable,
+                             ingress: network.id == networkPeers.ingressNetworkID, labels: network.labels, local: local, peers: peers)
+    }
+
     public func execTarget(onNetwork reference: String) throws(SwarmError) -> ExecTarget {
         guard let network = networks.values.first(where: { $0.name == reference || $0.id == reference }) else {
             throw SwarmError("no task on network \(reference) runs on this node: run it on a node that has one (shoal network inspect \(reference) lists them)",

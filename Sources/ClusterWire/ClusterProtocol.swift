@@ -50,10 +50,12 @@ public enum ClusterProtocol {
         /// Where the cluster's overlays take their subnets: its address pools and every
         /// network's subnet. The node's gateway bridge keeps clear of them.
         public var overlayAddressSpace: [IPv4Network]
+        /// This node and the nodes behind `endpoints`, by name.
+        public var peers: [Peer]
 
         public init(tasks: [TaskObject], retained: Set<String>, networks: [Network] = [], endpoints: [Endpoint] = [],
                     vtep: IPv4Address? = nil, services: [Service] = [], ingress: Ingress? = nil,
-                    overlayAddressSpace: [IPv4Network] = []) {
+                    overlayAddressSpace: [IPv4Network] = [], peers: [Peer] = []) {
             self.tasks = tasks
             self.retained = retained
             self.networks = networks
@@ -62,6 +64,7 @@ public enum ClusterProtocol {
             self.services = services
             self.ingress = ingress
             self.overlayAddressSpace = overlayAddressSpace
+            self.peers = peers
         }
     }
 
@@ -80,10 +83,24 @@ public enum ClusterProtocol {
         public var vni: UInt32
         public var subnet: IPv4Network
         public var gateway: IPv4Address
+        /// What `network inspect` shows of it on a node that is not a manager.
+        public var created: Date
+        public var attachable: Bool
+        public var labels: [String: String]
 
-        public init(id: String, name: String, vni: UInt32, subnet: IPv4Network, gateway: IPv4Address) {
+        public init(id: String, name: String, vni: UInt32, subnet: IPv4Network, gateway: IPv4Address,
+                    created: Date = Date(timeIntervalSince1970: 0), attachable: Bool = false, labels: [String: String] = [:]) {
             (self.id, self.name, self.vni, self.subnet, self.gateway) = (id, name, vni, subnet, gateway)
+            (self.created, self.attachable, self.labels) = (created, attachable, labels)
         }
+    }
+
+    /// A node with tasks on this node's networks, and the address its VXLAN frames come from.
+    public struct Peer: Codable, Equatable, Sendable {
+        public var name: String
+        public var vtep: IPv4Address
+
+        public init(name: String, vtep: IPv4Address) { (self.name, self.vtep) = (name, vtep) }
     }
 
     /// A service as the nodes that share one of its networks reach it.
@@ -283,6 +300,7 @@ extension ClusterProtocol.Network {
     public var isValid: Bool {
         ObjectID.isValid(id) && ObjectName.isValid(name) && Limits.vxlanIDs.contains(vni) && Limits.networkPrefixLengths.contains(subnet.prefixLength)
             && subnet.contains(gateway) && gateway != subnet.networkAddress && gateway != subnet.broadcastAddress
+            && Limits.labelsFit(labels)
     }
 }
 

@@ -184,7 +184,7 @@ public enum Daemon {
         })
         router.add("POST", "/networks/inspect") { request in
             let body = try request.decode(NetworkReferenceRequest.self)
-            return try await answering { try .json(await swarm.control().inspectNetwork(body.network)) }
+            return try await answering { try .json(await swarm.inspectNetwork(body.network)) }
         }
         router.add("POST", "/networks/remove", onLeader(swarm) { request in
             let body = try request.decode(NetworkReferenceRequest.self)

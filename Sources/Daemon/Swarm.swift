@@ -195,6 +195,13 @@ public actor Swarm {
          identity.flatMap { CertificateRenewal.validity(of: $0.certificatePEM)?.until })
     }
 
+    /// `network inspect`: a manager answers from the store; a worker, as docker's
+    /// do, from what it knows of the networks its own tasks use.
+    public func inspectNetwork(_ reference: String) async throws -> NetworkDetail {
+        if case .worker = role { return try await agent.runner.networkDetail(reference) }
+        return try await control().inspectNetwork(reference)
+    }
+
     /// `shoal dig --network`: a task of this node on that network, to ask from.
     public func execTarget(onNetwork reference: String) async throws -> ExecTarget {
         try await agent.runner.execTarget(onNetwork: reference)

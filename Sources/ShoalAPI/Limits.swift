@@ -20,6 +20,16 @@ public enum Limits {
     public static let portsPerService: ClosedRange<Int> = 0...64
     /// VXLAN ids (24 bits; 0 is not one).
     public static let vxlanIDs: ClosedRange<UInt32> = 1...0xFF_FFFF
+    /// `--label` on a network: how many, and how long keys and values may be.
+    public static let labelsPerObject = 64
+    public static let labelKeyBytes: ClosedRange<Int> = 1...128
+    public static let labelValueBytes = 1024
+
+    /// Whether `labels` are within the limits above.
+    public static func labelsFit(_ labels: [String: String]) -> Bool {
+        labels.count <= labelsPerObject
+            && labels.allSatisfy { labelKeyBytes.contains($0.key.utf8.count) && $0.value.utf8.count <= labelValueBytes }
+    }
     /// Byte offsets into a task's output (`service logs` cursors).
     public static let logOffset: ClosedRange<Int> = 0...Int(Int64.max)
 

@@ -114,6 +114,28 @@ public struct NetworkDetail: Codable, Equatable, Sendable {
         self.peers = peers
     }
 
+    /// A task of this node attached to the network, at `address`.
+    public struct LocalTask: Sendable {
+        public var id: String
+        public var name: String
+        public var address: IPv4Network
+        public init(id: String, name: String, address: IPv4Network) { (self.id, self.name, self.address) = (id, name, address) }
+    }
+
+    /// The detail of an overlay network as `network inspect` shows it on this node:
+    /// `local` are its tasks here (with the MAC each interface derives from its address).
+    public init(name: String, id: String, created: Date, driver: String, subnet: IPv4Network, gateway: IPv4Address,
+                vni: UInt32, attachable: Bool, ingress: Bool, labels: [String: String], local: [LocalTask], peers: [Peer]) {
+        let containers = Dictionary(local.map { task in
+            (task.id, Endpoint(name: task.name, endpointID: task.id,
+                               macAddress: MACAddress(derivedFrom: task.address.address).description, ipv4Address: task.address))
+        }, uniquingKeysWith: { first, _ in first })
+        self.init(name: name, id: id, created: created, driver: driver,
+                  ipam: IPAM(config: [AddressConfig(subnet: subnet, gateway: gateway)]), attachable: attachable, ingress: ingress,
+                  containers: containers.isEmpty ? nil : containers, options: [Self.vxlanOption: String(vni)], labels: labels,
+                  peers: peers)
+    }
+
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)

@@ -138,8 +138,9 @@ extension NetworkCreateRequest: ValidatedRequest {
     public func validate() throws(ShoalError) {
         guard ObjectName.isValid(name) else { throw ShoalError(ObjectName.problem(name, kind: "network")) }
         guard driver.utf8.count <= 64 else { throw ShoalError("invalid driver \"\(driver.prefix(64))\"", hint: "use overlay") }
-        guard labels.count <= 64, labels.allSatisfy({ $0.key.utf8.count <= 128 && $0.value.utf8.count <= 1024 }) else {
-            throw ShoalError("too many or too long labels", hint: "give at most 64, keys up to 128 bytes, values up to 1024")
+        guard Limits.labelsFit(labels) else {
+            throw ShoalError("too many or too long labels",
+                             hint: "give at most \(Limits.labelsPerObject), keys up to \(Limits.labelKeyBytes.upperBound) bytes, values up to \(Limits.labelValueBytes)")
         }
     }
 }

@@ -15,4 +15,7 @@ struct IdleRunner: TaskRunner {
     func execTarget(onNetwork reference: String) async throws(SwarmError) -> ExecTarget {
         throw SwarmError("no task on network \(reference) runs on this node", kind: .notFound)
     }
+    func networkDetail(_ reference: String) async throws(SwarmError) -> NetworkDetail {
+        throw SwarmError("no such network: \(reference)", kind: .notFound)
+    }
 }

@@ -38,6 +38,8 @@ import Testing
         let w1 = NodeAssignments.make(for: "w1", in: harness.store)
         #expect(w1.networks.map(\.id) == ["internal", "other"])
         #expect(w1.endpoints.map(\.vtep.description) == ["10.0.0.2"], "its own tasks are not endpoints")
+        #expect(w2.peers == [ClusterProtocol.Peer(name: "w1", vtep: IPv4Address(0x0a00_0001)),
+                             ClusterProtocol.Peer(name: "w2", vtep: IPv4Address(0x0a00_0002))], "itself and the nodes behind its endpoints")
         // Every network's subnet, not only its own: its gateway bridge must keep clear of them all.
         #expect(w2.overlayAddressSpace.map(\.description).sorted() == ["172.30.0.0/24", "172.31.0.0/24"])
     }

@@ -29,6 +29,19 @@ check "a task on lab-2 pings the task on lab-3 across the overlay" \
     "$SHOAL" -H lab-2 exec "$on2" -- ping -c 1 -W 2 "$ip3"
 check "and reaches its web server" bash -c '
     "$SHOAL" -H lab-2 exec "$1" -- curl -sf --max-time 5 "http://$2:8080" | grep -q "^IP: $2$"' _ "$on2" "$ip3"
+# A worker inspects the networks its tasks use, as docker's workers do: its own task, both peers.
+check "network inspect on a worker lists its own task and the nodes on the network" bash -c '
+    "$SHOAL" -H lab-2 network inspect internal | python3 -c "
+import json, sys
+[n] = json.load(sys.stdin)
+names = [c[\"Name\"] for c in n[\"Containers\"].values()]
+assert n[\"Name\"] == \"internal\" and n[\"Scope\"] == \"swarm\" and n[\"IPAM\"][\"Config\"][0][\"Subnet\"] == \"172.30.0.0/24\", n
+assert len(names) == 1 and names[0].startswith(sys.argv[1] + \".\"), names
+assert sorted(p[\"Name\"] for p in n[\"Peers\"]) == [\"lab-2\", \"lab-3\"], n[\"Peers\"]
+assert [c[\"IPv4Address\"] for c in n[\"Containers\"].values()] == [sys.argv[2] + \"/24\"]
+" "$1" "$2"' _ "$on2" "$ip2"
+check "and a network none of its tasks uses is not known there" bash -c '
+    ! out=$("$SHOAL" -H lab-2 network inspect ingress 2>&1) && grep -q "no such network: ingress" <<< "$out"'
 check "a 1422-byte packet that must not fragment crosses" "$SHOAL" -H lab-2 exec "$on2" -- ping -c 1 -W 2 -M do -s 1422 "$ip3"
 check "a 1423-byte one is refused: the overlay's MTU is 1450" bash -c '! "$SHOAL" -H lab-2 exec "$1" -- ping -c 1 -W 2 -M do -s 1423 "$2"' _ "$on2" "$ip3"
 

@@ -19,6 +19,8 @@ public protocol TaskRunner: Sendable {
     func execTarget(_ reference: String) async throws(SwarmError) -> ExecTarget
     /// `shoal dig --network`: a running task of this node on the network `reference` names.
     func execTarget(onNetwork reference: String) async throws(SwarmError) -> ExecTarget
+    /// `network inspect` where no store is: a network this node's tasks use, with its tasks here.
+    func networkDetail(_ reference: String) async throws(SwarmError) -> NetworkDetail
 }
 
 extension TaskAgent: TaskRunner {}

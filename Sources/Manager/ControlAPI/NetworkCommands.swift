@@ -119,20 +119,13 @@ extension ControlAPI {
         let attached = snapshot.tasks.filter { $0.isActive }.compactMap { task in
             task.networks.first { $0.networkID == network.meta.id }.map { (task, $0.address) }
         }
-        var containers: [String: NetworkDetail.Endpoint] = [:]
-        for (task, address) in attached where task.nodeID == selfID {
-            containers[task.meta.id] = NetworkDetail.Endpoint(
-                name: task.name, endpointID: task.meta.id,
-                macAddress: MACAddress(derivedFrom: address.address).description, ipv4Address: address)
-        }
+        let local = attached.filter { $0.0.nodeID == selfID }.map { NetworkDetail.LocalTask(id: $0.0.meta.id, name: $0.0.name, address: $0.1) }
         let peerIDs = Set(attached.compactMap(\.0.nodeID))
         let peers = snapshot.nodes.filter { peerIDs.contains($0.meta.id) }.sorted { $0.hostname < $1.hostname }.map { node in
             NetworkDetail.Peer(name: node.hostname, ip: HostPort(node.advertiseAddress)?.host ?? node.advertiseAddress)
         }
-        return NetworkDetail(
-            name: network.name, id: network.meta.id, created: network.meta.createdAt, driver: network.driver,
-            ipam: NetworkDetail.IPAM(config: [NetworkDetail.AddressConfig(subnet: network.subnet, gateway: network.gateway)]),
-            attachable: network.attachable, ingress: network.ingress, containers: containers.isEmpty ? nil : containers,
-            options: [NetworkDetail.vxlanOption: String(network.vni)], labels: network.labels, peers: peers)
+        return NetworkDetail(name: network.name, id: network.meta.id, created: network.meta.createdAt, driver: network.driver,
+                             subnet: network.subnet, gateway: network.gateway, vni: network.vni, attachable: network.attachable,
+                             ingress: network.ingress, labels: network.labels, local: local, peers: peers)
     }
 }

@@ -14,15 +14,27 @@ enum NodeAssignments {
         let ingress = ingress(for: nodeID, in: store)
         if let ingress { used.insert(ingress.networkID) }
         let networks = store.networks.filter { used.contains($0.meta.id) }.sorted { $0.meta.id < $1.meta.id }.map {
-            ClusterProtocol.Network(id: $0.meta.id, name: $0.name, vni: $0.vni, subnet: $0.subnet, gateway: $0.gateway)
+            ClusterProtocol.Network(id: $0.meta.id, name: $0.name, vni: $0.vni, subnet: $0.subnet, gateway: $0.gateway,
+                                    created: $0.meta.createdAt, attachable: $0.attachable, labels: $0.labels)
         }
         let node = store.nodes.first { $0.meta.id == nodeID }
+        let endpoints = endpoints(on: used, except: nodeID, in: store)
         return ClusterProtocol.Assignments(tasks: tasks, retained: retained, networks: networks,
-                                           endpoints: endpoints(on: used, except: nodeID, in: store),
+                                           endpoints: endpoints,
                                            vtep: node.flatMap { vtep(of: $0) },
                                            services: services(on: used, publishingOn: Set(tasks.map(\.serviceID)), in: store),
                                            ingress: ingress,
-                                           overlayAddressSpace: (store.cluster?.addressPools ?? []) + store.networks.map(\.subnet))
+                                           overlayAddressSpace: (store.cluster?.addressPools ?? []) + store.networks.map(\.subnet),
+                                           peers: peers(nodeID, endpoints, in: store))
+    }
+
+    /// `nodeID` and the nodes behind `endpoints`, by hostname.
+    private static func peers(_ nodeID: String, _ endpoints: [ClusterProtocol.Endpoint], in store: Store) -> [ClusterProtocol.Peer] {
+        let remote = Set(endpoints.map(\.vtep))
+        return store.nodes.compactMap { node in
+            guard let vtep = vtep(of: node), node.meta.id == nodeID || remote.contains(vtep) else { return nil }
+            return ClusterProtocol.Peer(name: node.hostname, vtep: vtep)
+        }.sorted { ($0.name, $0.vtep) < ($1.name, $1.vtep) }
     }
 
     /// The node's place in the routing mesh, once some service publishes a port through it.
