@@ -31,6 +31,8 @@ public enum PacketMatch: Sendable, Hashable {
     case destinationAddress(IPv4Address)
     /// The destination is an address of this namespace (`fib daddr type local`).
     case localDestination
+    /// The source is an address of this namespace (`fib saddr type local`): the packet was sent from here.
+    case localSource
     case transportProtocol(TransportProtocol)
     case notTransportProtocol(TransportProtocol)
     /// The transport header's destination port; put a `.transportProtocol` before it.
@@ -251,7 +253,9 @@ public final class NetfilterSocket {
         case .destinationAddress(let address):
             [.payloadLoad(base: networkHeader, offset: 16, length: 4), .compare(equal: true, address.octets)]
         case .localDestination:
-            [.fibDestinationType, .compare(equal: true, UInt32(2).nativeBytes)]  // RTN_LOCAL
+            [.fibAddressType(ofSource: false), .compare(equal: true, UInt32(2).nativeBytes)]  // RTN_LOCAL
+        case .localSource:
+            [.fibAddressType(ofSource: true), .compare(equal: true, UInt32(2).nativeBytes)]
         case .transportProtocol(let transport):
             [.metaLoad(key: metaTransportProtocol), .compare(equal: true, [transport.number])]
         case .notTransportProtocol(let transport):
@@ -354,7 +358,8 @@ enum Expression {
     /// Register 1 into the packet's meta `key`.
     case metaSet(key: UInt32)
     /// `fib daddr type`: the route type of the destination address.
-    case fibDestinationType
+    /// The route type of the packet's source or destination address.
+    case fibAddressType(ofSource: Bool)
     /// `ct status`.
     case connectionStatus
     case verdict(UInt32)
@@ -407,12 +412,12 @@ enum Expression {
                     data.bigEndianU32(2, key)
                     data.bigEndianU32(3, 1)  // NFTA_META_SREG
                 }
-            case .fibDestinationType:
+            case .fibAddressType(let ofSource):
                 element.string(1, "fib")
                 element.nested(2) { data in
                     data.bigEndianU32(1, 1)
                     data.bigEndianU32(2, 3)  // NFT_FIB_RESULT_ADDRTYPE
-                    data.bigEndianU32(3, 2)  // NFTA_FIB_F_DADDR
+                    data.bigEndianU32(3, ofSource ? 1 : 2)  // NFTA_FIB_F_SADDR or NFTA_FIB_F_DADDR
                 }
             case .connectionStatus:
                 element.string(1, "ct")

@@ -11,7 +11,7 @@ import Netlink
 /// What tasks send out of the node leaves with the node's address
 /// (masqueraded by the nftables table `ip shoal_gwbridge`).
 public final class GatewayBridge: Sendable {
-    static let name = "shoal_gwbridge"
+    public static let name = "shoal_gwbridge"
     /// The interface index `eth0` gets in a task's namespace (lo is 1).
     static let taskInterfaceIndex: Int32 = 2
     /// The first of these that overlaps no route or address of the node and

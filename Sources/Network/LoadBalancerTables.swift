@@ -104,10 +104,13 @@ public struct PublishRule: Sendable, Hashable {
 /// processes reach them too): `fib daddr type local <proto> dport P dnat to X:Q`.
 /// Only packets for the node's own addresses match: bridged task traffic
 /// that crosses prerouting (bridge-nf-call-iptables) is left alone.
+/// What the node itself sends, to 127.0.0.1:P too as docker's mesh answers
+/// it, leaves by the gateway bridge with the bridge's address as its source
+/// (docker's `--src-type LOCAL -o docker_gwbridge -j MASQUERADE`).
 public enum PublishTable {
     public static let name = "shoal-publish"
 
-    public static func chains(for rules: [PublishRule]) throws -> [NftablesChain] {
+    public static func chains(for rules: [PublishRule], leavingBy bridge: String = GatewayBridge.name) throws -> [NftablesChain] {
         var seen = Set<String>()
         var natRules: [NftablesRule] = []
         for rule in rules.sorted(by: { ($0.transport.rawValue, $0.port) < ($1.transport.rawValue, $1.port) }) {
@@ -123,17 +126,23 @@ public enum PublishTable {
         return [
             NftablesChain(name: "prerouting", kind: .nat, hook: .prerouting, priority: -100, rules: natRules),
             NftablesChain(name: "output", kind: .nat, hook: .output, priority: -100, rules: natRules),
+            NftablesChain(name: "postrouting", kind: .nat, hook: .postrouting, priority: 100, rules: [
+                NftablesRule([.outputInterface(bridge), .localSource, .destinationTranslated], .masquerade),
+            ]),
         ]
     }
 
     /// Makes the publish table of the namespace pinned at `path` (nil: the
     /// calling thread's) hold exactly `rules`, and turns forwarding on there
-    /// (published connections leave towards the ingress sandbox or a task).
-    public static func replace(inNamespace path: String?, rules: [PublishRule]) throws {
-        let chains = try chains(for: rules)
+    /// (published connections leave towards the ingress sandbox or a task),
+    /// and the routing of loopback sources out of the gateway bridge.
+    public static func replace(inNamespace path: String?, rules: [PublishRule], leavingBy bridge: String = GatewayBridge.name) throws {
+        let chains = try chains(for: rules, leavingBy: bridge)
         try inNetworkNamespace(path) {
             try NetfilterSocket().replaceTable(name, chains: chains)
             try enableIPv4Forwarding()
+            // Otherwise the kernel drops a packet from 127.0.0.1 rerouted to the bridge before it can be masqueraded.
+            try writeSysctl("net/ipv4/conf/\(bridge)/route_localnet", "1", "route 127.0.0.1 to \(bridge)")
         }
     }
 

@@ -155,13 +155,8 @@ public final class OverlayDriver: Sendable {
     }
 
     private static func disableBridgeNetfilter() throws {
-        let fd = open("/proc/sys/net/bridge/bridge-nf-call-iptables", O_WRONLY | O_CLOEXEC)
-        if fd < 0 && errno == ENOENT { return }  // a kernel without br_netfilter has no such hook
-        guard fd >= 0, write(fd, "0", 1) == 1 else {
-            if fd >= 0 { close(fd) }
-            throw SystemError.errno("turn bridge-nf-call-iptables off")
-        }
-        close(fd)
+        // A kernel without br_netfilter has no such hook.
+        try writeSysctl("net/bridge/bridge-nf-call-iptables", "0", "turn bridge-nf-call-iptables off", missingIsFine: true)
     }
 
     private func nodeSocket() throws -> RouteSocket {

@@ -59,10 +59,12 @@ private func ip(_ text: String) -> IPv4Address { IPv4Address(text) ?? IPv4Addres
     @Test func publishedPortsAreChecked() throws {
         let rule = PublishRule(transport: .tcp, port: 80, destination: ip("10.255.0.2"), destinationPort: 80)
         let chains = try PublishTable.chains(for: [rule])
-        #expect(chains.map(\.hook) == [.prerouting, .output])
+        #expect(chains.map(\.hook) == [.prerouting, .output, .postrouting])
         #expect(chains[0].rules == [NftablesRule([.localDestination, .transportProtocol(.tcp), .destinationPort(80)],
                                             .translateDestination(ip("10.255.0.2"), port: 80))])
         #expect(chains[1].rules == chains[0].rules)
+        // What the node sends itself (127.0.0.1 too) leaves the gateway bridge with the bridge's address.
+        #expect(chains[2].rules == [NftablesRule([.outputInterface(GatewayBridge.name), .localSource, .destinationTranslated], .masquerade)])
         #expect(throws: LoadBalancerError("published port 0 is not a port: use 1-65535")) {
             try PublishTable.chains(for: [PublishRule(transport: .tcp, port: 0, destination: ip("10.0.0.2"), destinationPort: 80)])
         }

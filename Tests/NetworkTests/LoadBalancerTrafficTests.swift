@@ -200,7 +200,7 @@ struct RoutingMeshTrafficTests {
                 PublishRule(transport: .udp, port: 80, destination: sandboxAddress, destinationPort: 80),
                 // As mode=host does: another port, translated.
                 PublishRule(transport: .tcp, port: 81, destination: sandboxAddress, destinationPort: 80),
-            ])
+            ], leavingBy: "shin0")
             let backends = tasks.map { IngressBackend(address: $0, port: 8080) }
             try IngressTable.replace(inNamespace: sandbox, inbound: "in0", overlayBridge: "shbr0", ports: [
                 IngressPort(transport: .tcp, published: 80, backends: backends),
@@ -215,6 +215,8 @@ struct RoutingMeshTrafficTests {
             #expect(Set(tasks.map(\.description)).contains(try whoAnswers(from: client, .tcp, nodeAddress, port: 81)))
             // The node's own processes reach its published port too.
             #expect(Set(tasks.map(\.description)).contains(try whoAnswers(from: host, .tcp, nodeAddress, port: 80)))
+            #expect(Set(tasks.map(\.description)).contains(try whoAnswers(from: host, .tcp, ip("127.0.0.1"), port: 80)),
+                    "and at 127.0.0.1, as docker's mesh")
 
             let publish = nftablesListing(ofTable: PublishTable.name, inNetworkNamespace: host)
             #expect(publish.contains("fib daddr type local tcp dport 80 dnat to 10.79.0.2:80"), "\(publish)")
@@ -229,7 +231,7 @@ struct RoutingMeshTrafficTests {
         try withMesh { client, host, sandbox, _ in
             try PublishTable.replace(inNamespace: host, rules: [
                 PublishRule(transport: .tcp, port: 80, destination: sandboxAddress, destinationPort: 80),
-            ])
+            ], leavingBy: "shin0")
             try IngressTable.replace(inNamespace: sandbox, inbound: "in0", overlayBridge: "shbr0", ports: [
                 IngressPort(transport: .tcp, published: 80, backends: []),
             ])

@@ -35,6 +35,8 @@ check "30 requests through one worker reach all 3 tasks" bash -c '
     [ "$(hostnames_via lab-1 "http://$(echo $addresses | cut -d" " -f2):8080" 30 | wc -l)" = 3 ]'
 check "and through the manager too" bash -c '[ "$(hostnames_via lab-3 "http://$(echo $addresses | cut -d" " -f1):8080" 30 | wc -l)" = 3 ]'
 check "a node reaches its own published port" "$SHOAL" lab exec lab-2 -- curl -sf --max-time 3 "http://$(echo $addresses | cut -d" " -f2):8080"
+check "and localhost:8080 answers on every node, as docker's mesh does" bash -c '
+    for node in lab-1 lab-2 lab-3; do "$SHOAL" lab exec "$node" -- curl -sf --max-time 3 http://localhost:8080 >/dev/null || exit 1; done'
 
 # web's VIP on front: the first of its networks.
 vip=$("$SHOAL" -H lab-1 service inspect web | python3 -c '
@@ -81,6 +83,7 @@ check "publish-rm by target port: neither answers any more" eventually 10 bash -
 check "mode=host answers on the task's node" eventually 20 \
     "$SHOAL" lab exec lab-1 -- curl -sf --max-time 3 "http://$(echo $addresses | cut -d" " -f3):8090"
 check "and nowhere else" bash -c '! "$SHOAL" lab exec lab-1 -- curl -sf --max-time 3 "http://$(echo $addresses | cut -d" " -f2):8090"'
+check "and at localhost on that node" "$SHOAL" lab exec lab-3 -- curl -sf --max-time 3 http://localhost:8090
 
 "$SHOAL" -H lab-1 service rm web direct >/dev/null
 check "service rm: the port answers on no node" eventually 5 bash -c '
