@@ -425,12 +425,16 @@ public actor TaskAgent {
                 })
             }
         }
-        let hostRules = running.values.filter { !$0.stopping }.flatMap { local -> [PublishRule] in
-            guard let address = local.address, let service = services.first(where: { $0.id == local.task.serviceID }) else { return [] }
-            return service.ports.filter { $0.mode == .host }.compactMap { port in
-                TransportProtocol(rawValue: port.protocol.rawValue).map {
-                    PublishRule(transport: $0, port: Int(port.published), destination: address.address, destinationPort: Int(port.target))
-                }
+        // Two tasks here publishing one host port: the first by id keeps it (the scheduler keeps them apart).
+        var hostRules: [PublishRule] = []
+        var taken = Set<String>()
+        for local in running.values.filter({ !$0.stopping }).sorted(by: { $0.task.meta.id < $1.task.meta.id }) {
+            guard let address = local.address, let service = services.first(where: { $0.id == local.task.serviceID }) else { continue }
+            for port in service.ports where port.mode == .host {
+                guard let transport = TransportProtocol(rawValue: port.protocol.rawValue) else { continue }
+                guard taken.insert("\(port.published)/\(transport)").inserted else { continue }
+                hostRules.append(PublishRule(transport: transport, port: Int(port.published), destination: address.address,
+                                             destinationPort: Int(port.target)))
             }
         }
         return Mesh(ingress: assignments.ingress, network: assignments.networks.first { $0.id == ingressID },
