@@ -75,11 +75,17 @@ import Transport
         await fake.shutdown()
     }
 
-    /// A port nothing listens on right now.
+    /// A port nothing listens on right now, below the kernel's ephemeral range
+    /// (32768 and up): a port the kernel handed out could go to another test's
+    /// outgoing connection before the daemon binds it.
     private func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: Self.group).bind(host: "127.0.0.1", port: 0).get()
-        defer { channel.close(promise: nil) }
-        return try #require(channel.localAddress?.port)
+        for _ in 0..<100 {
+            let port = Int.random(in: 20_000..<32_768)
+            guard let channel = try? await ServerBootstrap(group: Self.group).bind(host: "127.0.0.1", port: port).get() else { continue }
+            try await channel.close()
+            return port
+        }
+        throw ShoalError("no free port found below 32768")
     }
 
     @Test func aJoinThatCannotBeServedIsRefusedWithoutLibraryDetail() async throws {
