@@ -26,6 +26,10 @@ public actor TaskAgent {
         var child: ProcessSupervisor.Child?
         var address: IPv4Network?
         var stopping = false
+        /// Runs its health check, when it has one, from the moment its command started.
+        var healthMonitor: Task<Void, Never>?
+        /// Stopped because its health check failed `retries` times in a row.
+        var unhealthy = false
     }
 
     /// The most bytes of output one `logs` call reads (and answers with).
@@ -401,7 +405,10 @@ public actor TaskAgent {
                 })
             }
         }
-        let hostRules = running.values.filter { !$0.stopping }.flatMap { local -> [PublishRule] in
+        // A task with a health check is published once healthy, as the managers gate the mesh's backends.
+        let hostRules = running.values.filter { local in
+            !local.stopping && (local.task.spec.healthCheck == nil || statuses[local.task.meta.id]?.health?.status == .healthy)
+        }.flatMap { local -> [PublishRule] in
             guard let address = local.address, let service = services.first(where: { $0.id == local.task.serviceID }) else { return [] }
             return service.ports.filter { $0.mode == .host }.compactMap { port in
                 TransportProtocol(rawValue: port.protocol.rawValue).map {
@@ -539,6 +546,9 @@ public actor TaskAgent {
             guard running[id]?.stopping == false else { return terminate(child) }
             report(id, TaskStatus(state: .running, timestamp: Date(), message: "started",
                                   address: address.address.description))
+            if let check = task.spec.healthCheck {
+                running[id]?.healthMonitor = Task { await self.monitorHealth(id, check: check, startedAt: Date()) }
+            }
         } catch let failure as TaskFailure {
             running[id]?.child?.signal(SIGKILL)
             if running[id]?.child == nil { running[id] = nil }
@@ -554,6 +564,7 @@ public actor TaskAgent {
     private func stop(_ id: String) {
         guard var current = running[id], !current.stopping else { return }
         current.stopping = true
+        current.healthMonitor?.cancel()
         running[id] = current
         // A task still starting is stopped by its launch, once its process exists.
         if let child = current.child { terminate(child) }
@@ -569,16 +580,60 @@ public actor TaskAgent {
 
     private func exited(_ id: String, code: Int32) {
         guard let ended = running.removeValue(forKey: id) else { return }
+        ended.healthMonitor?.cancel()
         nameServer?.stop(taskID: id)
         if let address = ended.address { bridge?.release(address) }
         let now = Date()
-        let status: TaskStatus = if ended.stopping {
+        let status: TaskStatus = if ended.unhealthy {
+            // docker's words for a task its health check ended; its health stays to say why.
+            TaskStatus(state: .failed, timestamp: now, message: "started",
+                       error: "task: non-zero exit (\(code)): dockerexec: unhealthy container", exitCode: code,
+                       health: statuses[id]?.health)
+        } else if ended.stopping {
             TaskStatus(state: .shutdown, timestamp: now, message: "shutdown", exitCode: code)
         } else if code == 0 {
             TaskStatus(state: .complete, timestamp: now, message: "finished", exitCode: 0)
         } else {
             TaskStatus(state: .failed, timestamp: now, message: "started", error: "task: non-zero exit (\(code))", exitCode: code)
         }
+        report(id, status)
+    }
+
+    // MARK: Health checks
+
+    /// Probes the task every interval while it runs; each result goes to
+    /// the managers with its status at once (they gate its traffic on it).
+    /// Unhealthy: the task is stopped and fails, to be replaced.
+    private func monitorHealth(_ id: String, check: HealthCheck, startedAt: Date) async {
+        var tracker = HealthTracker(check: check, startedAt: startedAt)
+        recordHealth(id, tracker.health)
+        let interval = Duration.milliseconds(Int64((check.intervalSeconds * 1000).rounded()))
+        while (try? await Task.sleep(for: interval)) != nil {
+            guard let current = running[id], !current.stopping else { return }
+            var task = current.task
+            if let status = statuses[id] { task.status = status }
+            let target: ExecTarget
+            do {
+                target = try execTarget(task)
+            } catch {
+                return  // it no longer runs: its exit is reported
+            }
+            let probe = await HealthProbe.run(check, in: target, supervisor: supervisor, executable: executable,
+                                              outputPath: "\(logDirectory(id))/health.out")
+            guard !Task.isCancelled, running[id]?.stopping == false else { return }
+            let health = tracker.record(probe)
+            recordHealth(id, health)
+            if health.status == .unhealthy {
+                logger.warning("task \(id) is unhealthy: stopping it", metadata: ["failing_streak": "\(health.failingStreak)"])
+                running[id]?.unhealthy = true
+                return stop(id)
+            }
+        }
+    }
+
+    private func recordHealth(_ id: String, _ health: TaskHealth) {
+        guard var status = statuses[id], status.state == .running else { return }
+        status.health = health
         report(id, status)
     }
 
