@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Health checks (issue 14): docker's --health-* options; a task gets traffic (published port, VIP, DNS) only once
-# healthy; a task whose check fails --health-retries times in a row leaves every table within interval × retries,
+# healthy (a starting one is in no table); a task whose check fails --health-retries times in a row leaves every table within interval × retries,
 # fails with docker's "dockerexec: unhealthy container" and is replaced; service ps and inspect say why.
 source "$(dirname "$0")/lib.sh"
 
@@ -57,6 +57,20 @@ check "healthy: 30 requests through the manager's port reach all 3" eventually 1
     [ "$(hostnames_via lab-3 "$port" 30 | wc -l)" = 3 ]'
 check "and 30 to the VIP from a task reach all 3" eventually 10 bash -c '[ "$(vip_hostnames 30 | wc -l)" = 3 ]'
 
+# A task whose check has not passed yet takes no traffic; its first success lets it in.
+"$SHOAL" -H lab-1 service create --detach --name slow --network front --publish 8082:80 --constraint node.role==worker \
+    --mount type=tmpfs,target=/tmp --health-cmd 'test -f /tmp/ready' --health-interval 1s --health-retries 100 \
+    -- "$SHOAL" whoami --port 80 >/dev/null
+check "a task whose check has not passed yet runs, starting" eventually 30 bash -c 'health_of slow | grep -q " running starting$"'
+sleep 2
+check "while starting, its published port does not answer" bash -c '! "$SHOAL" lab exec lab-1 -- curl -sf --max-time 2 "${port%:*}:8082"'
+check "nor its VIP" bash -c '! "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 2 http://slow'
+read -r _ slow_node slow_slot _ <<<"$(health_of slow | grep " running ")"
+"$SHOAL" -H "$slow_node" exec "$slow_slot" -- touch /tmp/ready
+check "once its check passes, both answer" eventually 10 bash -c '
+    "$SHOAL" lab exec lab-1 -- curl -sf --max-time 2 "${port%:*}:8082" >/dev/null &&
+        "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 2 http://slow >/dev/null'
+
 read -r victim victim_node victim_slot _ <<<"$(health_of web | grep " running healthy$" | head -1)"
 victim_id=$("$SHOAL" -H lab-1 service ps web --format json | python3 -c '
 import json, sys; print([t["id"] for t in json.load(sys.stdin) if t["id"].startswith(sys.argv[1])][0])' "$victim")
@@ -92,4 +106,4 @@ check "the replacement takes traffic: 30 requests reach 3 tasks, none the failed
 check "service update --no-healthcheck removes the check" bash -c '
     "$SHOAL" -H lab-1 service inspect web | python3 -c "
 import json, sys; assert json.load(sys.stdin)[0][\"spec\"].get(\"healthCheck\") is None"'
-"$SHOAL" -H lab-1 service rm web client >/dev/null
+"$SHOAL" -H lab-1 service rm web slow client >/dev/null
