@@ -26,6 +26,10 @@ public actor TaskAgent {
         var child: ProcessSupervisor.Child?
         var address: IPv4Network?
         var stopping = false
+        /// Runs its health check, when it has one, from the moment its command started.
+        var healthMonitor: Task<Void, Never>?
+        /// Stopped because its health check failed `retries` times in a row.
+        var unhealthy = false
     }
 
     /// The most bytes of output one `logs` call reads (and answers with).
@@ -425,10 +429,14 @@ public actor TaskAgent {
                 })
             }
         }
+        // A task with a health check is published once healthy, as the managers gate the mesh's backends.
         // Two tasks here publishing one host port: the first by id keeps it (the scheduler keeps them apart).
         var hostRules: [PublishRule] = []
         var taken = Set<String>()
-        for local in running.values.filter({ !$0.stopping }).sorted(by: { $0.task.meta.id < $1.task.meta.id }) {
+        let publishing = running.values.filter { local in
+            !local.stopping && (local.task.spec.healthCheck == nil || statuses[local.task.meta.id]?.health?.status == .healthy)
+        }
+        for local in publishing.sorted(by: { $0.task.meta.id < $1.task.meta.id }) {
             guard let address = local.address, let service = services.first(where: { $0.id == local.task.serviceID }) else { continue }
             for port in service.ports where port.mode == .host {
                 guard let transport = TransportProtocol(rawValue: port.protocol.rawValue) else { continue }
@@ -573,6 +581,9 @@ public actor TaskAgent {
             guard running[id]?.stopping == false else { return terminate(child) }
             report(id, TaskStatus(state: .running, timestamp: Date(), message: "started",
                                   address: address.address.description))
+            if let check = task.spec.healthCheck {
+                running[id]?.healthMonitor = Task { await self.monitorHealth(id, check: check, startedAt: Date()) }
+            }
         } catch let failure as TaskFailure {
             running[id]?.child?.signal(SIGKILL)
             if running[id]?.child == nil { running[id] = nil }
@@ -588,6 +599,7 @@ public actor TaskAgent {
     private func stop(_ id: String) {
         guard var current = running[id], !current.stopping else { return }
         current.stopping = true
+        current.healthMonitor?.cancel()
         running[id] = current
         // A task still starting is stopped by its launch, once its process exists.
         if let child = current.child { terminate(child) }
@@ -603,16 +615,64 @@ public actor TaskAgent {
 
     private func exited(_ id: String, code: Int32) {
         guard let ended = running.removeValue(forKey: id) else { return }
+        ended.healthMonitor?.cancel()
         nameServer?.stop(taskID: id)
         if let address = ended.address { bridge?.release(address) }
         let now = Date()
-        let status: TaskStatus = if ended.stopping {
+        let status: TaskStatus = if ended.unhealthy {
+            // docker's words for a task its health check ended; its health stays to say why.
+            TaskStatus(state: .failed, timestamp: now, message: "started",
+                       error: "task: non-zero exit (\(code)): dockerexec: unhealthy container", exitCode: code,
+                       health: statuses[id]?.health)
+        } else if ended.stopping {
             TaskStatus(state: .shutdown, timestamp: now, message: "shutdown", exitCode: code)
         } else if code == 0 {
             TaskStatus(state: .complete, timestamp: now, message: "finished", exitCode: 0)
         } else {
             TaskStatus(state: .failed, timestamp: now, message: "started", error: "task: non-zero exit (\(code))", exitCode: code)
         }
+        report(id, status)
+    }
+
+    // MARK: Health checks
+
+    /// Probes the task every interval while it runs; a change of health goes to
+    /// the managers with its status at once (they gate its traffic on it).
+    /// Unhealthy: the task is stopped and fails, to be replaced.
+    private func monitorHealth(_ id: String, check: HealthCheck, startedAt: Date) async {
+        var tracker = HealthTracker(check: check, startedAt: startedAt)
+        recordHealth(id, tracker.health)
+        let interval = Duration.milliseconds(Int64((check.intervalSeconds * 1000).rounded()))
+        while (try? await Task.sleep(for: interval)) != nil {
+            guard let current = running[id], !current.stopping else { return }
+            var task = current.task
+            if let status = statuses[id] { task.status = status }
+            let target: ExecTarget
+            do {
+                target = try execTarget(task)
+            } catch {
+                return  // it no longer runs: its exit is reported
+            }
+            let probe = await HealthProbe.run(check, in: target, supervisor: supervisor, executable: executable,
+                                              outputPath: "\(logDirectory(id))/health.out")
+            guard !Task.isCancelled, running[id]?.stopping == false else { return }
+            let health = tracker.record(probe)
+            recordHealth(id, health)
+            if health.status == .unhealthy {
+                logger.warning("task \(id) is unhealthy: stopping it", metadata: ["failing_streak": "\(health.failingStreak)"])
+                running[id]?.unhealthy = true
+                return stop(id)
+            }
+        }
+    }
+
+    /// Reports what changes the task's fate: a new health status or failing
+    /// streak, with the probes that led to it. A probe that changes neither is
+    /// not worth a write to the managers' store (every passing probe would be).
+    private func recordHealth(_ id: String, _ health: TaskHealth) {
+        guard var status = statuses[id], status.state == .running else { return }
+        if let reported = status.health, reported.status == health.status, reported.failingStreak == health.failingStreak { return }
+        status.health = health
         report(id, status)
     }
 

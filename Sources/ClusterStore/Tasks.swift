@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ShoalAPI
 
 /// What a task runs: a command with its environment, on nodes that satisfy
 /// the constraints, restarted by the policy.
@@ -19,11 +20,13 @@ public struct TaskSpec: Codable, Equatable, Sendable {
     public var readOnly: Bool
     public var mounts: [String]
     public var user: String?
+    /// `--health-cmd` and its options, validated.
+    public var healthCheck: HealthCheck?
 
     public init(command: [String], env: [String] = [], workdir: String? = nil, constraints: [String] = [],
                 restart: RestartPolicy = RestartPolicy(), networks: [String] = [], capabilityAdd: [String] = [],
                 capabilityDrop: [String] = [], securityOptions: [String] = [], readOnly: Bool = false,
-                mounts: [String] = [], user: String? = nil) {
+                mounts: [String] = [], user: String? = nil, healthCheck: HealthCheck? = nil) {
         self.command = command
         self.env = env
         self.workdir = workdir
@@ -36,6 +39,7 @@ public struct TaskSpec: Codable, Equatable, Sendable {
         self.readOnly = readOnly
         self.mounts = mounts
         self.user = user
+        self.healthCheck = healthCheck
     }
 }
 
@@ -133,15 +137,18 @@ public struct TaskStatus: Codable, Equatable, Sendable {
     public var exitCode: Int32?
     /// The task's address on its node's gateway bridge, once it has one.
     public var address: String?
+    /// Its health check's state, for a task with one that runs.
+    public var health: TaskHealth?
 
     public init(state: TaskState, timestamp: Date, message: String = "", error: String = "",
-                exitCode: Int32? = nil, address: String? = nil) {
+                exitCode: Int32? = nil, address: String? = nil, health: TaskHealth? = nil) {
         self.state = state
         self.timestamp = timestamp
         self.message = message
         self.error = error
         self.exitCode = exitCode
         self.address = address
+        self.health = health
     }
 }
 
@@ -185,6 +192,12 @@ public struct TaskObject: Codable, Equatable, Sendable {
 
     /// The task should run and has not ended.
     public var isActive: Bool { desiredState <= .running && !status.state.isTerminal }
+
+    /// Whether traffic may reach it (its VIPs, published ports and DNS
+    /// names): running, and healthy when it has a health check.
+    public var takesTraffic: Bool {
+        desiredState == .running && status.state == .running && (spec.healthCheck == nil || status.health?.status == .healthy)
+    }
 }
 
 /// One status an agent reports for a task it runs.

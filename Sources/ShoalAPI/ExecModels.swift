@@ -121,6 +121,13 @@ public struct TaskDetail: Codable, Equatable, Sendable {
         }
     }
 
+    /// docker's `State`, here only its `Health`: present for a task with a health check.
+    public struct State: Codable, Equatable, Sendable {
+        public var health: TaskHealth
+        enum CodingKeys: String, CodingKey { case health = "Health" }
+        public init(health: TaskHealth) { self.health = health }
+    }
+
     public var id: String
     public var version: Version
     public var createdAt: Date
@@ -132,15 +139,17 @@ public struct TaskDetail: Codable, Equatable, Sendable {
     public var status: Status
     public var desiredState: String
     public var networksAttachments: [NetworkAttachment]
+    public var state: State?
 
     enum CodingKeys: String, CodingKey {
         case id = "ID", version = "Version", createdAt = "CreatedAt", updatedAt = "UpdatedAt", spec = "Spec"
         case serviceID = "ServiceID", slot = "Slot", nodeID = "NodeID", status = "Status", desiredState = "DesiredState"
-        case networksAttachments = "NetworksAttachments"
+        case networksAttachments = "NetworksAttachments", state = "State"
     }
 
     public init(id: String, version: Version, createdAt: Date, updatedAt: Date, spec: Spec, serviceID: String, slot: Int,
-                nodeID: String?, status: Status, desiredState: String, networksAttachments: [NetworkAttachment]) {
+                nodeID: String?, status: Status, desiredState: String, networksAttachments: [NetworkAttachment],
+                state: State? = nil) {
         self.id = id
         self.version = version
         self.createdAt = createdAt
@@ -152,5 +161,6 @@ public struct TaskDetail: Codable, Equatable, Sendable {
         self.status = status
         self.desiredState = desiredState
         self.networksAttachments = networksAttachments
+        self.state = state
     }
 }

@@ -27,12 +27,14 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
     public var readOnly: Bool
     public var mounts: [String]
     public var user: String?
+    /// `--health-cmd` and its options; nil: no check (`--no-healthcheck`, or none given).
+    public var healthCheck: HealthCheck?
 
     public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
                 constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
                 restartMaxAttempts: Int = 0, networks: [String] = [], endpointMode: String = "vip", ports: [PortConfig] = [],
                 capabilityAdd: [String] = [], capabilityDrop: [String] = [], securityOptions: [String] = [],
-                readOnly: Bool = false, mounts: [String] = [], user: String? = nil) {
+                readOnly: Bool = false, mounts: [String] = [], user: String? = nil, healthCheck: HealthCheck? = nil) {
         self.name = name
         self.replicas = replicas
         self.command = command
@@ -51,6 +53,7 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
         self.readOnly = readOnly
         self.mounts = mounts
         self.user = user
+        self.healthCheck = healthCheck
     }
 }
 
@@ -72,12 +75,22 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
     /// `--cap-add` and `--cap-drop`: each takes the capability out of the other list, as docker's.
     public var capabilityAdd: [String]
     public var capabilityDrop: [String]
+    /// `--health-cmd`, `--health-interval`, `--health-timeout`, `--health-retries`, `--health-start-period`
+    /// (each changes only its part of the check) and `--no-healthcheck` (removes it).
+    public var healthCommand: String?
+    public var healthIntervalSeconds: Double?
+    public var healthTimeoutSeconds: Double?
+    public var healthRetries: Int?
+    public var healthStartPeriodSeconds: Double?
+    public var noHealthCheck: Bool?
 
     public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
                 envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = [],
                 networkAdd: [String] = [], networkRemove: [String] = [], endpointMode: String? = nil,
                 publishAdd: [PortConfig] = [], publishRemove: [String] = [], capabilityAdd: [String] = [],
-                capabilityDrop: [String] = []) {
+                capabilityDrop: [String] = [], healthCommand: String? = nil, healthIntervalSeconds: Double? = nil,
+                healthTimeoutSeconds: Double? = nil, healthRetries: Int? = nil, healthStartPeriodSeconds: Double? = nil,
+                noHealthCheck: Bool? = nil) {
         self.service = service
         self.replicas = replicas
         self.command = command
@@ -92,6 +105,18 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
         self.publishRemove = publishRemove
         self.capabilityAdd = capabilityAdd
         self.capabilityDrop = capabilityDrop
+        self.healthCommand = healthCommand
+        self.healthIntervalSeconds = healthIntervalSeconds
+        self.healthTimeoutSeconds = healthTimeoutSeconds
+        self.healthRetries = healthRetries
+        self.healthStartPeriodSeconds = healthStartPeriodSeconds
+        self.noHealthCheck = noHealthCheck
+    }
+
+    /// The service's check as this update leaves it.
+    public func healthCheck(updating current: HealthCheck?) throws(ShoalError) -> HealthCheck? {
+        try HealthCheck.updated(current, command: healthCommand, interval: healthIntervalSeconds, timeout: healthTimeoutSeconds,
+                                retries: healthRetries, startPeriod: healthStartPeriodSeconds, disabled: noHealthCheck == true)
     }
 }
 
@@ -151,10 +176,12 @@ public struct TaskSummary: Codable, Sendable {
     public var exitCode: Int32?
     public var address: String?
     public var createdAt: Date
+    /// Its health check's last word, for a task that has one (docker's `State.Health`).
+    public var health: TaskHealth?
 
     public init(id: String, name: String, serviceID: String, serviceName: String, slot: Int, nodeID: String?,
                 node: String?, command: [String], desiredState: String, state: String, stateSince: Date,
-                message: String, error: String, exitCode: Int32?, address: String?, createdAt: Date) {
+                message: String, error: String, exitCode: Int32?, address: String?, createdAt: Date, health: TaskHealth? = nil) {
         self.id = id
         self.name = name
         self.serviceID = serviceID
@@ -171,6 +198,7 @@ public struct TaskSummary: Codable, Sendable {
         self.exitCode = exitCode
         self.address = address
         self.createdAt = createdAt
+        self.health = health
     }
 
     /// `<service>.<slot>` or `<service>.<node id>`, as tables show it.

@@ -61,6 +61,12 @@ extension ControlAPI {
         })
         let ingress = snapshot.networks.first(where: \.ingress)?.meta.id
         let keptNetworks = spec.networks.filter { !removedNetworks.contains($0) && $0 != ingress }
+        do {
+            spec.healthCheck = try request.healthCheck(updating: spec.healthCheck)
+        } catch {
+            throw SwarmError(error.message)
+        }
+        spec.healthCheck = try Self.validated(spec.healthCheck)
         (spec.capabilityAdd, spec.capabilityDrop) = try Self.updatedCapabilities(
             add: spec.capabilityAdd, drop: spec.capabilityDrop, adding: request.capabilityAdd, dropping: request.capabilityDrop)
         var check = Self.request(from: service, networks: snapshot.networks)
@@ -116,7 +122,7 @@ extension ControlAPI {
                         command: task.spec.command, desiredState: task.desiredState.rawValue,
                         state: task.status.state.rawValue, stateSince: task.status.timestamp,
                         message: task.status.message, error: task.status.error, exitCode: task.status.exitCode,
-                        address: task.status.address, createdAt: task.meta.createdAt)
+                        address: task.status.address, createdAt: task.meta.createdAt, health: Self.health(of: task))
         }
     }
 
@@ -138,7 +144,7 @@ extension ControlAPI {
             desiredState: task.desiredState.rawValue,
             networksAttachments: task.networks.map {
                 .init(networkID: $0.networkID, networkName: names[$0.networkID] ?? $0.networkID, address: $0.address.description)
-            })
+            }, state: Self.health(of: task).map { TaskDetail.State(health: $0) })
     }
 
     /// `service logs`: output of a service's tasks (or one task), from every node that ran them.
@@ -170,6 +176,11 @@ extension ControlAPI {
     }
 
     // MARK: Helpers
+
+    /// A task's health as `service ps` and `inspect` show it: starting until its agent has said more; none without a check.
+    static func health(of task: TaskObject) -> TaskHealth? {
+        task.spec.healthCheck == nil ? nil : task.status.health ?? TaskHealth()
+    }
 
     /// Asks `node` for the output of its tasks; nil when it cannot be reached.
     private func fetchLogs(_ request: ClusterProtocol.LogsRequest, from node: NodeObject) async -> ClusterProtocol.LogsAnswer? {
@@ -212,7 +223,8 @@ extension ControlAPI {
                             capabilityAdd: try normalizedCapabilities(request.capabilityAdd, option: "--cap-add"),
                             capabilityDrop: try normalizedCapabilities(request.capabilityDrop, option: "--cap-drop"),
                             securityOptions: try securityOptions(request.securityOptions), readOnly: request.readOnly,
-                            mounts: try mounts(request.mounts), user: try user(request.user))
+                            mounts: try mounts(request.mounts), user: try user(request.user),
+                            healthCheck: try validated(request.healthCheck))
         let bytes = encodedSize(spec)
         guard bytes <= StoreLimits.maximumSpecBytes else {
             throw SwarmError("the spec of service \(request.name) is \(bytes) bytes encoded, over the limit of \(StoreLimits.maximumSpecBytes): shorten its command, environment or constraints")
@@ -301,6 +313,15 @@ extension ControlAPI {
         return result
     }
 
+    static func validated(_ check: HealthCheck?) throws(SwarmError) -> HealthCheck? {
+        do {
+            try check?.validate()
+        } catch {
+            throw SwarmError(error.message)
+        }
+        return check
+    }
+
     private static func user(_ text: String?) throws(SwarmError) -> String? {
         guard let text else { return nil }
         do {
@@ -339,7 +360,7 @@ extension ControlAPI {
                                   endpointMode: service.endpointMode.rawValue, ports: portConfigs(service.ports),
                                   capabilityAdd: service.spec.capabilityAdd, capabilityDrop: service.spec.capabilityDrop,
                                   securityOptions: service.spec.securityOptions, readOnly: service.spec.readOnly,
-                                  mounts: service.spec.mounts, user: service.spec.user)
+                                  mounts: service.spec.mounts, user: service.spec.user, healthCheck: service.spec.healthCheck)
     }
 
     static func detail(_ service: ServiceObject, in snapshot: Store) -> ServiceDetail {

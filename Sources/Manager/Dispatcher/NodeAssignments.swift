@@ -47,11 +47,19 @@ enum NodeAssignments {
 
     /// The services with a virtual IP or a task on `networks`, or among
     /// `local` (the node's own, whose host-mode ports it publishes), each with
-    /// the tasks that take traffic: running, meant to, on a node not down.
+    /// the tasks that take traffic: running, meant to, healthy when they have
+    /// a health check, on a node not down.
+    ///
+    /// Health gates traffic here, from the store, rather than in each agent:
+    /// a backend sits in the tables of every node (VIPs in other nodes'
+    /// tasks, the mesh of every node), and only the store tells them all the
+    /// same thing. The agent reports a change of health at once (its status
+    /// travels like a stop), so every node drops an unhealthy task within a
+    /// second of its last failed probe, well within interval × retries.
     private static func services(on networks: Set<String>, publishingOn local: Set<String>, in store: Store) -> [ClusterProtocol.Service] {
         let down = Set(store.nodes.filter { $0.state == .down }.map(\.meta.id))
         let serving = Dictionary(grouping: store.tasks.filter { task in
-            task.desiredState == .running && task.status.state == .running && !down.contains(task.nodeID ?? "")
+            task.takesTraffic && !down.contains(task.nodeID ?? "")
         }, by: \.serviceID)
         return store.services.sorted { $0.name < $1.name }.compactMap { service in
             let virtualIPs = service.virtualIPs.filter { networks.contains($0.networkID) }

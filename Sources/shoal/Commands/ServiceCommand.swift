@@ -41,6 +41,7 @@ struct ServiceCreateCommand: ParsableCommand {
     @Option(help: "A mount: type=bind,source=/path,target=/path[,readonly] or type=tmpfs,target=/path[,tmpfs-size=64m] (repeatable).")
     var mount: [String] = []
     @Option(name: [.customShort("u"), .long], help: "The tasks' user: UID or UID:GID.") var user: String?
+    @OptionGroup var health: HealthOptions
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Flag(name: .shortAndLong, help: "Only print the service id.") var quiet = false
     @Argument(parsing: .postTerminator, help: "The command each task runs.") var command: [String] = []
@@ -58,7 +59,10 @@ struct ServiceCreateCommand: ParsableCommand {
             restartDelaySeconds: try Durations.seconds(restartDelay, option: "--restart-delay"),
             restartMaxAttempts: restartMaxAttempts, networks: network, endpointMode: endpointMode,
             ports: try publish.map { try PortConfig(parsing: $0) }, capabilityAdd: capAdd, capabilityDrop: capDrop,
-            securityOptions: securityOpt, readOnly: readOnly, mounts: mount, user: user)
+            securityOptions: securityOpt, readOnly: readOnly, mounts: mount, user: user,
+            healthCheck: try HealthCheck.requested(command: health.healthCmd, interval: try health.intervalSeconds,
+                                                   timeout: try health.timeoutSeconds, retries: health.healthRetries,
+                                                   startPeriod: try health.startPeriodSeconds, disabled: health.noHealthcheck))
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         let created: ServiceCreated = try client.post("/services/create", spec)
         print(created.id)
@@ -147,6 +151,13 @@ struct ServiceInspectCommand: ParsableCommand {
             if let user = spec.user { lines += ["User:           \(user)"] }
             if spec.readOnly { lines += ["Read only:      true"] }
             if !spec.mounts.isEmpty { lines += ["Mounts:"] + spec.mounts.map { " \($0)" } }
+            if let check = spec.healthCheck {
+                // docker's section, under the ports: its test is CMD-SHELL and the command.
+                lines += [" Healthcheck:", "  Interval = \(Durations.text(check.intervalSeconds))", "  Retries = \(check.retries)",
+                          "  StartPeriod =\t\(Durations.text(check.startPeriodSeconds))",
+                          "  Timeout =\t\(Durations.text(check.timeoutSeconds))",
+                          "  Tests:", "\t Test = CMD-SHELL", "\t Test = \(check.command)"]
+            }
             print(lines.joined(separator: "\n"))
         }
     }
@@ -195,6 +206,7 @@ struct ServiceUpdateCommand: ParsableCommand {
     var publishRm: [String] = []
     @Option(help: "Add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable).") var capAdd: [String] = []
     @Option(help: "Drop a Linux capability, e.g. NET_RAW, or ALL (repeatable).") var capDrop: [String] = []
+    @OptionGroup var health: HealthOptions
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Argument(help: "Service name or id.") var service: String
     @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
@@ -205,9 +217,29 @@ struct ServiceUpdateCommand: ParsableCommand {
             service: service, replicas: replicas, command: command.isEmpty ? nil : command, envAdd: envAdd,
             envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm, networkAdd: networkAdd,
             networkRemove: networkRm, endpointMode: endpointMode, publishAdd: try publishAdd.map { try PortConfig(parsing: $0) },
-            publishRemove: publishRm, capabilityAdd: capAdd, capabilityDrop: capDrop))
+            publishRemove: publishRm, capabilityAdd: capAdd, capabilityDrop: capDrop, healthCommand: health.healthCmd,
+            healthIntervalSeconds: try health.intervalSeconds, healthTimeoutSeconds: try health.timeoutSeconds,
+            healthRetries: health.healthRetries, healthStartPeriodSeconds: try health.startPeriodSeconds,
+            noHealthCheck: health.noHealthcheck ? true : nil))
         print(service)
         if !detach { try ConvergeProgress(client: client, service: updated.id).wait() }
+    }
+}
+
+/// docker's health check options, on `service create` and `service update`.
+struct HealthOptions: ParsableArguments {
+    @Option(help: "Command to run to check health, in the task with /bin/sh -c.") var healthCmd: String?
+    @Option(help: "Time between running the check (ms|s|m|h) (default 30s).") var healthInterval: String?
+    @Option(help: "Maximum time to allow one check to run (ms|s|m|h) (default 30s).") var healthTimeout: String?
+    @Option(help: "Consecutive failures needed to report unhealthy (default 3).") var healthRetries: Int?
+    @Option(help: "Start period for the task to initialize before counting retries towards unstable (ms|s|m|h) (default 0s).")
+    var healthStartPeriod: String?
+    @Flag(help: "Disable any container-specified HEALTHCHECK.") var noHealthcheck = false
+
+    var intervalSeconds: Double? { get throws { try healthInterval.map { try Durations.seconds($0, option: "--health-interval") } } }
+    var timeoutSeconds: Double? { get throws { try healthTimeout.map { try Durations.seconds($0, option: "--health-timeout") } } }
+    var startPeriodSeconds: Double? {
+        get throws { try healthStartPeriod.map { try Durations.seconds($0, option: "--health-start-period") } }
     }
 }
 
