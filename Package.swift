@@ -47,7 +47,7 @@ let package = Package(
                            .product(name: "X509", package: "swift-certificates")]
                 + nio("NIOConcurrencyHelpers", "NIOCore")
         ),
-        .target(name: "ClusterStore", dependencies: ["Addressing"] + nio("NIOConcurrencyHelpers")),
+        .target(name: "ClusterStore", dependencies: ["Addressing", "ShoalAPI"] + nio("NIOConcurrencyHelpers")),
         .target(name: "Whoami", dependencies: nio("NIOCore", "NIOPosix", "NIOHTTP1")),
         .target(
             name: "Manager",

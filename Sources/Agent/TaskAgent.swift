@@ -40,6 +40,8 @@ public actor TaskAgent {
     private let coveredPaths: [String]
     private let logger: Logger
     private let supervisor: ProcessSupervisor
+    /// Where each task gets its cgroup (nil: the host mounts none).
+    private let cgroups: CgroupTree?
     private var bridge: GatewayBridge?
     private var running: [String: Running] = [:]
     /// The managers' latest assignments, by id: what `shoal exec` can name here.
@@ -90,6 +92,9 @@ public actor TaskAgent {
         self.logger = logger
         supervisor = try ProcessSupervisor()
         try FileSystem.makeDirectory(tasksDirectory, mode: 0o700)
+        cgroups = CgroupTree.detect(dataDirectory: dataDirectory)
+        // Tasks do not outlive the daemon that ran them: whatever cgroups a previous one left are empty.
+        if let cgroups { for id in cgroups.taskIDs() { cgroups.remove(taskID: id) } }
     }
 
     /// Where reports go as soon as something changes (the session to the managers).
@@ -175,6 +180,7 @@ public actor TaskAgent {
         for (id, _) in running where !assigned.contains(id) { stop(id) }
         statuses = statuses.filter { assigned.contains($0.key) || running[$0.key] != nil }
         removeLogs(keeping: retained.union(running.keys))
+        if let cgroups { for id in cgroups.taskIDs() where running[id] == nil { cgroups.remove(taskID: id) } }
     }
 
     /// `service logs`: whole lines of a task's output from logical byte
@@ -495,6 +501,7 @@ public actor TaskAgent {
             try FileSystem.writeAtomically("\(directory)/resolv.conf", Array(TaskResolvConf.text(hostResolvConf: hostResolvConf).utf8),
                                            mode: 0o644)
             try FileSystem.writeAtomically("\(directory)/hostname", Array("\(hostname)\n".utf8), mode: 0o644)
+            let cgroupDirectories = try makeCgroups(for: task)
             let arguments: [String]
             do {
                 let mounts = try task.spec.mounts.map { text throws(ShoalError) in try TaskMount(parsing: text) }
@@ -502,7 +509,8 @@ public actor TaskAgent {
                     hostname: hostname, program: program, workdir: task.spec.workdir,
                     resolvConf: nameServer == nil ? nil : "\(directory)/resolv.conf", hostnameFile: "\(directory)/hostname",
                     covers: Self.covers(coveredPaths, under: mounts, resolving: Self.realPath), readOnly: task.spec.readOnly,
-                    mounts: mounts, confinement: try Confinement(task.spec), command: task.spec.command).arguments
+                    mounts: mounts, confinement: try Confinement(task.spec), cgroups: cgroupDirectories,
+                    command: task.spec.command).arguments
             } catch {
                 throw TaskFailure(rejected: "\(error)")
             }
@@ -551,6 +559,39 @@ public actor TaskAgent {
         }
     }
 
+    /// The task's cgroups, with its limits: the directories task-init joins. A
+    /// task without limits still runs when the host's cgroups cannot be written
+    /// (a read-only cgroupfs); one with limits does not run unlimited.
+    private func makeCgroups(for task: TaskObject) throws -> [String] {
+        let limited = task.spec.resources.hasLimits
+        guard let cgroups else {
+            if limited {
+                throw TaskFailure(rejected: "this node mounts no cgroups to limit the task: mount cgroup2 or the v1 memory, cpu and pids controllers")
+            }
+            return []
+        }
+        do {
+            return try cgroups.create(taskID: task.meta.id, resources: task.spec.resources)
+        } catch {
+            cgroups.remove(taskID: task.meta.id)
+            if limited { throw TaskFailure(rejected: "cannot limit the task: \(error)") }
+            logger.warning("task \(task.meta.id) runs in the daemon's cgroup: \(error)")
+            return []
+        }
+    }
+
+    /// Removes a task's cgroups once its last process is gone (the kernel may
+    /// take a moment to free them); what stays is removed by a later `apply`.
+    private func removeCgroups(of id: String) {
+        guard let cgroups, !cgroups.remove(taskID: id) else { return }
+        Task {
+            for _ in 0..<10 {
+                try? await Task.sleep(for: .milliseconds(100))
+                if cgroups.remove(taskID: id) { return }
+            }
+        }
+    }
+
     private func stop(_ id: String) {
         guard var current = running[id], !current.stopping else { return }
         current.stopping = true
@@ -571,15 +612,24 @@ public actor TaskAgent {
         guard let ended = running.removeValue(forKey: id) else { return }
         nameServer?.stop(taskID: id)
         if let address = ended.address { bridge?.release(address) }
-        let now = Date()
-        let status: TaskStatus = if ended.stopping {
-            TaskStatus(state: .shutdown, timestamp: now, message: "shutdown", exitCode: code)
+        let oomKilled = code != 0 && cgroups?.oomKilled(taskID: id) == true
+        removeCgroups(of: id)
+        report(id, Self.exitStatus(code: code, stopping: ended.stopping, oomKilled: oomKilled, now: Date()))
+    }
+
+    /// How a task that ended is reported: docker's words, and whether the OOM killer ended it.
+    static func exitStatus(code: Int32, stopping: Bool, oomKilled: Bool, now: Date) -> TaskStatus {
+        if stopping {
+            TaskStatus(state: .shutdown, timestamp: now, message: "shutdown", exitCode: code, oomKilled: oomKilled ? true : nil)
         } else if code == 0 {
             TaskStatus(state: .complete, timestamp: now, message: "finished", exitCode: 0)
+        } else if oomKilled {
+            // swarmkit's exit error with its cause, the name docker's inspect gives it.
+            TaskStatus(state: .failed, timestamp: now, message: "started", error: "task: non-zero exit (\(code)): OOMKilled",
+                       exitCode: code, oomKilled: true)
         } else {
             TaskStatus(state: .failed, timestamp: now, message: "started", error: "task: non-zero exit (\(code))", exitCode: code)
         }
-        report(id, status)
     }
 
     /// Records a status; reports go out together a moment later, so a burst

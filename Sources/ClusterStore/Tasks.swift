@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ShoalAPI
 
 /// What a task runs: a command with its environment, on nodes that satisfy
 /// the constraints, restarted by the policy.
@@ -19,11 +20,13 @@ public struct TaskSpec: Codable, Equatable, Sendable {
     public var readOnly: Bool
     public var mounts: [String]
     public var user: String?
+    /// `--limit-*` (the task's cgroup) and `--reserve-*` (what the scheduler sets aside on its node).
+    public var resources: Resources
 
     public init(command: [String], env: [String] = [], workdir: String? = nil, constraints: [String] = [],
                 restart: RestartPolicy = RestartPolicy(), networks: [String] = [], capabilityAdd: [String] = [],
                 capabilityDrop: [String] = [], securityOptions: [String] = [], readOnly: Bool = false,
-                mounts: [String] = [], user: String? = nil) {
+                mounts: [String] = [], user: String? = nil, resources: Resources = Resources()) {
         self.command = command
         self.env = env
         self.workdir = workdir
@@ -36,6 +39,7 @@ public struct TaskSpec: Codable, Equatable, Sendable {
         self.readOnly = readOnly
         self.mounts = mounts
         self.user = user
+        self.resources = resources
     }
 }
 
@@ -133,15 +137,18 @@ public struct TaskStatus: Codable, Equatable, Sendable {
     public var exitCode: Int32?
     /// The task's address on its node's gateway bridge, once it has one.
     public var address: String?
+    /// true when the OOM killer ended it (its cgroup counted the kill); nil otherwise.
+    public var oomKilled: Bool?
 
     public init(state: TaskState, timestamp: Date, message: String = "", error: String = "",
-                exitCode: Int32? = nil, address: String? = nil) {
+                exitCode: Int32? = nil, address: String? = nil, oomKilled: Bool? = nil) {
         self.state = state
         self.timestamp = timestamp
         self.message = message
         self.error = error
         self.exitCode = exitCode
         self.address = address
+        self.oomKilled = oomKilled
     }
 }
 

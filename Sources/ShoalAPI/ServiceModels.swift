@@ -27,12 +27,14 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
     public var readOnly: Bool
     public var mounts: [String]
     public var user: String?
+    /// `--limit-*` and `--reserve-*`.
+    public var resources: Resources
 
     public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
                 constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
                 restartMaxAttempts: Int = 0, networks: [String] = [], endpointMode: String = "vip", ports: [PortConfig] = [],
                 capabilityAdd: [String] = [], capabilityDrop: [String] = [], securityOptions: [String] = [],
-                readOnly: Bool = false, mounts: [String] = [], user: String? = nil) {
+                readOnly: Bool = false, mounts: [String] = [], user: String? = nil, resources: Resources = Resources()) {
         self.name = name
         self.replicas = replicas
         self.command = command
@@ -51,6 +53,7 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
         self.readOnly = readOnly
         self.mounts = mounts
         self.user = user
+        self.resources = resources
     }
 }
 
@@ -72,12 +75,20 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
     /// `--cap-add` and `--cap-drop`: each takes the capability out of the other list, as docker's.
     public var capabilityAdd: [String]
     public var capabilityDrop: [String]
+    /// `--read-only` / `--no-read-only`, `--mount-add` (docker's long syntax), `--mount-rm` (targets) and `--user`.
+    public var readOnly: Bool?
+    public var mountAdd: [String]
+    public var mountRemove: [String]
+    public var user: String?
+    /// `--limit-*` and `--reserve-*`: each given replaces the service's (0: none).
+    public var resources: ResourceChanges
 
     public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
                 envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = [],
                 networkAdd: [String] = [], networkRemove: [String] = [], endpointMode: String? = nil,
                 publishAdd: [PortConfig] = [], publishRemove: [String] = [], capabilityAdd: [String] = [],
-                capabilityDrop: [String] = []) {
+                capabilityDrop: [String] = [], readOnly: Bool? = nil, mountAdd: [String] = [], mountRemove: [String] = [],
+                user: String? = nil, resources: ResourceChanges = ResourceChanges()) {
         self.service = service
         self.replicas = replicas
         self.command = command
@@ -92,6 +103,11 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
         self.publishRemove = publishRemove
         self.capabilityAdd = capabilityAdd
         self.capabilityDrop = capabilityDrop
+        self.readOnly = readOnly
+        self.mountAdd = mountAdd
+        self.mountRemove = mountRemove
+        self.user = user
+        self.resources = resources
     }
 }
 
