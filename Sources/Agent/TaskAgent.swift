@@ -277,6 +277,8 @@ public actor TaskAgent {
             try? await Task.sleep(for: .milliseconds(20))
         }
         nameServer?.stopAll()
+        // The node's cgroup parents go too, once the last task's cgroup has (an emptied one stays until the next start).
+        if let cgroups { for parent in cgroups.layout.parents { rmdir(parent) } }
         // No task is left to use them: a clean stop leaves no overlay namespace behind.
         await meshWork?.value
         let (sandbox, bridge, node) = (ingressSandbox, bridge, networkNamespace)
