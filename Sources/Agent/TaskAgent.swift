@@ -44,6 +44,8 @@ public actor TaskAgent {
     private let coveredPaths: [String]
     private let logger: Logger
     private let supervisor: ProcessSupervisor
+    /// Where each task gets its cgroup (nil: the host mounts none).
+    private let cgroups: CgroupTree?
     private var bridge: GatewayBridge?
     private var running: [String: Running] = [:]
     /// The managers' latest assignments, by id: what `shoal exec` can name here.
@@ -99,6 +101,9 @@ public actor TaskAgent {
         self.logger = logger
         supervisor = try ProcessSupervisor()
         try FileSystem.makeDirectory(tasksDirectory, mode: 0o700)
+        cgroups = CgroupTree.detect(dataDirectory: dataDirectory)
+        // Tasks do not outlive the daemon that ran them: whatever cgroups a previous one left are empty.
+        if let cgroups { for id in cgroups.taskIDs() { cgroups.remove(taskID: id) } }
     }
 
     /// Where reports go as soon as something changes (the session to the managers).
@@ -186,6 +191,7 @@ public actor TaskAgent {
         for (id, _) in running where !assigned.contains(id) { stop(id) }
         statuses = statuses.filter { assigned.contains($0.key) || running[$0.key] != nil }
         removeLogs(keeping: retained.union(running.keys))
+        if let cgroups { for id in cgroups.taskIDs() where running[id] == nil { cgroups.remove(taskID: id) } }
     }
 
     /// `service logs`: whole lines of a task's output from logical byte
@@ -299,6 +305,8 @@ public actor TaskAgent {
             try? await Task.sleep(for: .milliseconds(20))
         }
         nameServer?.stopAll()
+        // The node's cgroup parents go too, once the last task's cgroup has (an emptied one stays until the next start).
+        if let cgroups { for parent in cgroups.layout.parents { rmdir(parent) } }
         // No task is left to use them: a clean stop leaves no overlay namespace behind.
         await meshWork?.value
         let (sandbox, bridge, node) = (ingressSandbox, bridge, networkNamespace)
@@ -537,6 +545,7 @@ public actor TaskAgent {
             try FileSystem.writeAtomically("\(directory)/resolv.conf", Array(TaskResolvConf.text(hostResolvConf: hostResolvConf).utf8),
                                            mode: 0o644)
             try FileSystem.writeAtomically("\(directory)/hostname", Array("\(hostname)\n".utf8), mode: 0o644)
+            let cgroupDirectories = try makeCgroups(for: task)
             let arguments: [String]
             do {
                 let mounts = try task.spec.mounts.map { text throws(ShoalError) in try TaskMount(parsing: text) }
@@ -544,7 +553,8 @@ public actor TaskAgent {
                     hostname: hostname, program: program, workdir: task.spec.workdir,
                     resolvConf: nameServer == nil ? nil : "\(directory)/resolv.conf", hostnameFile: "\(directory)/hostname",
                     covers: Self.covers(coveredPaths, under: mounts, resolving: Self.realPath), readOnly: task.spec.readOnly,
-                    mounts: mounts, confinement: try Confinement(task.spec), command: task.spec.command).arguments
+                    mounts: mounts, confinement: try Confinement(task.spec), cgroups: cgroupDirectories,
+                    command: task.spec.command).arguments
             } catch {
                 throw TaskFailure(rejected: "\(error)")
             }
@@ -596,6 +606,39 @@ public actor TaskAgent {
         }
     }
 
+    /// The task's cgroups, with its limits: the directories task-init joins. A
+    /// task without limits still runs when the host's cgroups cannot be written
+    /// (a read-only cgroupfs); one with limits does not run unlimited.
+    private func makeCgroups(for task: TaskObject) throws -> [String] {
+        let limited = task.spec.resources.hasLimits
+        guard let cgroups else {
+            if limited {
+                throw TaskFailure(rejected: "this node mounts no cgroups to limit the task: mount cgroup2 or the v1 memory, cpu and pids controllers")
+            }
+            return []
+        }
+        do {
+            return try cgroups.create(taskID: task.meta.id, resources: task.spec.resources)
+        } catch {
+            cgroups.remove(taskID: task.meta.id)
+            if limited { throw TaskFailure(rejected: "cannot limit the task: \(error)") }
+            logger.warning("task \(task.meta.id) runs in the daemon's cgroup: \(error)")
+            return []
+        }
+    }
+
+    /// Removes a task's cgroups once its last process is gone (the kernel may
+    /// take a moment to free them); what stays is removed by a later `apply`.
+    private func removeCgroups(of id: String) {
+        guard let cgroups, !cgroups.remove(taskID: id) else { return }
+        Task {
+            for _ in 0..<10 {
+                try? await Task.sleep(for: .milliseconds(100))
+                if cgroups.remove(taskID: id) { return }
+            }
+        }
+    }
+
     private func stop(_ id: String) {
         guard var current = running[id], !current.stopping else { return }
         current.stopping = true
@@ -618,20 +661,29 @@ public actor TaskAgent {
         ended.healthMonitor?.cancel()
         nameServer?.stop(taskID: id)
         if let address = ended.address { bridge?.release(address) }
-        let now = Date()
-        let status: TaskStatus = if ended.unhealthy {
+        let oomKilled = code != 0 && cgroups?.oomKilled(taskID: id) == true
+        removeCgroups(of: id)
+        report(id, Self.exitStatus(code: code, stopping: ended.stopping, unhealthy: ended.unhealthy ? statuses[id]?.health : nil,
+                                   oomKilled: oomKilled, now: Date()))
+    }
+
+    /// How a task that ended is reported: docker's words, and whether its health check or the OOM killer ended it.
+    static func exitStatus(code: Int32, stopping: Bool, unhealthy health: TaskHealth? = nil, oomKilled: Bool, now: Date) -> TaskStatus {
+        if let health {
             // docker's words for a task its health check ended; its health stays to say why.
             TaskStatus(state: .failed, timestamp: now, message: "started",
-                       error: "task: non-zero exit (\(code)): dockerexec: unhealthy container", exitCode: code,
-                       health: statuses[id]?.health)
-        } else if ended.stopping {
-            TaskStatus(state: .shutdown, timestamp: now, message: "shutdown", exitCode: code)
+                       error: "task: non-zero exit (\(code)): dockerexec: unhealthy container", exitCode: code, health: health)
+        } else if stopping {
+            TaskStatus(state: .shutdown, timestamp: now, message: "shutdown", exitCode: code, oomKilled: oomKilled ? true : nil)
         } else if code == 0 {
             TaskStatus(state: .complete, timestamp: now, message: "finished", exitCode: 0)
+        } else if oomKilled {
+            // swarmkit's exit error with its cause, the name docker's inspect gives it.
+            TaskStatus(state: .failed, timestamp: now, message: "started", error: "task: non-zero exit (\(code)): OOMKilled",
+                       exitCode: code, oomKilled: true)
         } else {
             TaskStatus(state: .failed, timestamp: now, message: "started", error: "task: non-zero exit (\(code))", exitCode: code)
         }
-        report(id, status)
     }
 
     // MARK: Health checks

@@ -14,7 +14,8 @@ import ShoalAPI
 /// read-only, a writable /tmp); `--mount SPEC` (repeatable, docker's long
 /// syntax); the confinement's `--user UID[:GID]`, `--capabilities 0xMASK` and
 /// `--seccomp default|unconfined` (root, docker's default set and profile
-/// when left out).
+/// when left out); `--cgroup DIR` (repeatable: joined first, so everything the
+/// task runs is limited from its start).
 public enum TaskInit {
     public static let commandName = "task-init"
 
@@ -32,11 +33,12 @@ public enum TaskInit {
         var readOnly = false
         var mounts: [TaskMount] = []
         var confinement = Confinement.standard
+        var cgroups: [String] = []
         var command: [String]
 
         static let usage = "usage: shoal task-init --hostname H --program PATH [--workdir D] [--resolv-conf PATH] "
             + "[--hostname-file PATH] [--cover PATH]… [--read-only] [--mount SPEC]… [--user UID[:GID]] [--capabilities 0xMASK] "
-            + "[--seccomp default|unconfined] -- CMD [ARGS…]"
+            + "[--seccomp default|unconfined] [--cgroup DIR]… -- CMD [ARGS…]"
 
         static func parse(_ arguments: [String]) throws(ShoalError) -> Options {
             var values: [String: String] = [:]
@@ -44,6 +46,7 @@ public enum TaskInit {
             var readOnly = false
             var mounts: [TaskMount] = []
             var confinement = Confinement.standard
+            var cgroups: [String] = []
             var rest = arguments[...]
             while let option = rest.first, option != "--" {
                 rest = rest.dropFirst()
@@ -57,6 +60,7 @@ public enum TaskInit {
                 case "--hostname", "--workdir", "--program", "--resolv-conf", "--hostname-file": values[option] = value
                 case "--cover": covers.append(value)
                 case "--mount": mounts.append(try TaskMount(parsing: value))
+                case "--cgroup": cgroups.append(value)
                 default:
                     guard try confinement.read(option, value) else { throw ShoalError("unknown option \(option)") }
                 }
@@ -67,7 +71,7 @@ public enum TaskInit {
             }
             return Options(hostname: hostname, program: program, workdir: values["--workdir"], resolvConf: values["--resolv-conf"],
                            hostnameFile: values["--hostname-file"], covers: covers, readOnly: readOnly, mounts: mounts,
-                           confinement: confinement, command: command)
+                           confinement: confinement, cgroups: cgroups, command: command)
         }
 
         /// The command line after `shoal`: what `parse` reads back.
@@ -79,6 +83,7 @@ public enum TaskInit {
             for cover in covers { arguments += ["--cover", cover] }
             if readOnly { arguments.append("--read-only") }
             for mount in mounts { arguments += ["--mount", mount.text] }
+            for cgroup in cgroups { arguments += ["--cgroup", cgroup] }
             return arguments + confinement.arguments + ["--"] + command
         }
     }
@@ -91,6 +96,9 @@ public enum TaskInit {
             options = try Options.parse(arguments)
         } catch {
             return error.message
+        }
+        for cgroup in options.cgroups {
+            guard join(cgroup) else { return "cannot join the task's cgroup \(cgroup): \(String(cString: strerror(errno)))" }
         }
         // Nothing here returns on success: the copies live until the program replaces this process.
         let argv = options.command.map { strdup($0) } + [nil]
@@ -114,5 +122,14 @@ public enum TaskInit {
         _ = shoal_task_init(options.hostname, options.program, options.workdir, argv, environ, 3, 4, &mounts, &confinement,
                             &error, Int32(error.count))
         return String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Moves this process into the cgroup at `directory` (its children follow it there).
+    private static func join(_ directory: String) -> Bool {
+        let descriptor = open("\(directory)/cgroup.procs", O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        // 0: the writing process, in v1 and v2 alike.
+        return write(descriptor, "0", 1) == 1
     }
 }

@@ -1,4 +1,5 @@
 import Addressing
+import ShoalAPI
 import FoundationEssentials
 
 /// Every object carries its id and the version the store gave it: the Raft
@@ -75,11 +76,13 @@ public struct NodeObject: Codable, Equatable, Sendable {
     /// The networks the node uses itself (addresses, routes, resolvers), as it
     /// last reported them: no overlay subnet may overlap them.
     public var occupiedNetworks: [IPv4Network]
+    /// The CPUs and memory the node last reported (nil: none yet): what the scheduler places reservations against.
+    public var resources: NodeResources?
 
     public init(meta: ObjectMeta, hostname: String, advertiseAddress: String, role: NodeRole,
                 availability: NodeAvailability = .active, state: NodeState = .unknown, stateMessage: String = "",
                 labels: [String: String] = [:], raftID: UInt64? = nil, publicKeyPEM: String? = nil, engineVersion: String,
-                occupiedNetworks: [IPv4Network] = []) {
+                occupiedNetworks: [IPv4Network] = [], resources: NodeResources? = nil) {
         self.meta = meta
         self.hostname = hostname
         self.advertiseAddress = advertiseAddress
@@ -92,6 +95,7 @@ public struct NodeObject: Codable, Equatable, Sendable {
         self.publicKeyPEM = publicKeyPEM
         self.engineVersion = engineVersion
         self.occupiedNetworks = occupiedNetworks
+        self.resources = resources
     }
 }
 

@@ -22,11 +22,13 @@ public struct TaskSpec: Codable, Equatable, Sendable {
     public var user: String?
     /// `--health-cmd` and its options, validated.
     public var healthCheck: HealthCheck?
+    /// `--limit-*` (the task's cgroup) and `--reserve-*` (what the scheduler sets aside on its node).
+    public var resources: Resources
 
     public init(command: [String], env: [String] = [], workdir: String? = nil, constraints: [String] = [],
                 restart: RestartPolicy = RestartPolicy(), networks: [String] = [], capabilityAdd: [String] = [],
                 capabilityDrop: [String] = [], securityOptions: [String] = [], readOnly: Bool = false,
-                mounts: [String] = [], user: String? = nil, healthCheck: HealthCheck? = nil) {
+                mounts: [String] = [], user: String? = nil, healthCheck: HealthCheck? = nil, resources: Resources = Resources()) {
         self.command = command
         self.env = env
         self.workdir = workdir
@@ -40,6 +42,7 @@ public struct TaskSpec: Codable, Equatable, Sendable {
         self.mounts = mounts
         self.user = user
         self.healthCheck = healthCheck
+        self.resources = resources
     }
 }
 
@@ -139,9 +142,11 @@ public struct TaskStatus: Codable, Equatable, Sendable {
     public var address: String?
     /// Its health check's state, for a task with one that runs.
     public var health: TaskHealth?
+    /// true when the OOM killer ended it (its cgroup counted the kill); nil otherwise.
+    public var oomKilled: Bool?
 
     public init(state: TaskState, timestamp: Date, message: String = "", error: String = "",
-                exitCode: Int32? = nil, address: String? = nil, health: TaskHealth? = nil) {
+                exitCode: Int32? = nil, address: String? = nil, health: TaskHealth? = nil, oomKilled: Bool? = nil) {
         self.state = state
         self.timestamp = timestamp
         self.message = message
@@ -149,6 +154,7 @@ public struct TaskStatus: Codable, Equatable, Sendable {
         self.exitCode = exitCode
         self.address = address
         self.health = health
+        self.oomKilled = oomKilled
     }
 }
 

@@ -180,12 +180,16 @@ public enum ClusterProtocol {
         public var hostname: String
         public var advertiseAddress: String
         public var publicKeyPEM: String
+        /// The joiner's CPUs and memory: the scheduler may place reservations on it from the start.
+        public var resources: NodeResources?
 
-        public init(secret: String, hostname: String, advertiseAddress: String, publicKeyPEM: String) {
+        public init(secret: String, hostname: String, advertiseAddress: String, publicKeyPEM: String,
+                    resources: NodeResources? = nil) {
             self.secret = secret
             self.hostname = hostname
             self.advertiseAddress = advertiseAddress
             self.publicKeyPEM = publicKeyPEM
+            self.resources = resources
         }
     }
 
@@ -276,10 +280,13 @@ public enum ClusterProtocol {
     public struct Heartbeat: Codable, Equatable, Sendable {
         public var reports: [TaskReport]
         public var occupied: [IPv4Network]?
+        /// The node's CPUs and memory (nil in a report between heartbeats).
+        public var resources: NodeResources?
 
-        public init(reports: [TaskReport], occupied: [IPv4Network]? = nil) {
+        public init(reports: [TaskReport], occupied: [IPv4Network]? = nil, resources: NodeResources? = nil) {
             self.reports = reports
             self.occupied = occupied
+            self.resources = resources
         }
 
         /// The most networks a node reports: what it has beyond that is not kept.

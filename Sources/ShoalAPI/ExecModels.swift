@@ -88,13 +88,26 @@ public struct TaskDetail: Codable, Equatable, Sendable {
     }
 
     public struct Status: Codable, Equatable, Sendable {
+        /// How its process ended: the exit code, and docker's State.OOMKilled.
+        public struct ContainerStatus: Codable, Equatable, Sendable {
+            public var exitCode: Int32
+            public var oomKilled: Bool
+            enum CodingKeys: String, CodingKey { case exitCode = "ExitCode", oomKilled = "OOMKilled" }
+            public init(exitCode: Int32, oomKilled: Bool) { (self.exitCode, self.oomKilled) = (exitCode, oomKilled) }
+        }
+
         public var timestamp: Date
         public var state: String
         public var message: String
         public var err: String?
-        enum CodingKeys: String, CodingKey { case timestamp = "Timestamp", state = "State", message = "Message", err = "Err" }
-        public init(timestamp: Date, state: String, message: String, err: String?) {
+        /// Once the task's process has ended.
+        public var containerStatus: ContainerStatus?
+        enum CodingKeys: String, CodingKey {
+            case timestamp = "Timestamp", state = "State", message = "Message", err = "Err", containerStatus = "ContainerStatus"
+        }
+        public init(timestamp: Date, state: String, message: String, err: String?, containerStatus: ContainerStatus? = nil) {
             (self.timestamp, self.state, self.message, self.err) = (timestamp, state, message, err)
+            self.containerStatus = containerStatus
         }
     }
 

@@ -99,6 +99,7 @@ extension ServiceSpecRequest: ValidatedRequest {
         guard mounts.count <= 64 else { throw ShoalError("\(mounts.count) mounts given", hint: "give a service 64 at most") }
         for mount in mounts { _ = try TaskMount(parsing: mount) }
         if let user { _ = try TaskUser(parsing: user) }
+        try resources.validate()
     }
 }
 
@@ -131,6 +132,16 @@ extension ServiceUpdateRequest: ValidatedRequest {
         try checkPorts(publishAdd, removing: publishRemove)
         _ = try Capabilities.normalize(capabilityAdd, option: "--cap-add")
         _ = try Capabilities.normalize(capabilityDrop, option: "--cap-drop")
+        guard mountAdd.count <= 64, mountRemove.count <= 64 else {
+            throw ShoalError("\(max(mountAdd.count, mountRemove.count)) mounts given", hint: "give a service 64 at most")
+        }
+        for mount in mountAdd { _ = try TaskMount(parsing: mount) }
+        if let target = mountRemove.first(where: { !$0.hasPrefix("/") || $0.utf8.count > 4096 || $0.utf8.contains(0) }) {
+            throw ShoalError("invalid --mount-rm \"\(target.prefix(64))\"", hint: "name a mount's target, an absolute path")
+        }
+        if let user { _ = try TaskUser(parsing: user) }
+        // Each value given alone must be one a service may hold; together with the service's they are checked by the daemon.
+        try resources.applied(to: Resources()).validateRanges()
     }
 }
 

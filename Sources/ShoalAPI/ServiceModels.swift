@@ -29,12 +29,15 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
     public var user: String?
     /// `--health-cmd` and its options; nil: no check (`--no-healthcheck`, or none given).
     public var healthCheck: HealthCheck?
+    /// `--limit-*` and `--reserve-*`.
+    public var resources: Resources
 
     public init(name: String, replicas: Int?, command: [String], env: [String] = [], workdir: String? = nil,
                 constraints: [String] = [], restartCondition: String = "any", restartDelaySeconds: Double = 1,
                 restartMaxAttempts: Int = 0, networks: [String] = [], endpointMode: String = "vip", ports: [PortConfig] = [],
                 capabilityAdd: [String] = [], capabilityDrop: [String] = [], securityOptions: [String] = [],
-                readOnly: Bool = false, mounts: [String] = [], user: String? = nil, healthCheck: HealthCheck? = nil) {
+                readOnly: Bool = false, mounts: [String] = [], user: String? = nil, healthCheck: HealthCheck? = nil,
+                resources: Resources = Resources()) {
         self.name = name
         self.replicas = replicas
         self.command = command
@@ -54,6 +57,7 @@ public struct ServiceSpecRequest: Codable, Equatable, Sendable {
         self.mounts = mounts
         self.user = user
         self.healthCheck = healthCheck
+        self.resources = resources
     }
 }
 
@@ -83,14 +87,22 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
     public var healthRetries: Int?
     public var healthStartPeriodSeconds: Double?
     public var noHealthCheck: Bool?
+    /// `--read-only` / `--no-read-only`, `--mount-add` (docker's long syntax), `--mount-rm` (targets) and `--user`.
+    public var readOnly: Bool?
+    public var mountAdd: [String]
+    public var mountRemove: [String]
+    public var user: String?
+    /// `--limit-*` and `--reserve-*`: each given replaces the service's (0: none).
+    public var resources: ResourceChanges
 
     public init(service: String, replicas: Int? = nil, command: [String]? = nil, envAdd: [String] = [],
                 envRemove: [String] = [], constraintAdd: [String] = [], constraintRemove: [String] = [],
                 networkAdd: [String] = [], networkRemove: [String] = [], endpointMode: String? = nil,
                 publishAdd: [PortConfig] = [], publishRemove: [String] = [], capabilityAdd: [String] = [],
-                capabilityDrop: [String] = [], healthCommand: String? = nil, healthIntervalSeconds: Double? = nil,
-                healthTimeoutSeconds: Double? = nil, healthRetries: Int? = nil, healthStartPeriodSeconds: Double? = nil,
-                noHealthCheck: Bool? = nil) {
+                capabilityDrop: [String] = [], readOnly: Bool? = nil, mountAdd: [String] = [], mountRemove: [String] = [],
+                user: String? = nil, resources: ResourceChanges = ResourceChanges(), healthCommand: String? = nil,
+                healthIntervalSeconds: Double? = nil, healthTimeoutSeconds: Double? = nil, healthRetries: Int? = nil,
+                healthStartPeriodSeconds: Double? = nil, noHealthCheck: Bool? = nil) {
         self.service = service
         self.replicas = replicas
         self.command = command
@@ -105,6 +117,11 @@ public struct ServiceUpdateRequest: Codable, Equatable, Sendable {
         self.publishRemove = publishRemove
         self.capabilityAdd = capabilityAdd
         self.capabilityDrop = capabilityDrop
+        self.readOnly = readOnly
+        self.mountAdd = mountAdd
+        self.mountRemove = mountRemove
+        self.user = user
+        self.resources = resources
         self.healthCommand = healthCommand
         self.healthIntervalSeconds = healthIntervalSeconds
         self.healthTimeoutSeconds = healthTimeoutSeconds

@@ -161,10 +161,12 @@ public struct NodeDetail: Codable, Equatable, Sendable {
     public var address: String
     public var managerStatus: String
     public var engineVersion: String
+    /// The CPUs and memory it reported (nil: none yet).
+    public var resources: NodeResources?
 
     public init(id: String, version: UInt64, createdAt: Date, updatedAt: Date, hostname: String, role: String,
                 availability: String, labels: [String: String], state: String, stateMessage: String, address: String,
-                managerStatus: String, engineVersion: String) {
+                managerStatus: String, engineVersion: String, resources: NodeResources? = nil) {
         self.id = id
         self.version = version
         self.createdAt = createdAt
@@ -178,6 +180,7 @@ public struct NodeDetail: Codable, Equatable, Sendable {
         self.address = address
         self.managerStatus = managerStatus
         self.engineVersion = engineVersion
+        self.resources = resources
     }
 }
 

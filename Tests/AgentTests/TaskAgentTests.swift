@@ -51,9 +51,9 @@ import Testing
         return kept + String(repeating: "z", count: ObjectID.length - kept.count)
     }
 
-    private func task(_ id: String, _ command: [String], env: [String] = []) -> TaskObject {
+    private func task(_ id: String, _ command: [String], env: [String] = [], resources: Resources = Resources()) -> TaskObject {
         TaskObject(meta: ObjectMeta(id: Self.validID(id)), serviceID: "s", serviceName: "svc", slot: 1, nodeID: "n",
-                   spec: TaskSpec(command: command, env: env), generation: 1,
+                   spec: TaskSpec(command: command, env: env, resources: resources), generation: 1,
                    status: TaskStatus(state: .assigned, timestamp: Date()))
     }
 
@@ -87,6 +87,39 @@ import Testing
         #expect(status?.error == "task: non-zero exit (3)")
         await agent.apply([task("t-kill", ["sh", "-c", "kill -9 $$"])], retained: [])
         #expect(await waitFor("t-kill", .failed)?.error == "task: non-zero exit (137)")
+        await cleanUp()
+    }
+
+    @Test func aTaskOverItsMemoryLimitIsOOMKilledAndSaysSo() async throws {
+        let limits = Resources(limitMemoryBytes: 32 << 20)
+        // tail keeps a line it has not ended: 64 MiB of zeros are one line.
+        await agent.apply([task("t-oom", ["sh", "-c", "head -c 64M /dev/zero | tail"], resources: limits)], retained: [])
+        let status = await waitFor("t-oom", .failed)
+        #expect(status?.error == "task: non-zero exit (137): OOMKilled")
+        #expect(status?.oomKilled == true)
+        await cleanUp()
+    }
+
+    @Test func aTaskRunsInACgroupOfItsOwnWithItsLimitsThatGoesWithIt() async throws {
+        let id = Self.validID("t-cgroup")
+        let limits = Resources(limitNanoCPUs: 500_000_000, limitPids: 20)
+        await agent.apply([task(id, ["sh", "-c", "cat /proc/self/cgroup; sleep 100"], resources: limits)], retained: [id])
+        _ = await waitFor(id, .running)
+        let tree = try #require(CgroupTree.detect(dataDirectory: directory))
+        #expect(tree.taskIDs() == [id])
+        let pidsLimit = tree.layout.settings(of: id, for: limits).first { $0.file.hasSuffix("pids.max") }
+        #expect(pidsLimit.map { String(decoding: FileSystem.read($0.file) ?? [], as: UTF8.self).hasPrefix("20") } == true)
+        let deadline = ContinuousClock.now + .seconds(20)
+        var lines: [String] = []
+        while lines.isEmpty && ContinuousClock.now < deadline {
+            lines = await agent.logs(of: id, from: 0, tail: nil).lines
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(lines.contains { $0.hasSuffix("/\(tree.layout.parent)/\(id)") }, "the task's own processes are in it: \(lines)")
+        await agent.apply([], retained: [])
+        _ = await waitFor(id, .shutdown)
+        while !tree.taskIDs().isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(tree.taskIDs().isEmpty, "removed with the task")
         await cleanUp()
     }
 

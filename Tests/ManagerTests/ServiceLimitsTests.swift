@@ -41,6 +41,29 @@ import Testing
         #expect(refusal { _ = try ControlAPI.updatedCapabilities(add: [], drop: [], adding: ["nope"], dropping: []) } != nil)
     }
 
+    @Test func limitsAndReservationsAreStoredAndCheckedByTheDaemon() throws {
+        var limited = request()
+        limited.resources = Resources(limitNanoCPUs: 500_000_000, limitMemoryBytes: 32 << 20, limitPids: 20,
+                                      reservedMemoryBytes: 16 << 20)
+        #expect(try ControlAPI.validate(limited, networks: []).resources == limited.resources)
+        limited.resources.reservedMemoryBytes = 64 << 20
+        #expect(refusal { _ = try ControlAPI.validate(limited, networks: []) }
+            == "--reserve-memory 64MiB is above --limit-memory 32MiB: reserve at most the limit")
+        limited.resources = Resources(limitMemoryBytes: 1 << 20)
+        #expect(refusal { _ = try ControlAPI.validate(limited, networks: []) }
+            == "invalid --limit-memory value 1MiB: the minimum memory limit allowed is 6MB")
+        limited.resources = Resources(limitPids: -1)
+        #expect(refusal { _ = try ControlAPI.validate(limited, networks: []) }?.hasPrefix("invalid --limit-pids value -1") == true)
+    }
+
+    @Test func updatingMountsRemovesByTargetAndReplacesTheSameTargetAsDocker() throws {
+        let mounts = ["type=bind,source=/srv,target=/data", "type=tmpfs,target=/cache"]
+        #expect(try ControlAPI.updatedMounts(mounts, adding: ["type=tmpfs,target=/data"], removing: ["/cache/"])
+            == ["type=tmpfs,target=/data"])
+        #expect(try ControlAPI.updatedMounts(mounts, adding: [], removing: ["/nothing"]) == mounts)
+        #expect(refusal { _ = try ControlAPI.updatedMounts(mounts, adding: ["type=volume,target=/x"], removing: []) } != nil)
+    }
+
     @Test func replicasAboveTheLimitAreRefusedNamingIt() throws {
         let refused = refusal { _ = try ControlAPI.validate(request(replicas: 50_000), networks: []) }
         #expect(refused == "invalid replicas value 50000: use 0 to 10000, the limit per service")

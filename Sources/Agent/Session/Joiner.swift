@@ -38,7 +38,8 @@ public enum Joiner {
         }
         let key = NodeKey()
         let request = ClusterProtocol.JoinRequest(secret: token.secret, hostname: hostname,
-                                                  advertiseAddress: advertiseAddress, publicKeyPEM: key.publicKeyPEM)
+                                                  advertiseAddress: advertiseAddress, publicKeyPEM: key.publicKeyPEM,
+                                                  resources: .host)
         for _ in 0..<3 {
             let answerFrame = try await requesting(manager) { [manager] in
                 try await Request.send(ClusterProtocol.frame(ClusterProtocol.join, request), host: manager.host, port: manager.port,

@@ -68,7 +68,7 @@ public final class WorkerSession: Sendable {
         let heartbeats = Task {
             while !Task.isCancelled {
                 session.send(ClusterProtocol.heartbeat(.init(reports: await agent.reports(),
-                                                             occupied: await agent.occupiedNetworks())))
+                                                             occupied: await agent.occupiedNetworks(), resources: .host)))
                 try? await Task.sleep(for: period.withLockedValue { $0 })
             }
         }

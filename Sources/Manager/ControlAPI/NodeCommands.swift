@@ -73,6 +73,7 @@ extension ControlAPI {
                           updatedAt: node.meta.updatedAt, hostname: node.hostname, role: node.role.rawValue,
                           availability: node.availability.rawValue, labels: node.labels, state: node.state.rawValue,
                           stateMessage: node.stateMessage, address: node.advertiseAddress,
-                          managerStatus: summary?.managerStatus ?? "", engineVersion: node.engineVersion)
+                          managerStatus: summary?.managerStatus ?? "", engineVersion: node.engineVersion,
+                          resources: node.resources)
     }
 }

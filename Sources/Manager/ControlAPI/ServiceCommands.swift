@@ -73,7 +73,13 @@ extension ControlAPI {
         (check.command, check.env, check.constraints) = (spec.command, spec.env, spec.constraints)
         (check.capabilityAdd, check.capabilityDrop) = (spec.capabilityAdd, spec.capabilityDrop)
         check.networks = keptNetworks + request.networkAdd
-        spec.networks = try Self.validate(check, networks: snapshot.networks).networks
+        if let readOnly = request.readOnly { check.readOnly = readOnly }
+        check.mounts = try Self.updatedMounts(spec.mounts, adding: request.mountAdd, removing: request.mountRemove)
+        if let user = request.user { check.user = user }
+        check.resources = request.resources.applied(to: spec.resources)
+        let checked = try Self.validate(check, networks: snapshot.networks)
+        (spec.networks, spec.readOnly, spec.mounts) = (checked.networks, checked.readOnly, checked.mounts)
+        (spec.user, spec.resources) = (checked.user, checked.resources)
         var ports = Self.portConfigs(service.ports)
         for text in request.publishRemove {
             let target: (port: Int, protocol: String)
@@ -140,7 +146,8 @@ extension ControlAPI {
                         networks: task.spec.networks.map { .init(target: $0) }),
             serviceID: task.serviceID, slot: task.slot, nodeID: task.nodeID,
             status: .init(timestamp: task.status.timestamp, state: task.status.state.rawValue, message: task.status.message,
-                          err: task.status.error.isEmpty ? nil : task.status.error),
+                          err: task.status.error.isEmpty ? nil : task.status.error,
+                          containerStatus: task.status.exitCode.map { .init(exitCode: $0, oomKilled: task.status.oomKilled == true) }),
             desiredState: task.desiredState.rawValue,
             networksAttachments: task.networks.map {
                 .init(networkID: $0.networkID, networkName: names[$0.networkID] ?? $0.networkID, address: $0.address.description)
@@ -224,7 +231,7 @@ extension ControlAPI {
                             capabilityDrop: try normalizedCapabilities(request.capabilityDrop, option: "--cap-drop"),
                             securityOptions: try securityOptions(request.securityOptions), readOnly: request.readOnly,
                             mounts: try mounts(request.mounts), user: try user(request.user),
-                            healthCheck: try validated(request.healthCheck))
+                            healthCheck: try validated(request.healthCheck), resources: try resources(request.resources))
         let bytes = encodedSize(spec)
         guard bytes <= StoreLimits.maximumSpecBytes else {
             throw SwarmError("the spec of service \(request.name) is \(bytes) bytes encoded, over the limit of \(StoreLimits.maximumSpecBytes): shorten its command, environment or constraints")
@@ -322,6 +329,43 @@ extension ControlAPI {
         return check
     }
 
+    private static func resources(_ resources: Resources) throws(SwarmError) -> Resources {
+        do {
+            try resources.validate()
+        } catch {
+            throw SwarmError(error.message)
+        }
+        return resources
+    }
+
+    /// `service update --mount-add/--mount-rm`, as docker's: a mount is removed
+    /// by its target, and one added replaces the mount on the same target.
+    static func updatedMounts(_ mounts: [String], adding: [String], removing: [String]) throws(SwarmError) -> [String] {
+        func target(_ text: String) throws(SwarmError) -> String {
+            do {
+                return Self.normalizedTarget(try TaskMount(parsing: text).target)
+            } catch {
+                throw SwarmError(error.message)
+            }
+        }
+        let removed = Set(removing.map(Self.normalizedTarget))
+        var result: [(target: String, text: String)] = []
+        for mount in mounts {
+            let existing = try target(mount)
+            if !removed.contains(existing) { result.append((existing, mount)) }
+        }
+        for mount in adding {
+            let added = try target(mount)
+            result.removeAll { $0.target == added }
+            result.append((added, mount))
+        }
+        return result.map(\.text)
+    }
+
+    private static func normalizedTarget(_ path: String) -> String {
+        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
     private static func user(_ text: String?) throws(SwarmError) -> String? {
         guard let text else { return nil }
         do {
@@ -360,7 +404,8 @@ extension ControlAPI {
                                   endpointMode: service.endpointMode.rawValue, ports: portConfigs(service.ports),
                                   capabilityAdd: service.spec.capabilityAdd, capabilityDrop: service.spec.capabilityDrop,
                                   securityOptions: service.spec.securityOptions, readOnly: service.spec.readOnly,
-                                  mounts: service.spec.mounts, user: service.spec.user, healthCheck: service.spec.healthCheck)
+                                  mounts: service.spec.mounts, user: service.spec.user, healthCheck: service.spec.healthCheck,
+                                  resources: service.spec.resources)
     }
 
     static func detail(_ service: ServiceObject, in snapshot: Store) -> ServiceDetail {

@@ -23,6 +23,7 @@ final class Dispatcher: Sendable {
     private let taskLoop: TaskLoop
     /// The networks each node last said it uses, until the leader writes them.
     private let occupied = NIOLockedValueBox<[String: [IPv4Network]]>([:])
+    private let reportedResources = NIOLockedValueBox<[String: NodeResources]>([:])
     /// What each node was last sent, and when: unchanged lists are re-sent once per second.
     private let delivered = NIOLockedValueBox<[String: (ClusterProtocol.Assignments, ContinuousClock.Instant)]>([:])
 
@@ -37,6 +38,10 @@ final class Dispatcher: Sendable {
         taskLoop.receive(heartbeat.reports, from: nodeID)
         if let networks = heartbeat.occupied {
             occupied.withLockedValue { $0[nodeID] = Array(networks.prefix(ClusterProtocol.Heartbeat.maximumOccupied)) }
+        }
+        // What no machine has is not placed against.
+        if let resources = heartbeat.resources, resources.isValid {
+            reportedResources.withLockedValue { $0[nodeID] = resources }
         }
     }
 
@@ -90,7 +95,8 @@ final class Dispatcher: Sendable {
                 return
             }
             let periodSeconds = snapshot.heartbeatPeriodSeconds
-            let heartbeat = ClusterProtocol.Heartbeat(reports: await agent.reports(), occupied: await agent.occupiedNetworks())
+            let heartbeat = ClusterProtocol.Heartbeat(reports: await agent.reports(), occupied: await agent.occupiedNetworks(),
+                                                      resources: .host)
             let status = runtime.host.currentStatus
             if status.isLeader { heard(from: selfID, heartbeat) }
             let frame = ClusterProtocol.heartbeat(heartbeat)
@@ -101,7 +107,7 @@ final class Dispatcher: Sendable {
                                                  period: Limits.heartbeatPeriod(clamping: periodSeconds))
             if status.isLeader {
                 changes = Self.withReachability(changes, nodes: snapshot.nodes, status: status, selfID: selfID)
-                changes = withOccupiedNetworks(changes, nodes: snapshot.nodes)
+                changes = withReportedDescriptions(changes, nodes: snapshot.nodes)
                 let session = ClusterProtocol.frame(ClusterProtocol.managers, ClusterProtocol.Session(
                     managers: runtime.managers(), heartbeatPeriodSeconds: periodSeconds))
                 for node in snapshot.nodes where node.role == .worker {
@@ -122,17 +128,16 @@ final class Dispatcher: Sendable {
     /// A node that just joined counts as heard from: it is not judged on silence before its first heartbeat.
     func admitted(_ nodeID: String) { liveness.heard(from: nodeID) }
 
-    /// Adds to `changes` every node whose networks changed since the store's copy.
-    private func withOccupiedNetworks(_ changes: [NodeObject], nodes: [NodeObject]) -> [NodeObject] {
-        let reported = occupied.withLockedValue { $0 }
+    /// Adds to `changes` every node whose networks or resources changed since the store's copy.
+    private func withReportedDescriptions(_ changes: [NodeObject], nodes: [NodeObject]) -> [NodeObject] {
+        let networks = occupied.withLockedValue { $0 }
+        let resources = reportedResources.withLockedValue { $0 }
         var result = Dictionary(uniqueKeysWithValues: changes.map { ($0.meta.id, $0) })
         for node in nodes {
-            guard let networks = reported[node.meta.id] else { continue }
             var updated = result[node.meta.id] ?? node
-            if updated.occupiedNetworks != networks {
-                updated.occupiedNetworks = networks
-                result[node.meta.id] = updated
-            }
+            if let reported = networks[node.meta.id] { updated.occupiedNetworks = reported }
+            if let reported = resources[node.meta.id] { updated.resources = reported }
+            if updated != (result[node.meta.id] ?? node) { result[node.meta.id] = updated }
         }
         return Array(result.values)
     }

@@ -43,7 +43,8 @@ enum JoinAdmission {
             let certificate = try cluster.issueNodeCertificate(nodeID: nodeID, role: role, publicKeyPEM: request.publicKeyPEM)
             let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: request.hostname,
                                   advertiseAddress: request.advertiseAddress, role: role, state: .ready,
-                                  publicKeyPEM: request.publicKeyPEM, engineVersion: Defaults.version)
+                                  publicKeyPEM: request.publicKeyPEM, engineVersion: Defaults.version,
+                                  resources: request.resources.flatMap { $0.isValid ? $0 : nil })
             runtime.dispatcher.admitted(nodeID)
             _ = try await runtime.propose([.create(.node(node))])
             runtime.logger.info("node joined", metadata: ["node_id": "\(nodeID)", "hostname": "\(request.hostname)",

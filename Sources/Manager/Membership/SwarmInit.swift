@@ -52,7 +52,7 @@ extension ManagerRuntime {
                                     labels: ["com.docker.swarm.internal": "true"])
         let node = NodeObject(meta: ObjectMeta(id: nodeID), hostname: hostname, advertiseAddress: advertiseAddress,
                               role: .manager, state: .ready, raftID: identity.raftID, publicKeyPEM: key.publicKeyPEM,
-                              engineVersion: Defaults.version)
+                              engineVersion: Defaults.version, resources: .host)
 
         let runtime = try await start(identity)
         do {

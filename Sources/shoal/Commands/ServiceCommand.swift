@@ -42,6 +42,7 @@ struct ServiceCreateCommand: ParsableCommand {
     var mount: [String] = []
     @Option(name: [.customShort("u"), .long], help: "The tasks' user: UID or UID:GID.") var user: String?
     @OptionGroup var health: HealthOptions
+    @OptionGroup var resources: ResourceOptions
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Flag(name: .shortAndLong, help: "Only print the service id.") var quiet = false
     @Argument(parsing: .postTerminator, help: "The command each task runs.") var command: [String] = []
@@ -62,7 +63,8 @@ struct ServiceCreateCommand: ParsableCommand {
             securityOptions: securityOpt, readOnly: readOnly, mounts: mount, user: user,
             healthCheck: try HealthCheck.requested(command: health.healthCmd, interval: try health.intervalSeconds,
                                                    timeout: try health.timeoutSeconds, retries: health.healthRetries,
-                                                   startPeriod: try health.startPeriodSeconds, disabled: health.noHealthcheck))
+                                                   startPeriod: try health.startPeriodSeconds, disabled: health.noHealthcheck),
+            resources: try resources.changes().applied(to: Resources()))
         let client = try SwarmClient.daemon(startingIfNeeded: false)
         let created: ServiceCreated = try client.post("/services/create", spec)
         print(created.id)
@@ -151,6 +153,7 @@ struct ServiceInspectCommand: ParsableCommand {
             if let user = spec.user { lines += ["User:           \(user)"] }
             if spec.readOnly { lines += ["Read only:      true"] }
             if !spec.mounts.isEmpty { lines += ["Mounts:"] + spec.mounts.map { " \($0)" } }
+            lines += spec.resources.prettyLines
             if let check = spec.healthCheck {
                 // docker's section, under the ports: its test is CMD-SHELL and the command.
                 lines += [" Healthcheck:", "  Interval = \(Durations.text(check.intervalSeconds))", "  Retries = \(check.retries)",
@@ -207,6 +210,12 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(help: "Add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable).") var capAdd: [String] = []
     @Option(help: "Drop a Linux capability, e.g. NET_RAW, or ALL (repeatable).") var capDrop: [String] = []
     @OptionGroup var health: HealthOptions
+    @Flag(inversion: .prefixedNo, help: "Mount the node's file tree read-only in the tasks (with a writable /tmp), or no longer.")
+    var readOnly: Bool?
+    @Option(help: "Add or replace a mount, docker's long syntax as --mount takes it (repeatable).") var mountAdd: [String] = []
+    @Option(help: "Remove a mount by its target path (repeatable).") var mountRm: [String] = []
+    @Option(name: [.customShort("u"), .long], help: "The tasks' user: UID or UID:GID.") var user: String?
+    @OptionGroup var resources: ResourceOptions
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
     @Argument(help: "Service name or id.") var service: String
     @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
@@ -217,7 +226,8 @@ struct ServiceUpdateCommand: ParsableCommand {
             service: service, replicas: replicas, command: command.isEmpty ? nil : command, envAdd: envAdd,
             envRemove: envRm, constraintAdd: constraintAdd, constraintRemove: constraintRm, networkAdd: networkAdd,
             networkRemove: networkRm, endpointMode: endpointMode, publishAdd: try publishAdd.map { try PortConfig(parsing: $0) },
-            publishRemove: publishRm, capabilityAdd: capAdd, capabilityDrop: capDrop, healthCommand: health.healthCmd,
+            publishRemove: publishRm, capabilityAdd: capAdd, capabilityDrop: capDrop, readOnly: readOnly, mountAdd: mountAdd,
+            mountRemove: mountRm, user: user, resources: try resources.changes(), healthCommand: health.healthCmd,
             healthIntervalSeconds: try health.intervalSeconds, healthTimeoutSeconds: try health.timeoutSeconds,
             healthRetries: health.healthRetries, healthStartPeriodSeconds: try health.startPeriodSeconds,
             noHealthCheck: health.noHealthcheck ? true : nil))
@@ -276,5 +286,28 @@ struct ServiceLogsCommand: ParsableCommand {
             }
             answer = try client.post("/services/logs", LogsRequest(target: target, cursor: answer.cursor))
         }
+    }
+}
+
+/// docker's `--limit-cpu`, `--limit-memory`, `--limit-pids`, `--reserve-cpu` and `--reserve-memory`.
+struct ResourceOptions: ParsableArguments {
+    @Option(help: "Limit the CPUs of each task, e.g. 0.5.") var limitCpu: String?
+    @Option(help: "Limit the memory of each task, e.g. 32M or 1g (the OOM killer ends a task above it).") var limitMemory: String?
+    @Option(help: "Limit the processes of each task (0: no limit).") var limitPids: Int64?
+    @Option(help: "Reserve CPUs for each task on its node, e.g. 0.5.") var reserveCpu: String?
+    @Option(help: "Reserve memory for each task on its node, e.g. 1g.") var reserveMemory: String?
+
+    func changes() throws(ShoalError) -> ResourceChanges {
+        ResourceChanges(limitNanoCPUs: try limitCpu.map { text throws(ShoalError) in try ResourceUnits.nanoCPUs(text, option: "--limit-cpu") },
+                        limitMemoryBytes: try limitMemory.map { text throws(ShoalError) in
+                            try ResourceUnits.memoryBytes(text, option: "--limit-memory")
+                        },
+                        limitPids: limitPids,
+                        reservedNanoCPUs: try reserveCpu.map { text throws(ShoalError) in
+                            try ResourceUnits.nanoCPUs(text, option: "--reserve-cpu")
+                        },
+                        reservedMemoryBytes: try reserveMemory.map { text throws(ShoalError) in
+                            try ResourceUnits.memoryBytes(text, option: "--reserve-memory")
+                        })
     }
 }

@@ -47,6 +47,10 @@ struct NodeInspectCommand: ParsableCommand {
             if !detail.managerStatus.isEmpty {
                 print("Manager Status:\n Address:\t\t\(detail.address)\n Raft Status:\t\t\(detail.managerStatus.capitalized)")
             }
+            if let resources = detail.resources {
+                // docker prints whole CPUs here.
+                print("Resources:\n CPUs:\t\t\t\(resources.nanoCPUs / Resources.nanoCPUsPerCPU)\n Memory:\t\t\(ResourceUnits.memoryText(resources.memoryBytes))")
+            }
             print("Engine Version:\t\t\(detail.engineVersion)")
         }
     }
