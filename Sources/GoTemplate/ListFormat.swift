@@ -25,23 +25,6 @@ public struct ListFormat: Sendable {
         for row in rows { text += try template.execute(row) + "\n" }
         return isTable ? TabWriter.align(text) : text
     }
-
-    /// docker's column title of a field: its words upper-cased, "DesiredState" → "DESIRED STATE".
-    public static func title(of field: String) -> String {
-        var words: [String] = []
-        var current = ""
-        let characters = Array(field)
-        for (position, character) in characters.enumerated() {
-            let nextIsLower = position + 1 < characters.count && characters[position + 1].isLowercase
-            if character.isUppercase, !current.isEmpty, current.last?.isLowercase == true || (current.last?.isUppercase == true && nextIsLower) {
-                words.append(current)
-                current = ""
-            }
-            current.append(character)
-        }
-        if !current.isEmpty { words.append(current) }
-        return words.map { $0.uppercased() }.joined(separator: " ")
-    }
 }
 
 extension String {

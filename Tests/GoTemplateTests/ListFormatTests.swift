@@ -41,13 +41,6 @@ import Testing
         }
     }
 
-    @Test func titlesSplitFieldNamesIntoWords() {
-        #expect(ListFormat.title(of: "DesiredState") == "DESIRED STATE")
-        #expect(ListFormat.title(of: "ID") == "ID")
-        #expect(ListFormat.title(of: "TLSStatus") == "TLS STATUS")
-        #expect(ListFormat.title(of: "EngineVersion") == "ENGINE VERSION")
-    }
-
     @Test func tabwriterLeavesTheLastCellAndShortLinesUnpadded() {
         #expect(TabWriter.align("a\tb\tc\nlonger cell\td\n") == "a" + spaces(13) + "b" + spaces(9) + "c\n" + "longer cell" + spaces(3) + "d\n")
         #expect(TabWriter.align("x\ty\nno tabs here\nz\tw\n") == "x" + spaces(9) + "y\nno tabs here\nz" + spaces(9) + "w\n")
