@@ -25,10 +25,12 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "shoal",
-            dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", "DNS", "NameServer", argumentParser]
+            dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", "DNS", "NameServer", "GoTemplate", argumentParser]
                 + nio("NIOCore", "NIOPosix")
         ),
         .target(name: "ShoalAPI", dependencies: ["Addressing"]),
+        // docker's Go-template language for --format: pure, no dependencies.
+        .target(name: "GoTemplate"),
         .target(
             name: "Daemon",
             dependencies: ["Addressing", "ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Network", "Netlink", "NameServer",
@@ -96,6 +98,7 @@ let package = Package(
         .target(name: "CShoalSystem"),
         .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
+        .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Addressing", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),

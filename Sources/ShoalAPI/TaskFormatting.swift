@@ -30,28 +30,35 @@ public enum TaskFormatting {
         "\(state.capitalized) \(humanDuration(now.timeIntervalSince(since))) ago"
     }
 
-    /// ERROR: quoted, cut to 30 characters with "…".
-    public static func error(_ text: String) -> String {
+    /// ERROR: quoted, cut to 30 characters with "…" unless `untruncated`.
+    public static func error(_ text: String, untruncated: Bool = false) -> String {
         guard !text.isEmpty else { return "" }
-        return "\"\(text.count > 30 ? text.prefix(29) + "…" : text)\""
+        return "\"\(text.count > 30 && !untruncated ? text.prefix(29) + "…" : text)\""
+    }
+
+    /// The cells of `service ps`'s table.
+    public static func rows(_ tasks: [TaskSummary], now: Date, fullIDs: Bool = false) -> [[String]] {
+        taskRows(tasks, now: now, untruncated: fullIDs).map(\.cells)
     }
 
     /// The rows of `service ps`: per slot, its newest task, then up to the
-    /// rest of its history as ` \_ ` rows, newest first.
-    public static func rows(_ tasks: [TaskSummary], now: Date, fullIDs: Bool = false) -> [[String]] {
+    /// rest of its history as ` \_ ` rows, newest first. `untruncated`
+    /// (`--no-trunc`) keeps ids and errors whole.
+    public static func taskRows(_ tasks: [TaskSummary], now: Date, untruncated: Bool = false) -> [TaskRow] {
         let bySlot = Dictionary(grouping: tasks, by: \.slotName)
         let slots = bySlot.keys.sorted { lhs, rhs in
             let (a, b) = (bySlot[lhs]?.first, bySlot[rhs]?.first)
             return (a?.serviceName ?? "", a?.slot ?? 0, lhs) < (b?.serviceName ?? "", b?.slot ?? 0, rhs)
         }
-        var rows: [[String]] = []
+        var rows: [TaskRow] = []
         for slot in slots {
             let history = (bySlot[slot] ?? []).sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
             for (index, task) in history.enumerated() {
-                rows.append([fullIDs ? task.id : String(task.id.prefix(12)),
-                             index == 0 ? task.slotName : " \\_ \(task.slotName)",
-                             task.command.joined(separator: " "), task.node ?? "",
-                             task.desiredState.capitalized, currentState(task, now: now), error(task.error), ""])
+                rows.append(TaskRow(id: untruncated ? task.id : String(task.id.prefix(12)),
+                                    name: index == 0 ? task.slotName : " \\_ \(task.slotName)",
+                                    command: task.command.joined(separator: " "), node: task.node ?? "",
+                                    desiredState: task.desiredState.capitalized, currentState: currentState(task, now: now),
+                                    error: error(task.error, untruncated: untruncated), ports: ""))
             }
         }
         return rows

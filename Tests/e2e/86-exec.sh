@@ -12,7 +12,7 @@ join_workers 2 3
 "$SHOAL" -H lab-1 service create --name web --constraint node.hostname==lab-2 -- sleep 1000 >/dev/null \
     || { fail "service create web"; exit 1; }
 "$SHOAL" -H lab-1 service create --name once --constraint node.hostname==lab-1 --restart-condition none -d -- true >/dev/null
-id=$("$SHOAL" -H lab-1 service ps web --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+id=$("$SHOAL" -H lab-1 service ps -q --no-trunc web | head -1)
 
 # 1. On the task's node.
 check "exec runs in the task: its hostname is the task's short id" \

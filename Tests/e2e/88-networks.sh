@@ -46,13 +46,14 @@ check "nothing was created" bash -c '[ "$("$SHOAL" -H lab-1 network ls)" = "$1" 
 "$SHOAL" -H lab-1 service create --detach --name web --replicas 2 --network internal \
     --constraint node.role==manager -- sleep 3600 >/dev/null
 check "the service gets a virtual IP on internal" eventually 10 bash -c \
-    '"$SHOAL" -H lab-1 service inspect web | grep -q "\"addr\" : \"172.30.0.2/24\""'
+    '"$SHOAL" -H lab-1 service inspect web | grep -q "\"Addr\" : \"172.30.0.2/24\""'
 check "its tasks run" eventually 20 bash -c '[ "$("$SHOAL" -H lab-1 service ps web | grep -c " Running ")" = 2 ]'
 check "inspect of a task shows its address on internal" bash -c '
     out=$("$SHOAL" -H lab-1 inspect web.1) &&
     grep -q "\"NetworksAttachments\"" <<<"$out" && grep -q "\"Name\" : \"internal\"" <<<"$out" &&
     grep -Eq "\"172\.30\.0\.[34]/24\"" <<<"$out"'
-check_fails "inspect of no task fails in one line" "no such task: nothing" "$SHOAL" -H lab-1 inspect nothing
+check_fails "inspect of no object fails in one line" "no such object: nothing" "$SHOAL" -H lab-1 inspect nothing
+check_fails "inspect --type task of no task says so" "no such task: nothing" "$SHOAL" -H lab-1 inspect --type task nothing
 internal=$("$SHOAL" -H lab-1 network inspect internal)
 check "inspect on the node lists its tasks with their addresses and MACs" bash -c '
     grep -q "\"IPv4Address\" : \"172.30.0.3/24\"" <<<"$1" && grep -q "\"IPv4Address\" : \"172.30.0.4/24\"" <<<"$1" &&
@@ -69,7 +70,7 @@ check_fails "nor a network that does not exist" "network nowhere not found" \
 check "service update --network-add auto gives a second virtual IP" bash -c '
     "$SHOAL" -H lab-1 service update --detach --network-add auto web >/dev/null &&
     eventually() { for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
-    eventually bash -c "[ \"\$(\"$SHOAL\" -H lab-1 service inspect web | grep -c \"\\\"addr\\\"\")\" = 2 ]"'
+    eventually bash -c "[ \"\$(\"$SHOAL\" -H lab-1 service inspect web | grep -c \"\\\"Addr\\\"\")\" = 2 ]"'
 check "service rm, then network rm internal once its tasks stopped" bash -c '
     "$SHOAL" -H lab-1 service rm web >/dev/null &&
     for _ in $(seq 100); do "$SHOAL" -H lab-1 network rm internal auto >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1'

@@ -29,10 +29,10 @@ check "every task runs" eventually 30 bash -c '[ "$("$SHOAL" -H lab-1 service ls
 ask() { "$SHOAL" -H lab-2 exec client.1 -- dig @127.0.0.11 +tries=1 +time=3 "$@"; }
 export -f ask
 vip=$("$SHOAL" -H lab-1 service inspect whoami | python3 -c '
-import json, sys; print(json.load(sys.stdin)[0]["endpoint"]["virtualIPs"][0]["addr"].split("/")[0])')
+import json, sys; print(json.load(sys.stdin)[0]["Endpoint"]["VirtualIPs"][0]["Addr"].split("/")[0])')
 # The running tasks' addresses on front, from their NetworksAttachments.
-task_ips=$(for id in $("$SHOAL" -H lab-1 service ps whoami --format json | python3 -c '
-import json, sys; print(" ".join(t["id"] for t in json.load(sys.stdin) if t["state"] == "running"))'); do
+task_ips=$(for id in $("$SHOAL" -H lab-1 service ps whoami --no-trunc --format json | python3 -c '
+import json, sys; print(" ".join(t["ID"] for t in map(json.loads, sys.stdin) if t["CurrentState"].startswith("Running")))'); do
     "$SHOAL" -H lab-1 inspect "$id" | python3 -c '
 import json, sys; print(json.load(sys.stdin)[0]["NetworksAttachments"][0]["Addresses"][0].split("/")[0])'
 done | tr "\n" " ")

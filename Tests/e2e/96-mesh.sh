@@ -26,7 +26,7 @@ hostnames_via() {
 }
 export -f hostnames_via
 tasks=$("$SHOAL" -H lab-1 service ps web --format json | python3 -c '
-import json, sys; print(" ".join(sorted(t["id"][:12] for t in json.load(sys.stdin) if t["state"] == "running")))')
+import json, sys; print(" ".join(sorted(t["ID"] for t in map(json.loads, sys.stdin) if t["CurrentState"].startswith("Running"))))')
 export tasks
 
 check "port 8080 answers on every node, the manager with no task included" bash -c '
@@ -40,7 +40,7 @@ check "and localhost:8080 answers on every node, as docker's mesh does" bash -c 
 
 # web's VIP on front: the first of its networks.
 vip=$("$SHOAL" -H lab-1 service inspect web | python3 -c '
-import json, sys; print(json.load(sys.stdin)[0]["endpoint"]["virtualIPs"][0]["addr"].split("/")[0])')
+import json, sys; print(json.load(sys.stdin)[0]["Endpoint"]["VirtualIPs"][0]["Addr"].split("/")[0])')
 check "from a task on front, 30 requests to web's VIP reach all 3" bash -c '
     for _ in $(seq 30); do "$SHOAL" -H lab-2 exec client.1 -- curl -s --max-time 3 http://web | awk "/^Hostname:/ { print \$2 }"; done |
         sort -u | wc -l | grep -qx 3'
@@ -55,7 +55,7 @@ check_fails "ingress with dnsrr is refused" "port published with ingress mode ca
 
 # 3. Backends follow the store.
 victim=$("$SHOAL" -H lab-1 service ps web --format json | python3 -c '
-import json, sys; t = [t for t in json.load(sys.stdin) if t["state"] == "running"][0]; print(t["name"].rsplit(".", 1)[0], t["node"], t["id"][:12])')
+import json, sys; t = [t for t in map(json.loads, sys.stdin) if t["CurrentState"].startswith("Running")][0]; print(t["Name"], t["Node"], t["ID"])')
 read -r victim_slot victim_node victim_host <<<"$victim"
 "$SHOAL" -H "$victim_node" exec "$victim_slot" -- kill -9 2 || true
 sleep 1

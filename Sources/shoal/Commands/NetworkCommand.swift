@@ -39,34 +39,38 @@ struct NetworkCreateCommand: ParsableCommand {
 }
 
 struct NetworkListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List networks.")
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List networks.", aliases: ["list"])
     @Flag(name: .shortAndLong, help: "Only display network IDs.") var quiet = false
-    @OptionGroup var format: FormatOption
+    @Flag(help: "Do not truncate the output.") var noTrunc = false
+    @Option(name: .shortAndLong, help: ArgumentHelp("Filter output: driver, id, label, name or scope=VALUE (repeatable).",
+                                                    valueName: "filter"))
+    var filter: [String] = []
+    @OptionGroup var format: ListFormatOption
 
     func run() throws {
-        let networks: [NetworkDetail] = try SwarmClient.daemon(startingIfNeeded: false).get("/networks")
-        if format.isJSON { return try printJSON(networks) }
-        if quiet { return networks.forEach { print($0.id.prefix(12)) } }
-        var table = Table(headers: ["NETWORK ID", "NAME", "DRIVER", "SCOPE"])
-        table.rows = networks.map { [String($0.id.prefix(12)), $0.name, $0.driver, $0.scope] }
-        print(table.render())
+        let filters = try ListFilter(filter, keys: ListFilter.networkKeys)
+        let networks = try (SwarmClient.daemon(startingIfNeeded: false).get("/networks") as [NetworkDetail]).filter(filters.accepts)
+        let rows = networks.map { NetworkRow($0, fullID: noTrunc) }
+        if quiet { return rows.forEach { print($0.id) } }
+        try format.print(rows) { Table(headers: ["NETWORK ID", "NAME", "DRIVER", "SCOPE"], rows: rows.map(\.cells)).render() }
     }
 }
 
 struct NetworkInspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more networks.")
+    @OptionGroup var format: InspectFormatOption
     @Argument(help: "Network names or ids.") var networks: [String]
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
-        try printInspected(networks) { network -> NetworkDetail in
+        try printInspected(networks, format: format) { network -> NetworkDetail in
             try client.post("/networks/inspect", NetworkReferenceRequest(network: network))
         }
     }
 }
 
 struct NetworkRemoveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more networks.")
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more networks.", aliases: ["remove"])
     @Argument(help: "Network names or ids.") var networks: [String]
 
     func run() throws {

@@ -73,52 +73,67 @@ struct ServiceCreateCommand: ParsableCommand {
 }
 
 struct ServiceListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List services.")
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List services.", aliases: ["list"])
     @Flag(name: .shortAndLong, help: "Only display IDs.") var quiet = false
-    @OptionGroup var format: FormatOption
+    @Flag(help: "Do not truncate output.") var noTrunc = false
+    @Option(name: .shortAndLong, help: ArgumentHelp("Filter output: id, label, mode or name=VALUE (repeatable).", valueName: "filter"))
+    var filter: [String] = []
+    @OptionGroup var format: ListFormatOption
 
     func run() throws {
-        let services: [ServiceDetail] = try SwarmClient.daemon(startingIfNeeded: false).get("/services")
-        if format.isJSON { return try printJSON(services) }
+        let filters = try ListFilter(filter, keys: ListFilter.serviceKeys)
+        let services = try (SwarmClient.daemon(startingIfNeeded: false).get("/services") as [ServiceDetail]).filter(filters.accepts)
         if quiet { return services.forEach { print($0.id) } }
-        var table = Table(headers: ["ID", "NAME", "MODE", "REPLICAS", "COMMAND", "PORTS"])
-        for service in services {
-            table.rows.append([String(service.id.prefix(12)), service.spec.name, service.mode,
-                               "\(service.running)/\(service.desired)", service.spec.command.joined(separator: " "),
-                               service.spec.ports.map(\.summary).joined(separator: ", ")])
+        let rows = services.map { ServiceRow($0, fullID: noTrunc) }
+        try format.print(rows) {
+            Table(headers: ["ID", "NAME", "MODE", "REPLICAS", "COMMAND", "PORTS"], rows: rows.map(\.cells)).render()
         }
-        print(table.render())
+    }
+}
+
+/// `-q`, `--no-trunc`, `-f` and `--format` of `service ps` and `node ps`.
+struct TaskListOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Only display task IDs.") var quiet = false
+    @Flag(help: "Do not truncate output.") var noTrunc = false
+    @Option(name: .shortAndLong, help: ArgumentHelp("Filter output: id, name, node or desired-state=VALUE (repeatable).",
+                                                    valueName: "filter"))
+    var filter: [String] = []
+    @OptionGroup var format: ListFormatOption
+
+    /// Fetches the tasks of each query and prints those the filters accept.
+    func printTasks(_ client: APIClient, queries: [[String: String]]) throws {
+        let filters = try ListFilter(filter, keys: ListFilter.taskKeys)
+        var tasks: [TaskSummary] = []
+        for query in queries { tasks += try client.get("/tasks", query: query) }
+        let rows = TaskFormatting.taskRows(tasks.filter(filters.accepts), now: Date(), untruncated: noTrunc)
+        if quiet { return rows.forEach { print($0.id) } }
+        try format.print(rows) { Table(headers: TaskFormatting.psHeaders, rows: rows.map(\.cells)).render() }
     }
 }
 
 struct ServiceTasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List the tasks of one or more services.")
+    @OptionGroup var options: TaskListOptions
     @Argument(help: "Service names or ids.") var services: [String]
-    @OptionGroup var format: FormatOption
 
     func run() throws {
-        let client = try SwarmClient.daemon(startingIfNeeded: false)
-        var tasks: [TaskSummary] = []
-        for service in services { tasks += try client.get("/tasks", query: ["service": service]) }
-        try printTasks(tasks, format: format)
+        try options.printTasks(SwarmClient.daemon(startingIfNeeded: false), queries: services.map { ["service": $0] })
     }
-}
-
-/// `service ps` and `node ps`: docker's table, or JSON.
-func printTasks(_ tasks: [TaskSummary], format: FormatOption) throws {
-    if format.isJSON { return try printJSON(tasks) }
-    print(Table(headers: TaskFormatting.psHeaders, rows: TaskFormatting.rows(tasks, now: Date())).render())
 }
 
 struct ServiceInspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more services.")
     @Flag(help: "Print the information in a human friendly format.") var pretty = false
+    @OptionGroup var format: InspectFormatOption
     @Argument(help: "Service names or ids.") var services: [String]
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
-        let details: [ServiceDetail] = try services.map { try client.post("/services/inspect", ServiceReferenceRequest(service: $0)) }
-        guard pretty else { return try printJSON(details) }
+        let fetch = { (service: String) throws -> ServiceDetail in
+            try client.post("/services/inspect", ServiceReferenceRequest(service: service))
+        }
+        guard pretty else { return try printInspected(services, format: format) { DockerService(try fetch($0)) } }
+        let details = try services.map(fetch)
         for detail in details {
             let spec = detail.spec
             var lines = ["ID:             \(detail.id)", "Name:           \(spec.name)"]
@@ -254,7 +269,7 @@ struct HealthOptions: ParsableArguments {
 }
 
 struct ServiceRemoveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more services.")
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more services.", aliases: ["remove"])
     @Argument(help: "Service names or ids.") var services: [String]
 
     func run() throws {

@@ -24,16 +24,16 @@ private func eachNode(_ nodes: [String], _ path: String, availability: String? =
 struct NodeInspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more nodes.")
     @Flag(help: "Print the information in a human friendly format.") var pretty = false
+    @OptionGroup var format: InspectFormatOption
     @Argument(help: "Node ids, id prefixes or hostnames; 'self' for this node.") var nodes: [String]
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
-        var details: [NodeDetail] = []
-        for node in nodes {
-            let reference = node == "self" ? try selfID(client) : node
-            details.append(try client.post("/nodes/inspect", NodeChangeRequest(node: reference)))
+        let fetch = { (node: String) throws -> NodeDetail in
+            try client.post("/nodes/inspect", NodeChangeRequest(node: node == "self" ? try selfID(client) : node))
         }
-        guard pretty else { return try printJSON(details) }
+        guard pretty else { return try printInspected(nodes, format: format) { DockerNode(try fetch($0)) } }
+        let details = try nodes.map(fetch)
         for detail in details {
             print("""
                 ID:			\(detail.id)
@@ -64,8 +64,8 @@ struct NodeInspectCommand: ParsableCommand {
 
 struct NodeTasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List tasks running on one or more nodes.")
+    @OptionGroup var options: TaskListOptions
     @Argument(help: "Nodes (default: this node).") var nodes: [String] = []
-    @OptionGroup var format: FormatOption
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
@@ -74,9 +74,7 @@ struct NodeTasksCommand: ParsableCommand {
             let info: DaemonInfo = try client.get("/info")
             references = [info.nodeID ?? "self"]
         }
-        var tasks: [TaskSummary] = []
-        for node in references { tasks += try client.get("/tasks", query: ["node": node]) }
-        try printTasks(tasks, format: format)
+        try options.printTasks(client, queries: references.map { ["node": $0] })
     }
 }
 
@@ -125,35 +123,41 @@ struct NodeActivateCommand: ParsableCommand {
 }
 
 struct NodeRemoveCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more nodes from the swarm.")
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more nodes from the swarm.",
+                                                    aliases: ["remove"])
     @Flag(name: .shortAndLong, help: "Force remove a node from the swarm.") var force = false
     @Argument var nodes: [String]
     func run() throws { try eachNode(nodes, "/nodes/remove", force: force) }
 }
 
 struct NodeListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List nodes in the swarm.")
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List nodes in the swarm.", aliases: ["list"])
 
     @Flag(name: .shortAndLong, help: "Only display IDs.") var quiet = false
+    @Option(name: .shortAndLong, help: ArgumentHelp("Filter output: id, label, node.label, membership, name or role=VALUE (repeatable).",
+                                                    valueName: "filter"))
+    var filter: [String] = []
     @Flag(help: ArgumentHelp("Show this manager's own copy of the node list, without confirming it with the other managers.",
                              discussion: "It answers when too few managers are online for a leader (where node ls fails), but may be out of date: a warning on stderr says so."))
     var local = false
-    @OptionGroup var format: FormatOption
+    @OptionGroup var format: ListFormatOption
 
     func run() throws {
-        let nodes: [NodeSummary] = try SwarmClient.daemon(startingIfNeeded: false).get(local ? "/nodes?local=1" : "/nodes")
+        let filters = try ListFilter(filter, keys: ListFilter.nodeKeys)
+        let client = try SwarmClient.daemon(startingIfNeeded: false)
+        var nodes: [NodeSummary] = try client.get(local ? "/nodes?local=1" : "/nodes")
         if local { writeToStandardError("WARNING: this manager's own view (--local), not confirmed by a quorum of managers: it may be out of date\n") }
-        if format.isJSON { return try printJSON(nodes) }
+        nodes = try nodes.filter { node in
+            // The list carries no labels: only a node.label filter asks each node for its own.
+            let labels = filters.has("node.label") ? (try client.post("/nodes/inspect", NodeChangeRequest(node: node.id)) as NodeDetail).labels : [:]
+            return filters.accepts(node, labels: labels)
+        }
         if quiet { return nodes.forEach { print($0.id) } }
-        print(Self.table(nodes))
+        let rows = nodes.map(NodeRow.init)
+        try format.print(rows) { Self.table(rows) }
     }
 
-    static func table(_ nodes: [NodeSummary]) -> String {
-        var table = Table(headers: ["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"])
-        for node in nodes {
-            table.rows.append([node.id + (node.isSelf ? " *" : ""), node.hostname, node.status.capitalized,
-                               node.availability.capitalized, node.managerStatus.capitalized, node.engineVersion])
-        }
-        return table.render()
+    static func table(_ rows: [NodeRow]) -> String {
+        Table(headers: ["ID", "HOSTNAME", "STATUS", "AVAILABILITY", "MANAGER STATUS", "ENGINE VERSION"], rows: rows.map(\.cells)).render()
     }
 }
