@@ -8,11 +8,19 @@ func inNetworkNamespace<T>(_ path: String?, _ body: () throws -> T) throws -> T 
     if let path { try Namespace.run(inNetworkNamespace: path, body) } else { try body() }
 }
 
-/// Turns IPv4 forwarding on in the calling thread's network namespace
-/// (the sysctl belongs to the namespace of the thread that opens it).
+/// Turns IPv4 forwarding on in the calling thread's network namespace.
 func enableIPv4Forwarding() throws {
-    let fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw SystemError.errno("enable IPv4 forwarding") }
+    try setSysctl("net/ipv4/ip_forward", "1")
+}
+
+/// Writes `value` to sysctl `name` (a path under /proc/sys) of the calling
+/// thread's network namespace (a net sysctl belongs to the namespace of the
+/// thread that opens it).
+func setSysctl(_ name: String, _ value: String) throws {
+    let operation = "set \(name.split(separator: "/").joined(separator: ".")) to \(value)"
+    let fd = open("/proc/sys/\(name)", O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError.errno(operation) }
     defer { close(fd) }
-    guard write(fd, "1", 1) == 1 else { throw SystemError.errno("enable IPv4 forwarding") }
+    let bytes = Array(value.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count else { throw SystemError.errno(operation) }
 }
