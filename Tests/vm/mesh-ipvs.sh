@@ -27,7 +27,7 @@ shoal -H lab-1 service create --detach --name web --replicas 3 --publish 8080:80
 shoal -H lab-1 service create --detach --name client --network front --constraint node.hostname==lab-2 \
     -- sleep 3600 > /dev/null
 services_run() { shoal -H lab-1 service ls | grep -q " 3/3 " && shoal -H lab-1 service ls | grep -q " 1/1 "; }
-check "web and client run" eventually 120 services_run
+check "web and client run" eventually 240 services_run
 shoal -H lab-1 service ps web
 
 echo "== step 1: the routing mesh and the VIP"
