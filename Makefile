@@ -1,4 +1,4 @@
-# shoal — the project's vocabulary: make, make test, make e2e, make demo,
+# shoal — the project's vocabulary: make, make test, make e2e, make vm-test, make demo,
 # make bench, make bench-raft, make bench-tasks, make bench-overlay, make bench-dns, make bench-lb, make install. Run as root on Debian or Ubuntu with Swift 6.
 
 PREFIX ?= /usr/local
@@ -11,9 +11,9 @@ SOURCES := $(shell find Sources -type f) Package.swift
 
 # Debian packages the build, the tests and the benchmarks need.
 APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping \
-	curl python3 util-linux procps nftables bind9-dnsutils
+	curl python3 util-linux procps nftables bind9-dnsutils qemu-system-x86 busybox-static
 
-.PHONY: all deps bench-deps test unit e2e demo bench bench-raft bench-tasks bench-overlay bench-dns bench-lb install uninstall dist clean
+.PHONY: all deps bench-deps test unit e2e vm-test demo bench bench-raft bench-tasks bench-overlay bench-dns bench-lb install uninstall dist clean
 
 all: $(BIN)
 
@@ -38,13 +38,18 @@ define apt_install_missing
 	fi
 endef
 
+# The VM test's kernel (linux-image-amd64) is downloaded and unpacked under
+# /var/cache/shoal-vm, never installed: this machine's /boot stays as it is.
 deps:
 	$(call apt_install_missing,$(APT_PACKAGES))
+	@bash scripts/vm-test.sh --fetch-kernel
 
 bench-deps:
 	$(call apt_install_missing,$(BENCH_PACKAGES))
 
 test: deps $(BIN) unit e2e
+	@if command -v qemu-system-x86_64 >/dev/null; then $(MAKE) --no-print-directory vm-test; \
+	else echo "make test: qemu-system-x86_64 is missing, so the IPVS VM test did not run (make deps installs it)"; fi
 
 # The DNS fuzz test keeps both cores busy for a while: it runs after the
 # others, so their timeouts (TLS handshakes, elections) never race it.
@@ -54,6 +59,10 @@ unit: deps
 
 e2e: deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) DIST=$(CURDIR)/$(DIST) bash Tests/e2e/run.sh
+
+# IPVS, which this machine's kernel lacks: a 3-node lab inside a qemu VM of Debian's kernel.
+vm-test: deps $(BIN)
+	SHOAL=$(CURDIR)/$(BIN) bash scripts/vm-test.sh
 
 demo: deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) bash scripts/demo.sh

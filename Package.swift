@@ -25,7 +25,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "shoal",
-            dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", "DNS", "NameServer", "GoTemplate", argumentParser]
+            dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", "DNS", "NameServer", "GoTemplate", "Network", argumentParser]
                 + nio("NIOCore", "NIOPosix")
         ),
         .target(name: "ShoalAPI", dependencies: ["Addressing"]),

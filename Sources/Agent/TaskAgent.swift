@@ -73,6 +73,8 @@ public actor TaskAgent {
     private var overlayWork: Task<Void, Never>?
     /// Answers the tasks' DNS queries at 127.0.0.11 (nil: tasks use the node's resolvers).
     private let nameServer: NameServer?
+    /// What programs the VIPs of the tasks' namespaces and the ingress sandbox's ports.
+    private let loadBalancer: LoadBalancerBackend
     /// The networks and services the name server was last given.
     private var namesApplied: (networks: [ClusterProtocol.Network], services: [ClusterProtocol.Service])?
     /// The last status of every task this node was told about.
@@ -89,8 +91,9 @@ public actor TaskAgent {
     /// `coveredPaths` are hidden from every task (see `daemonPaths`).
     public init(dataDirectory: String, executable: String = "/proc/self/exe", networkNamespace: String? = nil,
                 coveredPaths: [String] = [], outputLimits: RotatingLog.Limits = .standard, nameServer: NameServer? = nil,
-                logger: Logger) throws {
+                loadBalancer: LoadBalancerBackend = .nftables, logger: Logger) throws {
         self.nameServer = nameServer
+        self.loadBalancer = loadBalancer
         ingressSandbox = IngressSandbox(dataDirectory: dataDirectory)
         self.dataDirectory = dataDirectory
         self.coveredPaths = coveredPaths
@@ -397,13 +400,12 @@ public actor TaskAgent {
         }
         virtualIPsApplied = applied
         guard !changed.isEmpty else { return }
-        let previous = virtualIPWork
-        let logger = self.logger
+        let (previous, loadBalancer, logger) = (virtualIPWork, loadBalancer, logger)
         virtualIPWork = Task.detached {
             await previous?.value
             for change in changed {
                 do {
-                    try VirtualIPTable.replace(inNamespace: "/proc/\(change.pid)/ns/net", services: change.services)
+                    try loadBalancer.balanceVirtualIPs(inNamespace: "/proc/\(change.pid)/ns/net", change.services)
                 } catch {
                     logger.warning("cannot balance the virtual IPs of task \(change.id): \(error)")
                     await self.forgetVirtualIPs(of: change.id)
@@ -482,8 +484,8 @@ public actor TaskAgent {
                 return
             }
         }
-        let (previous, overlays, sandbox, bridge, overlay, node, logger) = (meshWork, overlayWork, ingressSandbox, bridge, overlay,
-                                                                           networkNamespace, logger)
+        let (previous, overlays, sandbox, bridge, overlay, node, loadBalancer, logger) = (
+            meshWork, overlayWork, ingressSandbox, bridge, overlay, networkNamespace, loadBalancer, logger)
         meshWork = Task.detached {
             await previous?.value
             await overlays?.value  // the ingress network's endpoints first
@@ -492,7 +494,7 @@ public actor TaskAgent {
                 if let ingress = wanted.ingress, let network = wanted.network, let overlay, let bridge {
                     let entry = try sandbox.ensure(network: Self.overlayNetwork(network, mtu: overlay.mtu), address: ingress.address,
                                                    overlay: overlay, bridge: bridge)
-                    try sandbox.balance(wanted.ingressPorts)
+                    try sandbox.balance(wanted.ingressPorts, with: loadBalancer)
                     rules += wanted.ingressPorts.map {
                         PublishRule(transport: $0.transport, port: $0.published, destination: entry, destinationPort: $0.published)
                     }
@@ -568,6 +570,7 @@ public actor TaskAgent {
             let overlay = self.overlay
             let nameServer = self.nameServer
             let virtualIPs = Self.virtualIPs(for: task, services: services)
+            let loadBalancer = self.loadBalancer
             // Blocking calls, off the actor: other tasks start meanwhile.
             let address = try await Task.detached {
                 try handshake.awaitReady()
@@ -576,7 +579,7 @@ public actor TaskAgent {
                     try overlay.attach(taskID: id, namespace: "/proc/\(child.pid)/ns/net", to: attachments)
                 }
                 // Before the command runs: its first connection to a VIP is balanced too.
-                if !virtualIPs.isEmpty { try VirtualIPTable.replace(inNamespace: "/proc/\(child.pid)/ns/net", services: virtualIPs) }
+                if !virtualIPs.isEmpty { try loadBalancer.balanceVirtualIPs(inNamespace: "/proc/\(child.pid)/ns/net", virtualIPs) }
                 let address = try bridge.attach(processID: child.pid, linkName: "veth" + id.prefix(11), position: attachments.count)
                 try await nameServer?.serve(taskID: id, inNetworkNamespace: "/proc/\(child.pid)/ns/net",
                                             networks: attachments.map(\.network.id))

@@ -28,10 +28,19 @@ public enum Daemon {
         LoggingSystem.bootstrap { StructuredLogHandler(label: $0, level: level, file: logFile) }
         let logger = Logger(label: "daemon")
 
+        // Before anything is made: `--lb ipvs` on a kernel without IPVS fails in one line.
+        let loadBalancer: (backend: LoadBalancerBackend, reason: String)
+        do {
+            loadBalancer = try LoadBalancerBackend.choose(requested: configuration.loadBalancer)
+        } catch {
+            throw ShoalError("\(error)")
+        }
+
         try FileSystem.makeDirectory(configuration.dataDirectory, mode: 0o700)
         let lock = try DataDirectoryLock(directory: configuration.dataDirectory)
         defer { lock.release() }
         try claimSocket(configuration.socketPath)
+        logger.info("load balancing with \(loadBalancer.reason)")
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         defer { try? group.syncShutdownGracefully() }
@@ -41,7 +50,8 @@ public enum Daemon {
                                   coveredPaths: TaskAgent.daemonPaths(dataDirectory: configuration.dataDirectory,
                                                                       socketPath: configuration.socketPath,
                                                                       labRoot: Defaults.labRootInEffect),
-                                  outputLimits: configuration.logLimits, nameServer: nameServer, logger: Logger(label: "agent"))
+                                  outputLimits: configuration.logLimits, nameServer: nameServer, loadBalancer: loadBalancer.backend,
+                                  logger: Logger(label: "agent"))
         // Stops the daemon: a signal, or a Raft log that can no longer be written (`storageFailure` says which).
         let stop = DispatchSemaphore(value: 0)
         let storageFailure = NIOLockedValueBox<(any Error)?>(nil)
@@ -51,7 +61,7 @@ public enum Daemon {
             storageFailure.withLockedValue { $0 = error }
             stop.signal()
         }
-        let router = makeRouter(configuration, swarm: swarm)
+        let router = makeRouter(configuration, swarm: swarm, loadBalancer: loadBalancer.backend)
         try blocking {
             await swarm.setCallHandler { method, path, query, body in
                 var forwarded = query
@@ -88,7 +98,7 @@ public enum Daemon {
         }
     }
 
-    static func makeRouter(_ configuration: DaemonConfiguration, swarm: Swarm) -> HTTPRouter {
+    static func makeRouter(_ configuration: DaemonConfiguration, swarm: Swarm, loadBalancer: LoadBalancerBackend? = nil) -> HTTPRouter {
         var router = HTTPRouter()
         router.add("GET", "/_ping") { _ in .text("OK") }
         router.add("HEAD", "/_ping") { _ in .text("") }
@@ -100,7 +110,7 @@ public enum Daemon {
                                         listenAddress: configuration.listenAddress,
                                         advertiseAddress: configuration.advertiseAddress, pid: getpid(),
                                         certExpirySeconds: certificates.certExpirySeconds,
-                                        certificateExpiresAt: certificates.expiresAt))
+                                        certificateExpiresAt: certificates.expiresAt, loadBalancer: loadBalancer?.rawValue))
         }
         router.add("POST", "/swarm/init") { request in
             let body = try request.decode(SwarmInitRequest.self)

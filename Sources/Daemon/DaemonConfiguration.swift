@@ -1,5 +1,6 @@
 import Addressing
 import Logging
+import Network
 import ShoalAPI
 
 /// Everything `shoal daemon` is told by its flags; there is no config file.
@@ -14,12 +15,15 @@ public struct DaemonConfiguration: Sendable {
     /// Where the tasks' DNS server forwards names the swarm does not know
     /// (`--dns-upstream`); empty: the node's own resolvers.
     public var dnsUpstreams: [HostPort]
+    /// `--lb`: which backend balances VIPs and published ports (auto: IPVS where the kernel has it).
+    public var loadBalancer: LoadBalancerBackend.Request
 
     public init(dataDirectory: String = Defaults.dataDirectory,
                 socketPath: String = Defaults.socketPath,
                 listenAddress: String = Defaults.listenAddress,
                 advertiseAddress: String? = nil,
-                logLevel: Logger.Level = .info, logLimits: RotatingLog.Limits = .standard, dnsUpstreams: [HostPort] = []) {
+                logLevel: Logger.Level = .info, logLimits: RotatingLog.Limits = .standard, dnsUpstreams: [HostPort] = [],
+                loadBalancer: LoadBalancerBackend.Request = .auto) {
         self.dataDirectory = dataDirectory
         self.socketPath = socketPath
         self.listenAddress = listenAddress
@@ -27,5 +31,6 @@ public struct DaemonConfiguration: Sendable {
         self.logLevel = logLevel
         self.logLimits = logLimits
         self.dnsUpstreams = dnsUpstreams
+        self.loadBalancer = loadBalancer
     }
 }

@@ -34,8 +34,8 @@ public struct Lab: Sendable {
 
     /// Creates the switch and `count` nodes, and starts a daemon in each.
     /// On failure, removes whatever it had made.
-    /// `dnsUpstreams` go to every daemon as `--dns-upstream`.
-    public func up(nodes count: Int, executable: String, dnsUpstreams: [String] = []) throws -> LabState {
+    /// `dnsUpstreams` go to every daemon as `--dns-upstream`, `loadBalancer` as `--lb`.
+    public func up(nodes count: Int, executable: String, dnsUpstreams: [String] = [], loadBalancer: String? = nil) throws -> LabState {
         try Self.validate(name: layout.name)
         guard (1...32).contains(count) else {
             throw ShoalError("a lab has 1 to 32 nodes, not \(count)", hint: "pick --nodes between 1 and 32")
@@ -51,7 +51,7 @@ public struct Lab: Sendable {
         try FileSystem.makeDirectory(layout.directory, mode: 0o700)
         var state = LabState(name: layout.name, subnet: subnet.description,
                              switchNamespace: layout.switchNamespace, nodes: [],
-                             dnsUpstreams: dnsUpstreams.isEmpty ? nil : dnsUpstreams)
+                             dnsUpstreams: dnsUpstreams.isEmpty ? nil : dnsUpstreams, loadBalancer: loadBalancer)
         do {
             for index in 1...count {
                 let name = layout.nodeName(index)
@@ -63,8 +63,7 @@ public struct Lab: Sendable {
             try save(state)
             try buildNetwork(state, prefixLength: subnet.prefixLength)
             for index in state.nodes.indices {
-                state.nodes[index].pid = try startDaemon(state.nodes[index], executable: executable,
-                                                         dnsUpstreams: state.dnsUpstreams ?? [])
+                state.nodes[index].pid = try startDaemon(state.nodes[index], executable: executable, options: state.daemonOptions)
                 try save(state)
             }
             return state
@@ -97,11 +96,11 @@ public struct Lab: Sendable {
         }
     }
 
-    private func startDaemon(_ node: LabState.Node, executable: String, dnsUpstreams: [String]) throws -> Int32 {
+    private func startDaemon(_ node: LabState.Node, executable: String, options: [String]) throws -> Int32 {
         let launcher = DaemonLauncher(
             arguments: [executable, "ns-exec", "--net", node.networkNamespace, "--uts", node.utsNamespace, "--",
                         executable, "daemon", "--data-dir", node.dataDirectory, "--socket", node.socketPath,
-                        "--advertise-addr", node.address.description] + dnsUpstreams.flatMap { ["--dns-upstream", $0] },
+                        "--advertise-addr", node.address.description] + options,
             socketPath: node.socketPath,
             logPath: node.dataDirectory + "/" + Defaults.daemonLogName)
         do {
@@ -122,8 +121,7 @@ public struct Lab: Sendable {
             throw ShoalError("node \(name) is already running (pid \(pid))", hint: "stop it first, e.g. kill \(pid)")
         }
         let lab = Lab(name: state.name, root: root)
-        state.nodes[index].pid = try lab.startDaemon(state.nodes[index], executable: executable,
-                                                     dnsUpstreams: state.dnsUpstreams ?? [])
+        state.nodes[index].pid = try lab.startDaemon(state.nodes[index], executable: executable, options: state.daemonOptions)
         try lab.save(state)
         return state.nodes[index].pid ?? 0
     }

@@ -21,4 +21,11 @@ public struct LabState: Codable, Equatable, Sendable {
     public var nodes: [Node]
     /// `lab up --dns-upstream`: passed to every node's daemon (nil: their default).
     public var dnsUpstreams: [String]?
+    /// `lab up --lb`: passed to every node's daemon (nil: their default).
+    public var loadBalancer: String?
+
+    /// The options every node's daemon gets beyond its own addresses and paths.
+    var daemonOptions: [String] {
+        (dnsUpstreams ?? []).flatMap { ["--dns-upstream", $0] } + (loadBalancer.map { ["--lb", $0] } ?? [])
+    }
 }

@@ -41,6 +41,8 @@ public enum PacketMatch: Sendable, Hashable {
     case outputInterface(String)
     /// The connection's destination was translated (`ct status dnat`).
     case destinationTranslated
+    /// The packet carries this mark (`meta mark MARK`).
+    case mark(UInt32)
 }
 
 /// What a rule does with a packet it matches (the translations only in nat chains).
@@ -269,6 +271,8 @@ public final class NetfilterSocket {
         case .destinationTranslated:
             // IPS_DST_NAT in the connection's status.
             [.connectionStatus, .bitwise(mask: UInt32(0x20).nativeBytes), .compare(equal: false, [0, 0, 0, 0])]
+        case .mark(let mark):
+            [.metaLoad(key: metaMark), .compare(equal: true, mark.nativeBytes)]
         }
     }
 

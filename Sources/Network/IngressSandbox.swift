@@ -49,9 +49,9 @@ public final class IngressSandbox: Sendable {
         }
     }
 
-    /// Makes the sandbox balance exactly `ports`.
-    public func balance(_ ports: [IngressPort]) throws {
-        try IngressTable.replace(inNamespace: path, inbound: Self.inbound, overlayBridge: Self.overlay, ports: ports)
+    /// Makes the sandbox balance exactly `ports` with `backend`.
+    public func balance(_ ports: [IngressPort], with backend: LoadBalancerBackend) throws {
+        try backend.balanceIngress(inNamespace: path, inbound: Self.inbound, overlayBridge: Self.overlay, ports)
     }
 
     /// Takes the sandbox down (its links go with its namespace).

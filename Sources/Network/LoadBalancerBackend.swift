@@ -46,3 +46,27 @@ public enum LoadBalancerBackend: String, Sendable, CaseIterable {
         try inNetworkNamespace(path) { try GenericNetlink.familyID(named: "IPVS") } != nil
     }
 }
+
+extension LoadBalancerBackend {
+    /// Makes the network namespace pinned at `path` (a task's) balance exactly `services`.
+    public func balanceVirtualIPs(inNamespace path: String, _ services: [VirtualIPService]) throws {
+        switch self {
+        case .nftables:
+            try VirtualIPTable.replace(inNamespace: path, services: services)
+        case .ipvs:
+            try IPVSTables.apply(try IPVSPlan.virtualIPs(services), table: VirtualIPTable.name, inNamespace: path, forwards: false)
+        }
+    }
+
+    /// Makes the ingress sandbox pinned at `path` balance exactly `ports`
+    /// (arriving on `inbound`, leaving masqueraded on `overlayBridge`).
+    public func balanceIngress(inNamespace path: String, inbound: String, overlayBridge: String, _ ports: [IngressPort]) throws {
+        switch self {
+        case .nftables:
+            try IngressTable.replace(inNamespace: path, inbound: inbound, overlayBridge: overlayBridge, ports: ports)
+        case .ipvs:
+            let plan = try IPVSPlan.ingress(inbound: inbound, overlayBridge: overlayBridge, ports: ports)
+            try IPVSTables.apply(plan, table: IngressTable.name, inNamespace: path, forwards: true)
+        }
+    }
+}

@@ -36,24 +36,11 @@ public enum VirtualIPTable {
 
     /// The table's chains for `services`: the same for the same services in any order.
     public static func chains(for services: [VirtualIPService]) throws -> [NftablesChain] {
-        var seen = Set<IPv4Address>()
+        let services = try validated(services)
         var balancing = [NftablesRule([.notTransportProtocol(.tcp), .notTransportProtocol(.udp)], .leaveChain)]
-        var refusals: [NftablesRule] = []
-        var backendCount = 0
-        for service in services.sorted(by: { $0.vip < $1.vip }) {
-            guard seen.insert(service.vip).inserted else {
-                throw LoadBalancerError("VIP \(service.vip) is given twice: give each VIP once with all its backends")
-            }
-            let backends = try LoadBalancerInput.backends(service.backends, of: "VIP \(service.vip)")
-            backendCount += backends.count
-            let destination = PacketMatch.destinationAddress(service.vip)
-            if backends.isEmpty {
-                refusals += TransportProtocol.allCases.map { LoadBalancerInput.refusal([destination, .transportProtocol($0)], $0) }
-            } else {
-                balancing.append(NftablesRule([destination], .balanceAddresses(backends)))
-            }
+        for service in services where !service.backends.isEmpty {
+            balancing.append(NftablesRule([.destinationAddress(service.vip)], .balanceAddresses(service.backends)))
         }
-        try LoadBalancerInput.tableSize(entries: seen.count, backends: backendCount, of: "table ip \(name)")
         // Refusals sit in a filter chain: a nat chain sees packets only where conntrack
         // runs, which a table without a translation does not turn on. After the nat
         // chain, translated packets no longer carry a VIP, so only refusals match there.
@@ -63,10 +50,33 @@ public enum VirtualIPTable {
         if balancing.count > 1 {
             chains.append(NftablesChain(name: "output", kind: .nat, hook: .output, priority: -100, rules: balancing))
         }
-        if !refusals.isEmpty {
-            chains.append(NftablesChain(name: "refuse", kind: .filter, hook: .output, priority: 0, rules: refusals))
-        }
+        let refusals = refusals(for: services)
+        if !refusals.rules.isEmpty { chains.append(refusals) }
         return chains
+    }
+
+    /// `services` sorted by VIP, each backend once, within the limits.
+    static func validated(_ services: [VirtualIPService]) throws -> [VirtualIPService] {
+        var seen = Set<IPv4Address>()
+        var backendCount = 0
+        let sorted = try services.sorted(by: { $0.vip < $1.vip }).map { service in
+            guard seen.insert(service.vip).inserted else {
+                throw LoadBalancerError("VIP \(service.vip) is given twice: give each VIP once with all its backends")
+            }
+            let backends = try LoadBalancerInput.backends(service.backends, of: "VIP \(service.vip)")
+            backendCount += backends.count
+            return VirtualIPService(vip: service.vip, backends: backends)
+        }
+        try LoadBalancerInput.tableSize(entries: seen.count, backends: backendCount, of: "table ip \(name)")
+        return sorted
+    }
+
+    /// The chain refusing TCP and UDP to the VIPs without backends (of validated `services`).
+    static func refusals(for services: [VirtualIPService]) -> NftablesChain {
+        let rules = services.filter(\.backends.isEmpty).flatMap { service in
+            TransportProtocol.allCases.map { LoadBalancerInput.refusal([.destinationAddress(service.vip), .transportProtocol($0)], $0) }
+        }
+        return NftablesChain(name: "refuse", kind: .filter, hook: .output, priority: 0, rules: rules)
     }
 
     /// Makes the VIP table of the network namespace pinned at `path` (nil: the
@@ -142,7 +152,7 @@ public enum PublishTable {
             try NetfilterSocket().replaceTable(name, chains: chains)
             try enableIPv4Forwarding()
             // Otherwise the kernel drops a packet from 127.0.0.1 rerouted to the bridge before it can be masqueraded.
-            try writeSysctl("net/ipv4/conf/\(bridge)/route_localnet", "1", "route 127.0.0.1 to \(bridge)")
+            try setSysctl("net/ipv4/conf/\(bridge)/route_localnet", "1")
         }
     }
 
@@ -188,10 +198,32 @@ public enum IngressTable {
     public static func chains(inbound: String, overlayBridge: String, ports: [IngressPort]) throws -> [NftablesChain] {
         let inbound = try LoadBalancerInput.interfaceName(inbound, "inbound")
         let overlayBridge = try LoadBalancerInput.interfaceName(overlayBridge, "overlay bridge")
+        let rules = try validated(ports).map { entry in
+            let matches: [PacketMatch] = [.inputInterface(inbound), .transportProtocol(entry.transport), .destinationPort(entry.port)]
+            // A refusal stays in the nat chain (a filter chain would see translated packets
+            // for another port too): the masquerade below keeps conntrack on.
+            return entry.backends.isEmpty ? LoadBalancerInput.refusal(matches, entry.transport)
+                                          : NftablesRule(matches, .balanceDestinations(entry.backends))
+        }
+        return [
+            NftablesChain(name: "prerouting", kind: .nat, hook: .prerouting, priority: -100, rules: rules),
+            NftablesChain(name: "postrouting", kind: .nat, hook: .postrouting, priority: 100,
+                     rules: [NftablesRule([.outputInterface(overlayBridge), .destinationTranslated], .masquerade)]),
+        ]
+    }
+
+    /// A published port checked: its number, and its backends sorted, each once.
+    struct ValidatedPort {
+        let transport: TransportProtocol
+        let port: UInt16
+        let backends: [NatDestination]
+    }
+
+    /// `ports` sorted by protocol and port, each once, within the limits.
+    static func validated(_ ports: [IngressPort]) throws -> [ValidatedPort] {
         var seen = Set<String>()
-        var rules: [NftablesRule] = []
         var backendCount = 0
-        for entry in ports.sorted(by: { ($0.transport.rawValue, $0.published) < ($1.transport.rawValue, $1.published) }) {
+        let sorted = try ports.sorted(by: { ($0.transport.rawValue, $0.published) < ($1.transport.rawValue, $1.published) }).map { entry in
             let port = try LoadBalancerInput.port(entry.published, "published port")
             let label = "port \(port)/\(entry.transport)"
             guard seen.insert(label).inserted else {
@@ -202,18 +234,10 @@ public enum IngressTable {
             }
             let backends = try LoadBalancerInput.backends(destinations, of: label)
             backendCount += backends.count
-            let matches: [PacketMatch] = [.inputInterface(inbound), .transportProtocol(entry.transport), .destinationPort(port)]
-            // A refusal stays in the nat chain (a filter chain would see translated packets
-            // for another port too): the masquerade below keeps conntrack on.
-            rules.append(backends.isEmpty ? LoadBalancerInput.refusal(matches, entry.transport)
-                                          : NftablesRule(matches, .balanceDestinations(backends)))
+            return ValidatedPort(transport: entry.transport, port: port, backends: backends)
         }
-        try LoadBalancerInput.tableSize(entries: rules.count, backends: backendCount, of: "table ip \(name)")
-        return [
-            NftablesChain(name: "prerouting", kind: .nat, hook: .prerouting, priority: -100, rules: rules),
-            NftablesChain(name: "postrouting", kind: .nat, hook: .postrouting, priority: 100,
-                     rules: [NftablesRule([.outputInterface(overlayBridge), .destinationTranslated], .masquerade)]),
-        ]
+        try LoadBalancerInput.tableSize(entries: sorted.count, backends: backendCount, of: "table ip \(name)")
+        return sorted
     }
 
     /// Makes the ingress table of the sandbox pinned at `path` hold exactly

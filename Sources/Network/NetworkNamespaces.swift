@@ -8,18 +8,20 @@ func inNetworkNamespace<T>(_ path: String?, _ body: () throws -> T) throws -> T 
     if let path { try Namespace.run(inNetworkNamespace: path, body) } else { try body() }
 }
 
-/// Turns IPv4 forwarding on in the calling thread's network namespace
-/// (the sysctl belongs to the namespace of the thread that opens it).
+/// Turns IPv4 forwarding on in the calling thread's network namespace.
 func enableIPv4Forwarding() throws {
-    try writeSysctl("net/ipv4/ip_forward", "1", "enable IPv4 forwarding")
+    try setSysctl("net/ipv4/ip_forward", "1")
 }
 
-/// Writes `value` to `/proc/sys/<name>` of the calling thread's network
-/// namespace; `missingIsFine` when the kernel may lack the setting.
-func writeSysctl(_ name: String, _ value: String, _ operation: String, missingIsFine: Bool = false) throws {
+/// Writes `value` to sysctl `name` (a path under /proc/sys) of the calling
+/// thread's network namespace (a net sysctl belongs to the namespace of the
+/// thread that opens it); `missingIsFine` where the kernel may lack it.
+func setSysctl(_ name: String, _ value: String, missingIsFine: Bool = false) throws {
+    let operation = "set \(name.split(separator: "/").joined(separator: ".")) to \(value)"
     let fd = open("/proc/sys/\(name)", O_WRONLY | O_CLOEXEC)
     if fd < 0 && errno == ENOENT && missingIsFine { return }
     guard fd >= 0 else { throw SystemError.errno(operation) }
     defer { close(fd) }
-    guard write(fd, value, value.utf8.count) == value.utf8.count else { throw SystemError.errno(operation) }
+    let bytes = Array(value.utf8)
+    guard write(fd, bytes, bytes.count) == bytes.count else { throw SystemError.errno(operation) }
 }

@@ -156,7 +156,7 @@ public final class OverlayDriver: Sendable {
 
     private static func disableBridgeNetfilter() throws {
         // A kernel without br_netfilter has no such hook.
-        try writeSysctl("net/bridge/bridge-nf-call-iptables", "0", "turn bridge-nf-call-iptables off", missingIsFine: true)
+        try setSysctl("net/bridge/bridge-nf-call-iptables", "0", missingIsFine: true)
     }
 
     private func nodeSocket() throws -> RouteSocket {

@@ -15,10 +15,12 @@ public struct DaemonInfo: Codable, Equatable, Sendable {
     public var certExpirySeconds: Double?
     /// When this node's certificate expires (it renews it at half its lifetime).
     public var certificateExpiresAt: Date?
+    /// What balances VIPs and published ports: "ipvs" or "nftables".
+    public var loadBalancer: String?
 
     public init(version: String, nodeID: String?, hostname: String, dataDirectory: String,
                 socketPath: String, listenAddress: String, advertiseAddress: String?, pid: Int32,
-                certExpirySeconds: Double? = nil, certificateExpiresAt: Date? = nil) {
+                certExpirySeconds: Double? = nil, certificateExpiresAt: Date? = nil, loadBalancer: String? = nil) {
         self.version = version
         self.nodeID = nodeID
         self.hostname = hostname
@@ -29,6 +31,7 @@ public struct DaemonInfo: Codable, Equatable, Sendable {
         self.pid = pid
         self.certExpirySeconds = certExpirySeconds
         self.certificateExpiresAt = certificateExpiresAt
+        self.loadBalancer = loadBalancer
     }
 }
 

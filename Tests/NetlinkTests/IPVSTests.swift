@@ -28,13 +28,40 @@ import TestSupport
         let settings = { (weight: UInt8) -> [UInt8] in
             [8, 0, 3, 0, 0, 0, 0, 0] + [8, 0, 4, 0, weight, 0, 0, 0] + [8, 0, 5, 0, 0, 0, 0, 0] + [8, 0, 6, 0, 0, 0, 0, 0]
         }
-        let backend = IPv4Address(0x0a00_0005)
+        let backend = IPVSDestination(address: IPv4Address(0x0a00_0005))
         #expect(IPVSMessage.newDestination(backend, fwmark: 256, weight: 1)
             == [5, 1, 0, 0] + service + [72, 0, 2, 0x80] + address + port + settings(1) + addressFamily)
         #expect(IPVSMessage.setDestination(backend, fwmark: 256, weight: 0)
             == [6, 1, 0, 0] + service + [72, 0, 2, 0x80] + address + port + settings(0) + addressFamily)
         #expect(IPVSMessage.deleteDestination(backend, fwmark: 256)
             == [7, 1, 0, 0] + service + [40, 0, 2, 0x80] + address + port + addressFamily)
+    }
+
+    @Test func aDestinationWithAPortTranslatesToIt() {
+        let message = IPVSMessage.newDestination(IPVSDestination(address: IPv4Address(0x0a00_0005), port: 8080), fwmark: 256, weight: 1)
+        let port: [UInt8] = [6, 0, 2, 0, 0x1f, 0x90, 0, 0]  // big-endian 8080
+        #expect(message.count == 4 + 20 + 72)
+        #expect(Array(message[(4 + 20 + 4 + 20)..<(4 + 20 + 4 + 20 + 8)]) == port)
+    }
+
+    @Test func theDumpsAskForEveryServiceAndForTheDestinationsOfOneFwmark() {
+        #expect(IPVSMessage.getServices() == [4, 1, 0, 0])
+        #expect(IPVSMessage.getDestinations(fwmark: 256) == [8, 1, 0, 0] + [20, 0, 1, 0x80] + family + fwmark256)
+    }
+
+    @Test func theKernelsAnswersReadBackAsFwmarksAndWeightedDestinations() {
+        // As ip_vs_genl_fill_service and _fill_dest write them (more attributes than read here).
+        let service: [UInt8] = [4, 1, 0, 0] + [28, 0, 1, 0x80] + family + fwmark256 + [7, 0, 6, 0, 0x72, 0x72, 0, 0]
+        #expect(IPVSMessage.fwmark(inServiceReply: service) == 256)
+        let addressService: [UInt8] = [4, 1, 0, 0] + [20, 0, 1, 0x80] + family + [6, 0, 2, 0, 6, 0, 0, 0]
+        #expect(IPVSMessage.fwmark(inServiceReply: addressService) == nil)
+        let destination: [UInt8] = [8, 1, 0, 0] + [48, 0, 2, 0x80]
+            + [20, 0, 1, 0, 10, 0, 0, 5] + [UInt8](repeating: 0, count: 12)
+            + [6, 0, 2, 0, 0x1f, 0x90, 0, 0] + [8, 0, 3, 0, 0, 0, 0, 0] + [8, 0, 4, 0, 3, 0, 0, 0]
+        let read = IPVSMessage.destination(inReply: destination)
+        #expect(read?.0 == IPVSDestination(address: IPv4Address(0x0a00_0005), port: 8080))
+        #expect(read?.weight == 3)
+        #expect(IPVSMessage.destination(inReply: Array(destination.prefix(30))) == nil)
     }
 }
 

@@ -14,6 +14,11 @@ check "version prints the client version" bash -c '"$SHOAL" version | grep -Eq "
 check_fails "an unknown flag is one line" "^shoal: .*--bogus" "$SHOAL" lab up --bogus
 check_fails "an unknown command is one line" "^shoal: " "$SHOAL" frobnicate
 check_fails "a bad --listen-addr is one line" "^shoal: .*listen" "$SHOAL" daemon --listen-addr nope
+check_fails "a bad --lb is one line" "^shoal: .*--lb must be auto, ipvs or nftables" "$SHOAL" daemon --lb maglev
+if [ ! -e /proc/net/ip_vs ]; then
+    check_fails "--lb ipvs on a kernel without IPVS fails at start in one line" "^shoal: --lb ipvs: this kernel has no IPVS .*use --lb nftables or auto$" \
+        "$SHOAL" daemon --lb ipvs --data-dir "$E2E_WORK/ipvs" --socket "$E2E_WORK/ipvs.sock" --listen-addr 127.0.0.1:2398
+fi
 check_fails "no daemon on the socket is one line" "^shoal: .*daemon" \
     "$SHOAL" -H "$E2E_WORK/nothing.sock" info
 check_fails "an unknown lab node is one line" "^shoal: .*lab-7" "$SHOAL" -H lab-7 info
@@ -30,6 +35,9 @@ on_exit "kill $daemon 2>/dev/null; wait $daemon 2>/dev/null"
 check "the daemon answers on its socket" eventually 10 "$SHOAL" -H "$socket" info
 check "info names the data dir and pid" \
     bash -c 'out=$("$SHOAL" -H "unix://$1" info) && grep -q "$2" <<<"$out" && grep -q "$3" <<<"$out"' _ "$socket" "$data" "$daemon"
+check "info shows the load balancer --lb auto chose" bash -c '
+    expected=nftables; [ -e /proc/net/ip_vs ] && expected=ipvs
+    "$SHOAL" -H "unix://$1" info | grep -Eqx "Load Balancer: +$expected"' _ "$socket"
 check "the data dir is root-only" bash -c '[ "$(stat -c %a "$1")" = 700 ]' _ "$data"
 check "the socket is root-only" bash -c '[ "$(stat -c %a "$1")" = 600 ]' _ "$socket"
 check "logs are structured lines" bash -c 'grep -Eq "level=[a-z]+ .*msg=" "$1"' _ "$E2E_WORK/daemon.log"

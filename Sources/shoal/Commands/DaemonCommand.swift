@@ -2,6 +2,7 @@ import Addressing
 import ArgumentParser
 import Daemon
 import Logging
+import Network
 import ShoalAPI
 
 struct DaemonCommand: ParsableCommand {
@@ -35,6 +36,10 @@ struct DaemonCommand: ParsableCommand {
                                valueName: "IP[:PORT]"))
     var dnsUpstream: [String] = []
 
+    @Option(help: ArgumentHelp("What balances VIPs and published ports: ipvs, nftables, or auto (IPVS where the kernel has it).",
+                               valueName: "auto|ipvs|nftables"))
+    var lb: String = "auto"
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'")
@@ -53,6 +58,13 @@ struct DaemonCommand: ParsableCommand {
             throw ValidationError("--dns-upstream must be an IPv4 address with an optional :PORT, not '\(upstream)'")
         }
         guard dnsUpstream.count <= 3 else { throw ValidationError("--dns-upstream can be given 3 times at most, as resolv.conf's nameservers") }
+        try Self.validateLoadBalancer(lb)
+    }
+
+    static func validateLoadBalancer(_ lb: String) throws {
+        guard LoadBalancerBackend.Request(rawValue: lb) != nil else {
+            throw ValidationError("--lb must be auto, ipvs or nftables, not '\(lb)'")
+        }
     }
 
     func run() throws {
@@ -62,7 +74,8 @@ struct DaemonCommand: ParsableCommand {
             advertiseAddress: advertiseAddr, logLevel: Logger.Level(rawValue: logLevel) ?? .info,
             logLimits: RotatingLog.Limits(maximumBytes: Self.bytes(logMaxSize) ?? RotatingLog.Limits.standard.maximumBytes,
                                           maximumFiles: logMaxFile),
-            dnsUpstreams: dnsUpstream.compactMap { HostPort($0, defaultPort: 53) }))
+            dnsUpstreams: dnsUpstream.compactMap { HostPort($0, defaultPort: 53) },
+            loadBalancer: LoadBalancerBackend.Request(rawValue: lb) ?? .auto))
     }
 
     /// "10m", "512k", "1g" or a number of bytes, within 1 KiB...1 GiB.

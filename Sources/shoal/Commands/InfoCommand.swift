@@ -24,6 +24,7 @@ struct InfoCommand: ParsableCommand {
         ] + [
             info.certExpirySeconds.map { ("Cert Expiry", CertificateExpiry.text($0)) },
             info.certificateExpiresAt.map { ("Node Certificate Expires", "\($0)") },
+            info.loadBalancer.map { ("Load Balancer", $0) },
         ].compactMap { $0 }
         let width = (rows.map(\.0.count).max() ?? 0) + 2
         for (label, value) in rows {

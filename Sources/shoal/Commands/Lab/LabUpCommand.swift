@@ -18,18 +18,23 @@ struct LabUpCommand: ParsableCommand {
                                valueName: "IP[:PORT]"))
     var dnsUpstream: [String] = []
 
+    @Option(help: ArgumentHelp("What balances VIPs and published ports in the nodes' daemons (their --lb).",
+                               valueName: "auto|ipvs|nftables"))
+    var lb: String?
+
     func validate() throws {
         guard (1...32).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 32") }
         try Lab.validate(name: lab.name)
         for upstream in dnsUpstream where HostPort(upstream, defaultPort: 53)?.hasIPv4Host != true {
             throw ValidationError("--dns-upstream must be an IPv4 address with an optional :PORT, not '\(upstream)'")
         }
+        if let lb { try DaemonCommand.validateLoadBalancer(lb) }
     }
 
     func run() throws {
         try requireRoot("shoal lab up")
         let state = try Lab(name: lab.name).up(nodes: nodes, executable: DaemonLauncher.currentExecutable(),
-                                               dnsUpstreams: dnsUpstream)
+                                               dnsUpstreams: dnsUpstream, loadBalancer: lb)
         print("Lab \(state.name) is up on \(state.subnet) with \(state.nodes.count) nodes:")
         print(LabListCommand.table([state]))
     }
