@@ -24,11 +24,51 @@ public struct DockerService: Encodable, Equatable, Sendable {
 
     public struct TaskTemplate: Encodable, Equatable, Sendable {
         public var containerSpec: ContainerSpec
+        public var resources: TaskResources
         public var restartPolicy: RestartPolicy
         public var placement: Placement
         public var networks: [NetworkTarget]
         enum CodingKeys: String, CodingKey {
-            case containerSpec = "ContainerSpec", restartPolicy = "RestartPolicy", placement = "Placement", networks = "Networks"
+            case containerSpec = "ContainerSpec", resources = "Resources", restartPolicy = "RestartPolicy", placement = "Placement"
+            case networks = "Networks"
+        }
+    }
+
+    /// `--limit-*` and `--reserve-*`, as the Engine API nests them.
+    public struct TaskResources: Encodable, Equatable, Sendable {
+        public struct Amounts: Encodable, Equatable, Sendable {
+            public var nanoCPUs: Int64
+            public var memoryBytes: Int64
+            public var pids: Int64?
+            enum CodingKeys: String, CodingKey { case nanoCPUs = "NanoCPUs", memoryBytes = "MemoryBytes", pids = "Pids" }
+        }
+        public var limits: Amounts
+        public var reservations: Amounts
+        enum CodingKeys: String, CodingKey { case limits = "Limits", reservations = "Reservations" }
+
+        init(_ resources: Resources) {
+            limits = Amounts(nanoCPUs: resources.limitNanoCPUs, memoryBytes: resources.limitMemoryBytes, pids: resources.limitPids)
+            reservations = Amounts(nanoCPUs: resources.reservedNanoCPUs, memoryBytes: resources.reservedMemoryBytes)
+        }
+    }
+
+    /// `--health-*`, as the Engine API has it: durations in nanoseconds, the test a shell command.
+    public struct Healthcheck: Encodable, Equatable, Sendable {
+        public var test: [String]
+        public var interval: Int64
+        public var timeout: Int64
+        public var startPeriod: Int64
+        public var retries: Int
+        enum CodingKeys: String, CodingKey {
+            case test = "Test", interval = "Interval", timeout = "Timeout", startPeriod = "StartPeriod", retries = "Retries"
+        }
+
+        init(_ check: HealthCheck) {
+            test = ["CMD-SHELL", check.command]
+            interval = Int64(check.intervalSeconds * 1e9)
+            timeout = Int64(check.timeoutSeconds * 1e9)
+            startPeriod = Int64(check.startPeriodSeconds * 1e9)
+            retries = check.retries
         }
     }
 
@@ -43,9 +83,11 @@ public struct DockerService: Encodable, Equatable, Sendable {
         public var capabilityAdd: [String]
         public var capabilityDrop: [String]
         public var securityOptions: [String]
+        public var healthcheck: Healthcheck?
         enum CodingKeys: String, CodingKey {
             case command = "Command", args = "Args", env = "Env", dir = "Dir", user = "User", readOnly = "ReadOnly", mounts = "Mounts"
             case capabilityAdd = "CapabilityAdd", capabilityDrop = "CapabilityDrop", securityOptions = "SecurityOpt"
+            case healthcheck = "Healthcheck"
         }
     }
 
@@ -136,7 +178,9 @@ public struct DockerService: Encodable, Equatable, Sendable {
                 containerSpec: ContainerSpec(
                     command: Array(spec.command.prefix(1)), args: Array(spec.command.dropFirst()), env: spec.env, dir: spec.workdir,
                     user: spec.user, readOnly: spec.readOnly, mounts: spec.mounts, capabilityAdd: spec.capabilityAdd,
-                    capabilityDrop: spec.capabilityDrop, securityOptions: spec.securityOptions),
+                    capabilityDrop: spec.capabilityDrop, securityOptions: spec.securityOptions,
+                    healthcheck: spec.healthCheck.map(Healthcheck.init)),
+                resources: TaskResources(spec.resources),
                 restartPolicy: RestartPolicy(condition: spec.restartCondition, delay: Int64(spec.restartDelaySeconds * 1e9),
                                              maxAttempts: spec.restartMaxAttempts),
                 placement: Placement(constraints: spec.constraints),
@@ -172,8 +216,10 @@ public struct DockerNode: Encodable, Equatable, Sendable {
 
         public var hostname: String
         public var platform: Platform
+        /// Its CPUs and memory, once the node has reported them.
+        public var resources: NodeResources?
         public var engine: Engine
-        enum CodingKeys: String, CodingKey { case hostname = "Hostname", platform = "Platform", engine = "Engine" }
+        enum CodingKeys: String, CodingKey { case hostname = "Hostname", platform = "Platform", resources = "Resources", engine = "Engine" }
     }
 
     public struct Status: Encodable, Equatable, Sendable {
@@ -221,7 +267,7 @@ public struct DockerNode: Encodable, Equatable, Sendable {
         updatedAt = node.updatedAt
         spec = Spec(labels: node.labels, role: node.role, availability: node.availability)
         description = Description(hostname: node.hostname, platform: .init(architecture: architecture, os: "linux"),
-                                  engine: .init(engineVersion: node.engineVersion))
+                                  resources: node.resources, engine: .init(engineVersion: node.engineVersion))
         status = Status(state: node.state, message: node.stateMessage, addr: HostPort(node.address)?.host ?? node.address)
         managerStatus = node.managerStatus.isEmpty ? nil
             : ManagerStatus(leader: node.managerStatus == "leader",

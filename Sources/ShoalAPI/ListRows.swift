@@ -70,16 +70,19 @@ public struct NodeRow: ListRow, Equatable {
 /// A row of `service ps` and `node ps`.
 public struct TaskRow: ListRow, Equatable {
     public var id, name, command, node, desiredState, currentState, error, ports: String
+    /// Beyond docker's row: its health check's status (starting, healthy or unhealthy); left out without a check.
+    public var health: String?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id = "ID", name = "Name", command = "Command", node = "Node", desiredState = "DesiredState"
-        case currentState = "CurrentState", error = "Error", ports = "Ports"
+        case currentState = "CurrentState", error = "Error", ports = "Ports", health = "Health"
     }
     public static let titles = titleMap(CodingKeys.allCases.map(\.rawValue))
 
     public init(id: String, name: String, command: String, node: String, desiredState: String, currentState: String,
-                error: String, ports: String) {
+                error: String, ports: String, health: String? = nil) {
         (self.id, self.name, self.command, self.node) = (id, name, command, node)
         (self.desiredState, self.currentState, self.error, self.ports) = (desiredState, currentState, error, ports)
+        self.health = health
     }
 
     public var cells: [String] { [id, name, command, node, desiredState, currentState, error, ports] }

@@ -9,17 +9,23 @@ source "$(dirname "$0")/lib.sh"
 lab_swarm 2
 join_workers 2
 
-tasks_json() { "$SHOAL" -H lab-1 service ps --format json "$1"; }
+# tasks_json SERVICE — its tasks as a JSON array of {id, state, error, node}, from docker's rows (an object per line).
+tasks_json() {
+    "$SHOAL" -H lab-1 service ps --no-trunc --format json "$1" | python3 -c '
+import json, sys
+print(json.dumps([{"id": t["ID"], "state": t["CurrentState"].split()[0].lower(), "error": t["Error"].strip("\""), "node": t["Node"]}
+                  for t in map(json.loads, sys.stdin)]))'
+}
 export -f tasks_json
 
 # Every lab node reports this machine's CPUs and memory.
-memory=$("$SHOAL" -H lab-1 node inspect self | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["resources"]["MemoryBytes"])')
+memory=$("$SHOAL" -H lab-1 node inspect self | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Description"]["Resources"]["MemoryBytes"])')
 check "node inspect shows the node's resources as docker" bash -c '
     "$SHOAL" -H lab-1 node inspect --pretty self | grep -Eq "^ CPUs:\s+[0-9]+$" &&
     "$SHOAL" -H lab-1 node inspect --pretty self | grep -Eq "^ Memory:\s+[0-9.]+GiB$"'
 worker_reports() {
     "$SHOAL" -H lab-1 node inspect "$("$SHOAL" -H lab-2 info --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["nodeID"])')" |
-        python3 -c 'import json,sys; r = json.load(sys.stdin)[0]["resources"]; sys.exit(0 if r["MemoryBytes"] > 0 and r["NanoCPUs"] >= 10**9 else 1)'
+        python3 -c 'import json,sys; r = json.load(sys.stdin)[0]["Description"]["Resources"]; sys.exit(0 if r["MemoryBytes"] > 0 and r["NanoCPUs"] >= 10**9 else 1)'
 }
 export -f worker_reports
 check "a worker reports its resources too" eventually 10 worker_reports
@@ -95,7 +101,7 @@ one_per_node() {
     tasks_json half | python3 -c '
 import json, sys
 running = [t for t in json.load(sys.stdin) if t["state"] == "running"]
-sys.exit(0 if len(running) == 2 and len({t["nodeID"] for t in running}) == 2 else 1)'
+sys.exit(0 if len(running) == 2 and len({t["node"] for t in running}) == 2 else 1)'
 }
 export -f one_per_node
 check "two tasks reserving 60% of a node's memory land on different nodes" eventually 30 one_per_node

@@ -25,12 +25,12 @@ check_fails "--no-healthcheck with --health-cmd is refused as docker refuses it"
 "$SHOAL" -H lab-1 service create --detach --name client --network front --constraint node.hostname==lab-2 \
     -- sleep 3600 >/dev/null
 
-# health_of SERVICE — "id12 node slot state health" per task, from service ps --format json.
+# health_of SERVICE — "id12 node slot state health" per task, from service ps --format json (an object per line).
 health_of() {
-    "$SHOAL" -H lab-1 service ps "$1" --format json | python3 -c '
+    "$SHOAL" -H lab-1 service ps "$1" --no-trunc --format json | python3 -c '
 import json, sys
-for t in json.load(sys.stdin):
-    print(t["id"][:12], t["node"], t["name"].rsplit(".", 1)[0], t["state"], (t.get("health") or {}).get("Status", "-"))'
+for t in map(json.loads, sys.stdin):
+    print(t["ID"][:12], t["Node"], t["Name"].replace("\\_", "").strip(), t["CurrentState"].split()[0].lower(), t.get("Health", "-"))'
 }
 export -f health_of
 check "the 3 tasks become healthy" eventually 30 bash -c '[ "$(health_of web | grep -c " running healthy$")" = 3 ]'
@@ -38,8 +38,9 @@ check "service inspect --pretty shows docker's Healthcheck section" bash -c '
     "$SHOAL" -H lab-1 service inspect --pretty web | grep -A7 "^ Healthcheck:" | grep -q "Test = test -f /tmp/ok"'
 check "service inspect carries the check" bash -c '
     "$SHOAL" -H lab-1 service inspect web | python3 -c "
-import json, sys; c = json.load(sys.stdin)[0][\"spec\"][\"healthCheck\"]
-assert c[\"command\"] == \"test -f /tmp/ok\" and c[\"intervalSeconds\"] == 1 and c[\"retries\"] == 2 and c[\"timeoutSeconds\"] == 2, c"'
+import json, sys; c = json.load(sys.stdin)[0][\"Spec\"][\"TaskTemplate\"][\"ContainerSpec\"][\"Healthcheck\"]
+assert c[\"Test\"] == [\"CMD-SHELL\", \"test -f /tmp/ok\"] and c[\"Interval\"] == 10**9 and c[\"Retries\"] == 2, c
+assert c[\"Timeout\"] == 2 * 10**9, c"'
 
 # hostnames_via FROM URL N — the whoami hostnames of N requests from lab node FROM, sorted and counted.
 hostnames_via() {
@@ -72,8 +73,7 @@ check "once its check passes, both answer" eventually 10 bash -c '
         "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 2 http://slow >/dev/null'
 
 read -r victim victim_node victim_slot _ <<<"$(health_of web | grep " running healthy$" | head -1)"
-victim_id=$("$SHOAL" -H lab-1 service ps web --format json | python3 -c '
-import json, sys; print([t["id"] for t in json.load(sys.stdin) if t["id"].startswith(sys.argv[1])][0])' "$victim")
+victim_id=$("$SHOAL" -H lab-1 service ps web --no-trunc -q | grep "^$victim")
 export victim victim_id
 "$SHOAL" -H "$victim_node" exec "$victim_slot" -- rm /tmp/ok
 # interval × retries = 2 s of probes (each takes a moment to run), and a second for every node's tables, as a killed task has.
@@ -82,13 +82,13 @@ check "2 failed checks later the task gets no request through the port" bash -c 
     ! hostnames_via lab-1 "$port" 20 | grep -qw "$victim"'
 check "nor through the VIP" bash -c '! vip_hostnames 20 | grep -qw "$victim"'
 check "service ps: it failed, unhealthy, and was replaced" eventually 30 bash -c '
-    "$SHOAL" -H lab-1 service ps web --format json | python3 -c "
+    "$SHOAL" -H lab-1 service ps web --no-trunc --format json | python3 -c "
 import json, sys
-tasks = json.load(sys.stdin)
-victim = [t for t in tasks if t[\"id\"] == sys.argv[1]][0]
-assert victim[\"state\"] == \"failed\" and \"dockerexec: unhealthy container\" in victim[\"error\"], victim
-assert victim[\"health\"][\"Status\"] == \"unhealthy\", victim
-assert len([t for t in tasks if t[\"state\"] == \"running\" and t[\"health\"][\"Status\"] == \"healthy\"]) == 3
+tasks = [json.loads(line) for line in sys.stdin]
+victim = [t for t in tasks if t[\"ID\"] == sys.argv[1]][0]
+assert victim[\"CurrentState\"].startswith(\"Failed\") and \"dockerexec: unhealthy container\" in victim[\"Error\"], victim
+assert victim.get(\"Health\") == \"unhealthy\", victim
+assert len([t for t in tasks if t[\"CurrentState\"].startswith(\"Running\") and t.get(\"Health\") == \"healthy\"]) == 3
 " "$victim_id"'
 check "inspect says why: State.Health with the failing probes" bash -c '
     "$SHOAL" -H lab-1 inspect "$victim_id" | python3 -c "
@@ -105,5 +105,5 @@ check "the replacement takes traffic: 30 requests reach 3 tasks, none the failed
 "$SHOAL" -H lab-1 service update --detach --no-healthcheck web >/dev/null
 check "service update --no-healthcheck removes the check" bash -c '
     "$SHOAL" -H lab-1 service inspect web | python3 -c "
-import json, sys; assert json.load(sys.stdin)[0][\"spec\"].get(\"healthCheck\") is None"'
+import json, sys; assert \"Healthcheck\" not in json.load(sys.stdin)[0][\"Spec\"][\"TaskTemplate\"][\"ContainerSpec\"]"'
 "$SHOAL" -H lab-1 service rm web slow client >/dev/null
