@@ -84,6 +84,12 @@ check "mode=host answers on the task's node" eventually 20 \
     "$SHOAL" lab exec lab-1 -- curl -sf --max-time 3 "http://$(echo $addresses | cut -d" " -f3):8090"
 check "and nowhere else" bash -c '! "$SHOAL" lab exec lab-1 -- curl -sf --max-time 3 "http://$(echo $addresses | cut -d" " -f2):8090"'
 check "and at localhost on that node" "$SHOAL" lab exec lab-3 -- curl -sf --max-time 3 http://localhost:8090
+# A host port is its node's: a second task of the service has nowhere to go.
+"$SHOAL" -H lab-1 service scale --detach direct=2 >/dev/null
+check "a second task publishing host port 8090 stays pending with docker's reason" eventually 10 bash -c '
+    "$SHOAL" -H lab-1 service ps --no-trunc direct | grep " Pending " |
+        grep -q "no suitable node (scheduling constraints not satisfied on 2 nodes; host-mode port already in use on 1 node)"'
+"$SHOAL" -H lab-1 service scale --detach direct=1 >/dev/null
 
 "$SHOAL" -H lab-1 service rm web direct >/dev/null
 check "service rm: the port answers on no node" eventually 5 bash -c '
