@@ -43,6 +43,15 @@ until in_client curl -fs -o /dev/null "http://$backend_a:8080/" && in_client cur
     sleep 0.2
 done
 
+# Thousands of new connections a second would otherwise fill the client's ports with TIME_WAIT and the
+# conntrack tables with closed connections within a run, and whoever runs later would measure that: in
+# the client's and the backends' namespaces, ports in TIME_WAIT are reused and conntrack forgets closed
+# connections at once. The same for every peer.
+for pid in "$client_pid" $(pgrep -f -x "$SHOAL whoami --port 8080"); do
+    nsenter --target "$pid" --net sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65000" \
+        net.netfilter.nf_conntrack_tcp_timeout_time_wait=1
+done
+
 # Its route leaves by the overlay, as a real VIP's (inside the network's subnet) does: replies come back that way.
 client_address=$(in_client ip -o -4 addr show dev eth0 | awk '{ split($4, a, "/"); print a[1] }')
 in_client ip route add "$HAND_VIP/32" dev eth0 src "$client_address"

@@ -15,7 +15,6 @@ final class UpstreamSockets: @unchecked Sendable {
 
     private final class Socket {
         let channel: EventLoopFuture<any Channel>
-        let queries = BatchedWrites()
         var sent = 0
         init(_ channel: EventLoopFuture<any Channel>) { self.channel = channel }
     }
@@ -45,11 +44,12 @@ final class UpstreamSockets: @unchecked Sendable {
             self.pending[id] = nil
         }
         let payload = query.upstreamQuery(id: id)
-        let socket = socket()
-        socket.channel.whenComplete { result in
+        // Sent at once, not with the rest of the batch: the upstream server works meanwhile
+        // (identical queries in flight are one already, see `UpstreamForwarder`).
+        socket().channel.whenComplete { result in
             switch result {
             case .success(let channel):
-                socket.queries.write(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: payload)), to: channel)
+                channel.writeAndFlush(AddressedEnvelope(remoteAddress: upstream, data: ByteBuffer(bytes: payload)), promise: nil)
             case .failure:
                 attempt.decide(.tryNextServer)
             }
