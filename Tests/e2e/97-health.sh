@@ -17,11 +17,11 @@ check_fails "--no-healthcheck with --health-cmd is refused as docker refuses it"
     "$SHOAL" -H lab-1 service create --detach --name bad --no-healthcheck --health-cmd true -- sleep 60
 
 "$SHOAL" -H lab-1 network create -d overlay front >/dev/null
-# Each task has a /tmp of its own (a tmpfs) holding the file its check looks for.
+# Each task has a /mnt of its own (a tmpfs) holding the file its check looks for (not /tmp: $SHOAL may live there).
 "$SHOAL" -H lab-1 service create --detach --name web --replicas 3 --publish 8080:80 --network front \
-    --constraint node.role==worker --mount type=tmpfs,target=/tmp \
-    --health-cmd 'test -f /tmp/ok' --health-interval 1s --health-retries 2 --health-timeout 2s \
-    -- sh -c "touch /tmp/ok && exec $SHOAL whoami --port 80" >/dev/null
+    --constraint node.role==worker --mount type=tmpfs,target=/mnt \
+    --health-cmd 'test -f /mnt/ok' --health-interval 1s --health-retries 2 --health-timeout 2s \
+    -- sh -c "touch /mnt/ok && exec $SHOAL whoami --port 80" >/dev/null
 "$SHOAL" -H lab-1 service create --detach --name client --network front --constraint node.hostname==lab-2 \
     -- sleep 3600 >/dev/null
 
@@ -35,11 +35,11 @@ for t in map(json.loads, sys.stdin):
 export -f health_of
 check "the 3 tasks become healthy" eventually 30 bash -c '[ "$(health_of web | grep -c " running healthy$")" = 3 ]'
 check "service inspect --pretty shows docker's Healthcheck section" bash -c '
-    "$SHOAL" -H lab-1 service inspect --pretty web | grep -A7 "^ Healthcheck:" | grep -q "Test = test -f /tmp/ok"'
+    "$SHOAL" -H lab-1 service inspect --pretty web | grep -A7 "^ Healthcheck:" | grep -q "Test = test -f /mnt/ok"'
 check "service inspect carries the check" bash -c '
     "$SHOAL" -H lab-1 service inspect web | python3 -c "
 import json, sys; c = json.load(sys.stdin)[0][\"Spec\"][\"TaskTemplate\"][\"ContainerSpec\"][\"Healthcheck\"]
-assert c[\"Test\"] == [\"CMD-SHELL\", \"test -f /tmp/ok\"] and c[\"Interval\"] == 10**9 and c[\"Retries\"] == 2, c
+assert c[\"Test\"] == [\"CMD-SHELL\", \"test -f /mnt/ok\"] and c[\"Interval\"] == 10**9 and c[\"Retries\"] == 2, c
 assert c[\"Timeout\"] == 2 * 10**9, c"'
 
 # hostnames_via FROM URL N — the whoami hostnames of N requests from lab node FROM, sorted and counted.
@@ -60,14 +60,14 @@ check "and 30 to the VIP from a task reach all 3" eventually 10 bash -c '[ "$(vi
 
 # A task whose check has not passed yet takes no traffic; its first success lets it in.
 "$SHOAL" -H lab-1 service create --detach --name slow --network front --publish 8082:80 --constraint node.role==worker \
-    --mount type=tmpfs,target=/tmp --health-cmd 'test -f /tmp/ready' --health-interval 1s --health-retries 100 \
+    --mount type=tmpfs,target=/mnt --health-cmd 'test -f /mnt/ready' --health-interval 1s --health-retries 100 \
     -- "$SHOAL" whoami --port 80 >/dev/null
 check "a task whose check has not passed yet runs, starting" eventually 30 bash -c 'health_of slow | grep -q " running starting$"'
 sleep 2
 check "while starting, its published port does not answer" bash -c '! "$SHOAL" lab exec lab-1 -- curl -sf --max-time 2 "${port%:*}:8082"'
 check "nor its VIP" bash -c '! "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 2 http://slow'
 read -r _ slow_node slow_slot _ <<<"$(health_of slow | grep " running ")"
-"$SHOAL" -H "$slow_node" exec "$slow_slot" -- touch /tmp/ready
+"$SHOAL" -H "$slow_node" exec "$slow_slot" -- touch /mnt/ready
 check "once its check passes, both answer" eventually 10 bash -c '
     "$SHOAL" lab exec lab-1 -- curl -sf --max-time 2 "${port%:*}:8082" >/dev/null &&
         "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 2 http://slow >/dev/null'
@@ -75,7 +75,7 @@ check "once its check passes, both answer" eventually 10 bash -c '
 read -r victim victim_node victim_slot _ <<<"$(health_of web | grep " running healthy$" | head -1)"
 victim_id=$("$SHOAL" -H lab-1 service ps web --no-trunc -q | grep "^$victim")
 export victim victim_id
-"$SHOAL" -H "$victim_node" exec "$victim_slot" -- rm /tmp/ok
+"$SHOAL" -H "$victim_node" exec "$victim_slot" -- rm /mnt/ok
 # interval × retries = 2 s of probes (each takes a moment to run), and a second for every node's tables, as a killed task has.
 sleep 3.5
 check "2 failed checks later the task gets no request through the port" bash -c '
