@@ -51,7 +51,8 @@ sandboxes_balance() {
 }
 [ "$expected" = ipvs ] && check "each node's ingress sandbox balances 8080 with IPVS over 3 destinations" sandboxes_balance 3
 
-vip=$(shoal -H lab-1 service inspect web | awk -F'"' '/"virtualIPs"/ { on = 1 } on && $2 == "addr" { split($4, a, "/"); print a[1]; exit }')
+# The first of web's VIPs is on front, its first network (ingress comes after).
+vip=$(shoal -H lab-1 service inspect -f '{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}' web | awk '{ split($1, a, "/"); print a[1] }')
 echo "web's VIP on front: $vip"
 vip_reaches() { [ "$(shoal -H lab-2 exec client.1 -- sh -c '. /tests/vm/lib.sh; http_hostnames 30 "$1" 80' _ "$vip" | sort -u | grep -c .)" = 3 ]; }
 check "from a task on front, 30 requests to web's VIP reach all 3" vip_reaches
