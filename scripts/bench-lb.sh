@@ -21,6 +21,7 @@ export SHOAL_LAB_ROOT="$work/labs"
 haproxy_pid=
 cleanup() {
     [ -z "$haproxy_pid" ] || kill "$haproxy_pid" 2>/dev/null || true
+    pkill -f "haproxy -db -f $work/haproxy.cfg" 2>/dev/null || true  # nsenter's child, when it forked
     "$SHOAL" lab down --name bench >/dev/null 2>&1 || true
     rm -rf "$work"
 }
