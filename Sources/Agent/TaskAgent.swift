@@ -114,6 +114,9 @@ public actor TaskAgent {
         self.reporter = reporter
     }
 
+    /// Nodes, networks and pools a swarm may list for one node: more is not a manager's doing.
+    static let maximumListedObjects = 4096
+
     /// Every status this node knows, for the periodic full report.
     public func reports() -> [TaskReport] {
         statuses.map { TaskReport(taskID: $0.key, status: $0.value) }.sorted { $0.taskID < $1.taskID }
@@ -136,6 +139,10 @@ public actor TaskAgent {
         assignments.endpoints.removeAll { !known.contains($0.networkID) }
         // Service names become DNS names: only what a manager could have made is answered.
         assignments.services.removeAll { !$0.isValid }
+        // Peers' names are printed by network inspect; the address space is compared with every candidate subnet.
+        assignments.peers.removeAll { !Limits.isPlainToken($0.name, maximumBytes: 255) }
+        if assignments.peers.count > Self.maximumListedObjects { assignments.peers = [] }
+        if assignments.overlayAddressSpace.count > Self.maximumListedObjects { assignments.overlayAddressSpace = [] }
         if let ingress = assignments.ingress,
            !assignments.networks.contains(where: { $0.id == ingress.networkID && $0.subnet.contains(ingress.address.address) }) {
             logger.warning("ignored an ingress address outside the assigned ingress network", metadata: ["address": "\(ingress.address)"])

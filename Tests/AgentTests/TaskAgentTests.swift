@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Addressing
 import ClusterStore
 import ClusterWire
 import FoundationEssentials
@@ -34,6 +35,24 @@ import Testing
                               coveredPaths: [directory], logger: Logger(label: "agent-test"))
         let reports = self.reports
         await agent.setReporter { batch in reports.withLockedValue { for r in batch { $0[r.taskID] = r.status } } }
+    }
+
+    /// network inspect on a worker shows what the managers sent, and only names a manager could have sent.
+    @Test func networkInspectHereListsOnlyWellFormedPeers() async throws {
+        let subnet = try #require(IPv4Network("172.30.0.0/24"))
+        let network = ClusterProtocol.Network(id: Self.validID("n-internal"), name: "internal", vni: 4097, subnet: subnet,
+                                              gateway: subnet.host(1), labels: ["team": "a"])
+        let (good, bad) = (IPv4Address(0x0a00_0001), IPv4Address(0x0a00_0002))
+        await agent.apply(ClusterProtocol.Assignments(
+            tasks: [], retained: [], networks: [network],
+            endpoints: [.init(networkID: network.id, address: subnet.host(5), vtep: good),
+                        .init(networkID: network.id, address: subnet.host(6), vtep: bad)],
+            peers: [.init(name: "w1", vtep: good), .init(name: "evil name\n", vtep: bad)]))
+        let detail = try await agent.networkDetail("internal")
+        #expect(detail.peers?.map(\.name) == ["w1"])
+        #expect(detail.labels == ["team": "a"] && detail.containers == nil)
+        await #expect(throws: SwarmError.self) { try await agent.networkDetail("other") }
+        await cleanUp()
     }
 
     private func cleanUp() async {
