@@ -47,7 +47,7 @@ check "nothing was created" bash -c '[ "$("$SHOAL" -H lab-1 network ls)" = "$1" 
     --constraint node.role==manager -- sleep 3600 >/dev/null
 check "the service gets a virtual IP on internal" eventually 10 bash -c \
     '"$SHOAL" -H lab-1 service inspect web | grep -q "\"Addr\" : \"172.30.0.2/24\""'
-check "its tasks run" eventually 20 bash -c '[ "$("$SHOAL" -H lab-1 service ps web | grep -c " Running ")" = 2 ]'
+check "its tasks run" eventually 20 bash -c '[ "$(running_tasks service ps web | wc -l)" = 2 ]'
 check "inspect of a task shows its address on internal" bash -c '
     out=$("$SHOAL" -H lab-1 inspect web.1) &&
     grep -q "\"NetworksAttachments\"" <<<"$out" && grep -q "\"Name\" : \"internal\"" <<<"$out" &&

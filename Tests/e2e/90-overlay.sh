@@ -11,10 +11,10 @@ eventually 10 bash -c '[ "$("$SHOAL" -H lab-1 node ls | grep -c " Ready ")" = 3 
 "$SHOAL" -H lab-1 service create --detach --name web --replicas 2 --network internal \
     --constraint node.role==worker -- shoal whoami --port 8080 >/dev/null
 check "web runs on both workers" eventually 20 bash -c '
-    [ "$("$SHOAL" -H lab-1 node ps lab-2 | grep -c " Running ")" = 1 ] && [ "$("$SHOAL" -H lab-1 node ps lab-3 | grep -c " Running ")" = 1 ]'
+    [ "$(running_tasks node ps lab-2 | wc -l)" = 1 ] && [ "$(running_tasks node ps lab-3 | wc -l)" = 1 ]'
 
 # slot_on NODE — the SERVICE.SLOT of web's task on NODE.
-slot_on() { "$SHOAL" -H lab-1 node ps "$1" | awk '/ Running / { print $2 }' | head -1; }
+slot_on() { running_tasks node ps "$1" | head -1; }
 # overlay_address NODE SLOT — the task's address on its first overlay interface.
 overlay_address() { "$SHOAL" -H "$1" exec "$2" -- ip -o -4 addr show dev eth0 | awk '{ split($4, a, "/"); print a[1] }'; }
 on2=$(slot_on lab-2) on3=$(slot_on lab-3)
@@ -46,7 +46,7 @@ check "a 1422-byte packet that must not fragment crosses" "$SHOAL" -H lab-2 exec
 check "a 1423-byte one is refused: the overlay's MTU is 1450" bash -c '! "$SHOAL" -H lab-2 exec "$1" -- ping -c 1 -W 2 -M do -s 1423 "$2"' _ "$on2" "$ip3"
 
 "$SHOAL" -H lab-1 service create --detach --name other --constraint node.hostname==lab-2 -- sleep 3600 >/dev/null
-eventually 20 bash -c '"$SHOAL" -H lab-1 service ps other | grep -q " Running "'
+eventually 20 bash -c '[ -n "$(running_tasks service ps other)" ]'
 check "a task on no shared network cannot reach internal" bash -c '! "$SHOAL" -H lab-2 exec other.1 -- ping -c 1 -W 1 "$1"' _ "$ip3"
 check "nor web's task on its own node through the gateway bridge" bash -c '
     gw=$("$SHOAL" -H lab-2 exec "$1" -- ip -o -4 addr show dev eth1 | awk "{ split(\$4, a, \"/\"); print a[1] }")
@@ -71,8 +71,8 @@ kill -9 "$("$SHOAL" lab ls | awk '$1 == "lab-3" { print $3 }')"
 check "lab-3 goes Down" eventually 10 bash -c '"$SHOAL" -H lab-1 node ls | grep -E " lab-3 " | grep -q " Down "'
 check "lab-3's endpoint leaves lab-2's table" eventually 5 bash -c 'fdb_has lab-2 "$1"; [ $? = 1 ]' _ "$ip3"
 check "the replacement runs on lab-2 and is reachable on internal" eventually 20 bash -c '
-    [ "$("$SHOAL" -H lab-1 node ps lab-2 | grep " web\." | grep -c " Running ")" = 2 ] || exit 1
-    for slot in $("$SHOAL" -H lab-1 node ps lab-2 | awk "/ web\..* Running / { print \$2 }"); do
+    [ "$(running_tasks node ps lab-2 | grep -c "^web\.")" = 2 ] || exit 1
+    for slot in $(running_tasks node ps lab-2 | grep "^web\."); do
         ip=$("$SHOAL" -H lab-2 exec "$slot" -- ip -o -4 addr show dev eth0 | awk "{ split(\$4, a, \"/\"); print a[1] }")
         "$SHOAL" -H lab-2 exec "$1" -- ping -c 1 -W 1 "$ip" || exit 1
     done' _ "$on2"

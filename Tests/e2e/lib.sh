@@ -86,6 +86,13 @@ join_workers() {
     for n in "$@"; do "$SHOAL" -H "lab-$n" join --token "$token" "$manager" >/dev/null || fail "lab-$n join"; done
 }
 
+# running_tasks service ps|node ps ARGS… — the names of the listed tasks whose current state is Running, asked
+# of lab-1 (the DESIRED STATE column says Running from the moment a task is assigned).
+running_tasks() {
+    "$SHOAL" -H lab-1 "$@" --format '{{.Name}} {{.CurrentState}}' | awk '$2 == "Running" { print $1 }'
+}
+export -f running_tasks
+
 # is_running PID — the process exists and is not a zombie waiting for its reaper.
 is_running() {
     local state
