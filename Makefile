@@ -12,7 +12,7 @@ STATIC_FLAGS := --product shoal -c release --static-swift-stdlib -Xswiftc -stati
 SOURCES := $(shell find Sources -type f) Package.swift
 
 # Debian packages the build, the tests and the benchmarks need.
-APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping \
+APT_PACKAGES := libnl-3-dev libnl-route-3-dev pkg-config file iproute2 iputils-ping python3-prometheus-client \
 	curl python3 util-linux procps nftables bind9-dnsutils qemu-system-x86 busybox-static
 
 .PHONY: all deps bench-deps test unit e2e vm-test demo bench bench-raft bench-tasks bench-overlay bench-dns bench-lb install uninstall dist clean

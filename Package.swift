@@ -31,17 +31,19 @@ let package = Package(
         .target(name: "ShoalAPI", dependencies: ["Addressing"]),
         // docker's Go-template language for --format: pure, no dependencies.
         .target(name: "GoTemplate"),
+        // Prometheus' text format and histograms: pure, no dependencies.
+        .target(name: "Metrics"),
         .target(
             name: "Daemon",
             dependencies: ["Addressing", "ShoalAPI", "Manager", "Agent", "ClusterWire", "ClusterStore", "Network", "Netlink", "NameServer",
-                           logging]
+                           "Metrics", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix", "NIOHTTP1")
         ),
         .target(name: "Lab", dependencies: ["Addressing", "ShoalAPI", "Netlink"]),
         .target(
             name: "Agent",
             dependencies: ["Addressing", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "Network", "Netlink", "CShoalSystem",
-                           "DNS", "NameServer", "ShoalAPI", logging] + nio("NIOConcurrencyHelpers", "NIOCore")
+                           "DNS", "NameServer", "ShoalAPI", "Metrics", logging] + nio("NIOConcurrencyHelpers", "NIOCore")
         ),
         .target(
             name: "ClusterWire",
@@ -54,14 +56,14 @@ let package = Package(
         .target(
             name: "Manager",
             dependencies: ["Addressing", "ClusterWire", "ClusterStore", "ClusterCA", "Raft", "RaftStorage", "RaftHost", "Transport",
-                           "ShoalAPI", logging]
+                           "ShoalAPI", "Metrics", logging]
                 + nio("NIOCore", "NIOConcurrencyHelpers")
         ),
         .target(name: "Raft"),
         .target(name: "RaftStorage", dependencies: ["Raft"]),
         .target(
             name: "RaftHost",
-            dependencies: ["Raft", "RaftStorage", logging] + nio("NIOCore", "NIOConcurrencyHelpers", "NIOPosix")
+            dependencies: ["Raft", "RaftStorage", "Metrics", logging] + nio("NIOCore", "NIOConcurrencyHelpers", "NIOPosix")
         ),
         .executableTarget(
             name: "RaftBench",
@@ -87,7 +89,7 @@ let package = Package(
         // The embedded DNS server's pure part: codec, the network-scoped responder, forwarding rules, dig.
         .target(name: "DNS", dependencies: ["Addressing"]),
         // The embedded DNS server's sockets: listeners in the tasks' namespaces, the upstream forwarder, dig's client.
-        .target(name: "NameServer", dependencies: ["Addressing", "DNS", "Netlink"] + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix")),
+        .target(name: "NameServer", dependencies: ["Addressing", "DNS", "Netlink", "Metrics"] + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix")),
         // The node's side of task networking (the gateway bridge, overlay networks).
         .target(name: "Network", dependencies: ["Addressing", "Netlink", "ShoalAPI"] + nio("NIOConcurrencyHelpers")),
         .systemLibrary(
@@ -99,6 +101,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Netlink"], path: "Tests/TestSupport"),
         .testTarget(name: "ShoalAPITests", dependencies: ["ShoalAPI"]),
         .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Addressing", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),
@@ -119,7 +122,8 @@ let package = Package(
         .testTarget(name: "WhoamiTests", dependencies: ["Whoami", "ShoalAPI"] + nio("NIOPosix", "NIOHTTP1")),
         .testTarget(
             name: "ManagerTests",
-            dependencies: ["Manager", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "ShoalAPI", "Raft", "TestSupport", logging]
+            dependencies: ["Manager", "ClusterWire", "ClusterStore", "ClusterCA", "Transport", "ShoalAPI", "Raft", "RaftHost", "Metrics",
+                           "TestSupport", logging]
                 + nio("NIOConcurrencyHelpers", "NIOCore", "NIOPosix")
         ),
         .testTarget(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: the seeds' tutorial, as far as shoal goes today — a three-node
-# lab on this machine, each node a shoal daemon with its own network
-# namespace and host name, talking over the lab's switch.
+# `make demo`: the seeds' tutorials on a three-node lab on this machine, each node a shoal daemon with
+# its own network namespace and host name, talking over the lab's switch: a swarm, its managers
+# surviving the leader's death, an overlay network, a service published on every node, the swarm's DNS,
+# a killed task replaced, a node drained.
 set -euo pipefail
 : "${SHOAL:?set SHOAL to the shoal binary (make demo does)}"
 shoal() { "$SHOAL" "$@"; }
@@ -41,8 +42,42 @@ run -H lab-2 node ls
 run lab start lab-1
 sleep 2
 run -H lab-2 node ls
+
+# Seeds 001 and 002: an overlay network, a service on it published on port 8080 of every node (the routing
+# mesh), scaled to three.
+run -H lab-2 network create --driver overlay --attachable demo
+run -H lab-2 service create --name whoami --replicas 2 --network demo --publish 8080:8080 -- shoal whoami --port 8080
+run -H lab-2 service scale whoami=3
+run -H lab-2 service ls
+# running_whoami — how many whoami tasks run now.
+running_whoami() { shoal -H lab-2 service ps --filter desired-state=running --format '{{.CurrentState}}' whoami | grep -c '^Running' || true; }
+until [ "$(running_whoami)" = 3 ]; do sleep 0.2; done
+run -H lab-2 service ps whoami
+for node in lab-1 lab-2 lab-3; do
+    address=$(shoal lab ls | awk -v node="$node" '$1 == node { print $2 }')
+    say "curl -s http://$address:8080 | grep Hostname   # $node's address: each request may land on any task"
+    shoal lab exec lab-1 -- curl -s --max-time 3 "http://$address:8080" | grep '^Hostname'
+done
+
+# Seed 004: the swarm's DNS, from a task on the same network: the service's VIP, then its tasks.
+run -H lab-2 service create --name client --network demo -- sleep infinity
+client_node=$(shoal -H lab-2 service ps --format '{{.Node}}' client | head -1)
+run -H "$client_node" dig --network demo +short whoami
+run -H "$client_node" dig --network demo +short tasks.whoami
+
+# A task's process dies: swarm replaces it, and service ps keeps the failed one as history (\_).
+victim=$(pgrep -f '^shoal whoami --port 8080' | head -1)
+say "kill -9 $victim   # one whoami task's process"
+kill -9 "$victim"
+sleep 1
+until [ "$(running_whoami)" = 3 ]; do sleep 0.2; done
+run -H lab-2 service ps whoami
+
+# Draining a node moves its tasks to the others.
 run -H lab-2 node drain lab-3
+sleep 2
 run -H lab-2 node ls
+run -H lab-2 service ps whoami
 
 cat <<TEXT
 

@@ -8,6 +8,7 @@ import CShoalSystem
 import FoundationEssentials
 import DNS
 import Logging
+import Metrics
 import NameServer
 import Netlink
 import Network
@@ -377,6 +378,17 @@ public actor TaskAgent {
     }
 
     private func forgetOverlays() { overlaysApplied = nil }
+
+    /// What a Prometheus scrape of this node learns of its load balancing:
+    /// the tasks each service's VIPs and published ports are balanced over.
+    public func metricFamilies() -> [MetricFamily] {
+        [
+            MetricFamily("swarm_lb_backends", help: "Tasks this node balances a service's virtual IPs and published ports over.",
+                         kind: .gauge, samples: services.sorted { $0.name < $1.name }.map {
+                             Sample(Double($0.tasks.count), labels: [Label("service", $0.name)])
+                         }),
+        ]
+    }
 
     // MARK: Virtual IPs
 

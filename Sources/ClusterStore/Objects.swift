@@ -53,8 +53,8 @@ public struct ClusterObject: Codable, Equatable, Sendable {
 }
 
 public enum NodeRole: String, Codable, Sendable { case manager, worker }
-public enum NodeAvailability: String, Codable, Sendable { case active, pause, drain }
-public enum NodeState: String, Codable, Sendable { case unknown, ready, down, disconnected }
+public enum NodeAvailability: String, Codable, Sendable, CaseIterable { case active, pause, drain }
+public enum NodeState: String, Codable, Sendable, CaseIterable { case unknown, ready, down, disconnected }
 
 public struct NodeObject: Codable, Equatable, Sendable {
     public var meta: ObjectMeta

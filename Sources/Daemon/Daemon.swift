@@ -7,6 +7,7 @@ import ClusterWire
 import Dispatch
 import Logging
 import Manager
+import Metrics
 import NameServer
 import Netlink
 import Network
@@ -78,6 +79,19 @@ public enum Daemon {
             throw ShoalError("cannot listen on \(configuration.socketPath): \(error)",
                              hint: "check that its directory is writable by root")
         }
+        let metricsServer: APIServer?
+        if let address = configuration.metricsAddress {
+            do {
+                metricsServer = try APIServer.start(.tcp(host: address.host, port: address.port),
+                                                    router: metricsRouter(swarm: swarm, agent: agent, nameServer: nameServer), group: group)
+            } catch {
+                try? server.close()
+                throw ShoalError("cannot serve metrics on \(address): \(error)", hint: "pick a free --metrics-addr of this node")
+            }
+            logger.info("serving Prometheus metrics at http://\(address)/metrics")
+        } else {
+            metricsServer = nil
+        }
         logger.info("shoal daemon started", metadata: [
             "version": "\(Defaults.version)", "pid": "\(getpid())",
             "data_dir": "\(configuration.dataDirectory)", "socket": "\(configuration.socketPath)",
@@ -86,6 +100,7 @@ public enum Daemon {
         waitForTerminationSignal(or: stop)
         logger.info("shoal daemon stopping")
         try? server.close()
+        try? metricsServer?.close()
         try? blocking {
             await agent.shutdown()
             await swarm.shutdown()
@@ -96,6 +111,16 @@ public enum Daemon {
             throw ShoalError("the raft log under \(configuration.dataDirectory) cannot be written (\(error))",
                              hint: "free space or repair that disk, then start the daemon again", exitCode: 70)
         }
+    }
+
+    /// `--metrics-addr`'s one endpoint: the node's figures as Prometheus text, gathered at each scrape.
+    static func metricsRouter(swarm: Swarm, agent: TaskAgent, nameServer: NameServer) -> HTTPRouter {
+        var router = HTTPRouter()
+        router.add("GET", "/metrics") { _ in
+            let families = await swarm.metricFamilies() + agent.metricFamilies() + nameServer.metricFamilies()
+            return APIResponse(status: 200, contentType: PrometheusText.contentType, body: Array(PrometheusText.render(families).utf8))
+        }
+        return router
     }
 
     static func makeRouter(_ configuration: DaemonConfiguration, swarm: Swarm, loadBalancer: LoadBalancerBackend? = nil) -> HTTPRouter {

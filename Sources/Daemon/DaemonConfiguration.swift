@@ -17,13 +17,15 @@ public struct DaemonConfiguration: Sendable {
     public var dnsUpstreams: [HostPort]
     /// `--lb`: which backend balances VIPs and published ports (auto: IPVS where the kernel has it).
     public var loadBalancer: LoadBalancerBackend.Request
+    /// `--metrics-addr`: where Prometheus text is served at /metrics (nil: nowhere, as docker's default).
+    public var metricsAddress: HostPort?
 
     public init(dataDirectory: String = Defaults.dataDirectory,
                 socketPath: String = Defaults.socketPath,
                 listenAddress: String = Defaults.listenAddress,
                 advertiseAddress: String? = nil,
                 logLevel: Logger.Level = .info, logLimits: RotatingLog.Limits = .standard, dnsUpstreams: [HostPort] = [],
-                loadBalancer: LoadBalancerBackend.Request = .auto) {
+                loadBalancer: LoadBalancerBackend.Request = .auto, metricsAddress: HostPort? = nil) {
         self.dataDirectory = dataDirectory
         self.socketPath = socketPath
         self.listenAddress = listenAddress
@@ -32,5 +34,6 @@ public struct DaemonConfiguration: Sendable {
         self.logLimits = logLimits
         self.dnsUpstreams = dnsUpstreams
         self.loadBalancer = loadBalancer
+        self.metricsAddress = metricsAddress
     }
 }

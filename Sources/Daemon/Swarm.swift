@@ -5,6 +5,7 @@ import ClusterWire
 import FoundationEssentials
 import Logging
 import Manager
+import Metrics
 import NIOCore
 import ShoalAPI
 
@@ -60,6 +61,16 @@ public actor Swarm {
     }
 
     public var nodeID: String? { identity?.nodeID }
+
+    /// This node's figures for a Prometheus scrape: its role, and on a
+    /// manager its Raft member and the cluster its store holds.
+    public func metricFamilies() -> [MetricFamily] {
+        func isManager(_ value: Double) -> MetricFamily {
+            .gauge("swarm_node_manager", help: "Whether this node is a manager (1) or not (0).", value)
+        }
+        guard case .manager(let manager) = role else { return [isManager(0)] }
+        return [isManager(1)] + manager.metricFamilies()
+    }
 
     /// The swarm calls of the local API, on a manager.
     public func control() throws(SwarmError) -> ControlAPI {

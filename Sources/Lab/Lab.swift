@@ -34,8 +34,9 @@ public struct Lab: Sendable {
 
     /// Creates the switch and `count` nodes, and starts a daemon in each.
     /// On failure, removes whatever it had made.
-    /// `dnsUpstreams` go to every daemon as `--dns-upstream`, `loadBalancer` as `--lb`.
-    public func up(nodes count: Int, executable: String, dnsUpstreams: [String] = [], loadBalancer: String? = nil) throws -> LabState {
+    /// `dnsUpstreams` go to every daemon as `--dns-upstream`, `loadBalancer` as `--lb`, `metricsAddress` as `--metrics-addr`.
+    public func up(nodes count: Int, executable: String, dnsUpstreams: [String] = [], loadBalancer: String? = nil,
+                   metricsAddress: String? = nil) throws -> LabState {
         try Self.validate(name: layout.name)
         guard (1...32).contains(count) else {
             throw ShoalError("a lab has 1 to 32 nodes, not \(count)", hint: "pick --nodes between 1 and 32")
@@ -51,7 +52,8 @@ public struct Lab: Sendable {
         try FileSystem.makeDirectory(layout.directory, mode: 0o700)
         var state = LabState(name: layout.name, subnet: subnet.description,
                              switchNamespace: layout.switchNamespace, nodes: [],
-                             dnsUpstreams: dnsUpstreams.isEmpty ? nil : dnsUpstreams, loadBalancer: loadBalancer)
+                             dnsUpstreams: dnsUpstreams.isEmpty ? nil : dnsUpstreams, loadBalancer: loadBalancer,
+                             metricsAddress: metricsAddress)
         do {
             for index in 1...count {
                 let name = layout.nodeName(index)

@@ -23,9 +23,12 @@ public struct LabState: Codable, Equatable, Sendable {
     public var dnsUpstreams: [String]?
     /// `lab up --lb`: passed to every node's daemon (nil: their default).
     public var loadBalancer: String?
+    /// `lab up --metrics-addr`: passed to every node's daemon, each serving in its own network namespace.
+    public var metricsAddress: String?
 
     /// The options every node's daemon gets beyond its own addresses and paths.
     var daemonOptions: [String] {
         (dnsUpstreams ?? []).flatMap { ["--dns-upstream", $0] } + (loadBalancer.map { ["--lb", $0] } ?? [])
+            + (metricsAddress.map { ["--metrics-addr", $0] } ?? [])
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DNS
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -20,6 +21,8 @@ public final class NameServer: Sendable {
         /// Steps per query: which of several addresses comes first.
         var rotation: UInt64 = 0
         var listeners: [String: Listener] = [:]
+        /// Queries answered, by result: a response code in lower case, "forwarded" or "dropped".
+        var results: [String: UInt64] = [:]
     }
 
     private let group: any EventLoopGroup
@@ -102,7 +105,23 @@ public final class NameServer: Sendable {
             state.rotation &+= 1
             return (state.directory, state.rotation)
         }
-        return directory.respond(to: query, over: transport, fromNetworks: networks, rotation: rotation)
+        let response = directory.respond(to: query, over: transport, fromNetworks: networks, rotation: rotation)
+        let result = switch response {
+        case .answer(let reply): (try? DNSHeader(parsing: reply)).map { $0.responseCode.description.lowercased() } ?? "malformed"
+        case .forward: "forwarded"
+        case .drop: "dropped"
+        }
+        state.withLockedValue { $0.results[result, default: 0] += 1 }
+        return response
+    }
+
+    /// What a Prometheus scrape of this node learns of its DNS server.
+    public func metricFamilies() -> [MetricFamily] {
+        let results = state.withLockedValue { $0.results }
+        return [
+            MetricFamily("swarm_dns_queries_total", help: "Queries the tasks' DNS server took, by result (forwarded: sent upstream).",
+                         kind: .counter, samples: results.sorted { $0.key < $1.key }.map { Sample(Double($1), labels: [Label("result", $0)]) }),
+        ]
     }
 
     fileprivate func forward(_ query: DNSForwardedQuery, on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]> {

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -38,9 +39,34 @@ public final class RaftHost: Sendable {
         public var isLeader: Bool
         public var appliedIndex: UInt64
         public var commitIndex: UInt64 = 0
+        public var term: UInt64 = 0
         /// On the leader: how far each member has replicated, and whether it
         /// was heard from within the last election timeout.
         public var peers: [NodeID: Peer] = [:]
+        public var statistics = Statistics()
+
+        public init(leader: NodeID, isLeader: Bool, appliedIndex: UInt64, commitIndex: UInt64 = 0, term: UInt64 = 0,
+                    statistics: Statistics = Statistics()) {
+            self.leader = leader
+            self.isLeader = isLeader
+            self.appliedIndex = appliedIndex
+            self.commitIndex = commitIndex
+            self.term = term
+            self.statistics = statistics
+        }
+    }
+
+    /// What the host counted since it started, for `/metrics`.
+    public struct Statistics: Sendable, Equatable {
+        /// Proposals this node put in its log as leader, and those it refused (not the leader, or invalid).
+        public var proposals: UInt64 = 0
+        public var refusedProposals: UInt64 = 0
+        /// Snapshots written: compactions and snapshots received from a leader.
+        public var snapshots: UInt64 = 0
+        /// How long each fsync'd write of the log took.
+        public var syncLatency = Histogram.syncLatency()
+
+        public init() {}
     }
 
     public struct Peer: Sendable, Equatable {
@@ -226,11 +252,13 @@ private struct Core: @unchecked Sendable {
     /// When to campaign after losing the leader's connection (monotonic ns).
     var campaignAt: UInt64?
 
+    var statistics = RaftHost.Statistics()
+
     var status: RaftHost.Status {
-        var status = RaftHost.Status(leader: leader, isLeader: leader == node.id, appliedIndex: node.appliedIndex)
+        let full = node.status
+        var status = RaftHost.Status(leader: leader, isLeader: leader == node.id, appliedIndex: node.appliedIndex,
+                                     commitIndex: full.commit, term: full.term, statistics: statistics)
         if status.isLeader {
-            let full = node.status
-            status.commitIndex = full.commit
             status.peers = full.progress.mapValues {
                 RaftHost.Peer(match: $0.match, isLearner: $0.isLearner, recentlyActive: $0.recentActive)
             }
@@ -273,9 +301,12 @@ private struct Core: @unchecked Sendable {
             do {
                 _ = try node.propose(id.encoded + proposal.command)
                 pending[id] = proposal.completion
+                statistics.proposals += 1
             } catch .notLeader(let leader) {
+                statistics.refusedProposals += 1
                 proposal.completion(.failure(RaftHost.Failure(reason: .notLeader(leader: leader))))
             } catch {
+                statistics.refusedProposals += 1
                 proposal.completion(.failure(RaftHost.Failure(reason: .rejected("\(error)"))))
             }
         }
@@ -305,8 +336,15 @@ private struct Core: @unchecked Sendable {
         while node.hasReady {
             let ready = node.ready()
             do {
-                if let snapshot = ready.snapshot { try wal.saveSnapshot(snapshot) }
-                try wal.save(hardState: ready.hardState, entries: ready.entries)
+                if let snapshot = ready.snapshot {
+                    try wal.saveSnapshot(snapshot)
+                    statistics.snapshots += 1
+                }
+                let started = ContinuousClock.now
+                if try wal.save(hardState: ready.hardState, entries: ready.entries) {
+                    let elapsed = (ContinuousClock.now - started).components
+                    statistics.syncLatency.observe(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+                }
             } catch {
                 logger.critical("cannot persist the raft log: \(error); stopping")
                 failed = true
@@ -377,6 +415,7 @@ private struct Core: @unchecked Sendable {
             try wal.saveSnapshot(snapshot)
             try wal.compact()
             snapshotIndex = snapshot.metadata.index
+            statistics.snapshots += 1
         } catch {
             logger.warning("cannot compact the raft log: \(error)")
         }

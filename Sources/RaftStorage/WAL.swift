@@ -124,7 +124,9 @@ public final class WAL {
 
     /// Durably appends `entries` (an entry at index i replaces stored entries from i on) and
     /// then `hardState`, fsync'd before returning — except a change of the commit index alone.
-    public func save(hardState newState: HardState?, entries: [Entry]) throws {
+    /// Returns whether it synced.
+    @discardableResult
+    public func save(hardState newState: HardState?, entries: [Entry]) throws -> Bool {
         try checkHealthy()
         if let first = entries.first?.index {
             guard first > baseIndex, first <= lastIndex + 1 else {
@@ -137,7 +139,7 @@ public final class WAL {
         var writer = ByteWriter()
         for entry in entries { WALRecord.entry(entry).encode(into: &writer) }
         if let newState { WALRecord.hardState(newState).encode(into: &writer) }
-        if writer.bytes.isEmpty { return }
+        if writer.bytes.isEmpty { return false }
         // Entries, a term and a vote are promises to peers and must be on disk before any
         // message leaves; a commit index alone may be lost in a crash (Raft recovers it), so
         // it rides along with the next fsync, as in etcd.
@@ -153,6 +155,7 @@ public final class WAL {
             terms.append(contentsOf: entries.map(\.term))
         }
         if let newState { hardState = newState }
+        return mustSync
     }
 
     /// Durably stores a snapshot, then records it in the log. Entries after it stay valid only if

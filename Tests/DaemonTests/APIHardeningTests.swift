@@ -209,7 +209,8 @@ import Testing
         let paths = ["/_ping", "/info", "/tasks", "/nodes", "/services", "/swarm/join-token", "/services/logs",
                      "/services/inspect", "/nodes/inspect", "/nodes/update", "/services/update"]
         let bodies = [#"{"target":"x","tail":"#, #"{"service":"#, #"{"node":"x","availability":"#, "", "null", "[]"]
-        let started = ContinuousClock.now
+        // A hang shows as one slow answer; the whole run's time only says how busy the machine is.
+        var slowest = Duration.zero
         for round in 0..<100_000 {
             let length = Int(random.next() % 40)
             var bytes = (0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
@@ -221,10 +222,12 @@ import Testing
             var body = Array(bodies[Int(random.next() % UInt64(bodies.count))].utf8)
             body += (0..<Int(random.next() % 24)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
             let method = random.next() % 2 == 0 ? "GET" : "POST"
+            let asked = ContinuousClock.now
             let answer = await router.respond(to: APIRequest(method: method, path: parsed.path, query: parsed.query, body: body))
+            slowest = max(slowest, ContinuousClock.now - asked)
             #expect((200..<600).contains(answer.status))
         }
-        #expect(ContinuousClock.now - started < .seconds(20), "seed \(seed)")
+        #expect(slowest < .seconds(5), "seed \(seed)")
     }
 
     @Test func randomBytesOverTheSocketNeverCrashTheServer() async throws {

@@ -145,6 +145,15 @@ import Testing
         for id in cluster.ids {
             #expect(cluster.journals[id]?.applied == (0..<20).map { [UInt8($0)] })
         }
+        // What /metrics reports: every member's indexes and term; the leader counted the 20 proposals.
+        let leader = try await cluster.leader()
+        let statistics = leader.currentStatus.statistics
+        #expect(statistics.proposals == 20 && statistics.refusedProposals == 0)
+        #expect(statistics.syncLatency.count >= 20 && statistics.syncLatency.sum > 0)
+        for host in cluster.hosts.values {
+            let status = host.currentStatus
+            #expect(status.term >= 1 && status.commitIndex >= 20 && status.appliedIndex >= 20)
+        }
     }
 
     @Test func aReadBarrierOnAFollowerWaitsForWhatTheLeaderCommitted() async throws {
@@ -166,6 +175,12 @@ import Testing
         let follower = try #require(cluster.hosts.values.first { $0.id != leader.id })
         try await Task.sleep(for: .milliseconds(100))
         await #expect(throws: RaftHost.Failure(reason: .notLeader(leader: leader.id))) { try await follower.propose([1]) }
+        // The status is published once the host's round ends, just after the refusal is answered.
+        let deadline = ContinuousClock.now + .seconds(2)
+        while follower.currentStatus.statistics.refusedProposals == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(follower.currentStatus.statistics.refusedProposals == 1)
     }
 
     @Test func aNewLeaderTakesOverAndARestartedNodeCatchesUpFromItsWAL() async throws {

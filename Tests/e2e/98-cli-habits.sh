@@ -5,7 +5,7 @@
 # inspect templates, --format json read by python), each output checked.
 source "$(dirname "$0")/lib.sh"
 
-lab_swarm 3
+LAB_UP_FLAGS="--metrics-addr 127.0.0.1:9323" lab_swarm 3
 join_workers 2 3
 export SHOAL_HOST=lab-1
 shoal() { "$SHOAL" "$@"; }
@@ -78,6 +78,53 @@ check "service inspect -f ContainerSpec's Command and Args as JSON" \
     bash -c '[ "$(shoal service inspect -f "{{json .Spec.TaskTemplate.ContainerSpec.Command}} {{json .Spec.TaskTemplate.ContainerSpec.Args}}" web)" = "[\"sleep\"] [\"1000\"]" ]'
 check "a global service's Mode" bash -c '[ "$(shoal service inspect -f "{{json .Spec.Mode}}" api)" = "{\"Global\":{}}" ]'
 check "service inspect -f {{.Version.Index}} is a number" bash -c 'shoal service inspect -f "{{.Version.Index}}" web | grep -Eq "^[0-9]+$"'
+
+# Completion: the script `shoal completion bash` prints, loaded in bash; names are asked of the daemon.
+mkdir -p "$E2E_WORK/bin" && ln -sf "$SHOAL" "$E2E_WORK/bin/shoal"
+# completions LINE — what bash offers at the end of LINE (the script's own function, as <TAB> calls it).
+completions() {
+    PATH="$E2E_WORK/bin:$PATH"
+    source <(shoal completion bash)
+    COMP_LINE=$1 COMP_POINT=${#1}
+    read -ra COMP_WORDS <<<"$1"
+    [[ $1 == *" " ]] && COMP_WORDS+=("")
+    COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )) COMPREPLY=()
+    _shoal shoal "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    printf "%s\n" "${COMPREPLY[@]}"
+}
+export -f completions
+check "completion bash: shoal service scale w<TAB> is web" bash -c '[ "$(completions "shoal service scale w")" = web ]'
+check "completion after -H: node ps l<TAB> lists the nodes" bash -c '
+    [ "$(SHOAL_HOST= completions "shoal -H lab-1 node ps l" | paste -sd,)" = lab-1,lab-2,lab-3 ]'
+check "completion of subcommands and of exec's tasks" bash -c '
+    [ "$(completions "shoal serv")" = service ] && completions "shoal exec we" | grep -qx "web\.1"'
+check "completion zsh and fish" bash -c '
+    shoal completion zsh | head -1 | grep -qx "#compdef shoal" && shoal completion fish | grep -q "^complete -c .shoal. "'
+
+# /metrics (docker's --metrics-addr), read by the Prometheus client library's parser: figures as the cluster has them.
+# metrics NODE — NODE's samples, one per line: NAME{LABELS} VALUE.
+prometheus_samples=$(cd "$(dirname "$0")" && pwd)/prometheus-samples.py
+export prometheus_samples
+metrics() { "$SHOAL" lab exec "$1" -- curl -sf --max-time 5 http://127.0.0.1:9323/metrics | "$prometheus_samples"; }
+export -f metrics
+lab1_metrics=$(metrics lab-1) lab2_metrics=$(metrics lab-2)
+check "/metrics of each node parses" test -n "$lab1_metrics" -a -n "$lab2_metrics"
+check "the leader says it manages and leads; the worker says it does not" bash -c '
+    grep -qx "swarm_node_manager{} 1" <<<"$1" && grep -qx "swarm_manager_leader{} 1" <<<"$1" &&
+    grep -qx "swarm_node_manager{} 0" <<<"$2" && ! grep -q "^swarm_manager_leader" <<<"$2"' _ "$lab1_metrics" "$lab2_metrics"
+running=$(( $(running_tasks service ps web | wc -l) + $(running_tasks service ps api | wc -l) ))
+check "tasks running: as service ps counts them" bash -c '[ "$1" = 6 ] && grep -qx "swarm_manager_tasks{state=\"running\"} $1" <<<"$2"' _ "$running" "$lab1_metrics"
+check "nodes Ready: 3" bash -c '
+    [ "$(awk -F"[{} ]" "/^swarm_manager_nodes\{.*state=\"ready\"/ { n += \$NF } END { print n }" <<<"$1")" = 3 ]' _ "$lab1_metrics"
+check "the store holds 2 services and 3 nodes" bash -c '
+    grep -qx "swarm_store_objects{kind=\"service\"} 2" <<<"$1" && grep -qx "swarm_store_objects{kind=\"node\"} 3" <<<"$1"' _ "$lab1_metrics"
+check "raft: a term, indexes, proposals and fsync latencies" bash -c '
+    value() { awk -v name="$1" "\$1 == name { print \$2 }" <<<"$2"; }
+    [ "$(value "swarm_raft_term{}" "$1")" -ge 1 ] && [ "$(value "swarm_raft_applied_index{}" "$1")" -gt 10 ] &&
+    [ "$(value "swarm_raft_commit_index{}" "$1")" -ge "$(value "swarm_raft_applied_index{}" "$1")" ] &&
+    [ "$(value "swarm_raft_proposals_total{}" "$1")" -gt 0 ] && [ "$(value "swarm_raft_fsync_duration_seconds_count{}" "$1")" -gt 0 ] &&
+    grep -q "^swarm_raft_fsync_duration_seconds_bucket{le=\"+Inf\"} " <<<"$1"' _ "$lab1_metrics"
+
 shoal service scale web=2 >/dev/null || fail "service scale web=2"
 check "after scale web=2, two desired running" \
     eventually 10 bash -c '[ "$(shoal service ps -f desired-state=running -q web | wc -l)" = 2 ]'
@@ -102,6 +149,13 @@ check "service inspect --format '{{json .Endpoint.VirtualIPs}}'" bash -c '
 import json, sys; vips = json.load(sys.stdin); assert len(vips) == 1 and vips[0][\\\"Addr\\\"].startswith(\\\"10.\\\"), vips\""'
 
 # docker inspect of anything.
+check "a query of front's task is counted in /metrics of its node, with front's backend" bash -c '
+    node=$(shoal service ps --format "{{.Node}} {{.CurrentState}}" front | awk "\$2 == \"Running\" { print \$1; exit }")
+    [ "$("$SHOAL" -H "$node" dig --network backend +short front | wc -l)" = 1 ] || exit 1
+    samples=$(metrics "$node")
+    [ "$(awk "/^swarm_dns_queries_total\{result=\"noerror\"\}/ { print \$2 }" <<<"$samples")" -ge 1 ] &&
+        grep -qx "swarm_lb_backends{service=\"front\"} 1" <<<"$samples"'
+
 check "inspect NAME finds a service" bash -c '[ "$(shoal inspect web | python3 -c "import json, sys; print(json.load(sys.stdin)[0][\"Spec\"][\"Name\"])")" = web ]'
 check "inspect -f finds a node by hostname" bash -c '[ "$(shoal inspect -f "{{.Description.Hostname}}" lab-2)" = lab-2 ]'
 check "inspect -f finds a network" bash -c '[ "$(shoal inspect -f "{{.Name}} {{.Scope}}" backend)" = "backend swarm" ]'

@@ -67,14 +67,16 @@ use_private_lab_root() {
 
 # lab_swarm NODES [INIT_FLAG…] — a lab of this scenario's own with NODES
 # nodes, taken down on exit, and a swarm on lab-1 (`init INIT_FLAG…`); sets
-# $manager (lab-1's address) and $token (the worker join token).
+# $manager (lab-1's address) and $token (the worker join token). $LAB_UP_FLAGS
+# go to `lab up`.
 lab_swarm() {
     local nodes=$1; shift
     use_private_lab_root
     on_exit '"$SHOAL" lab down >/dev/null 2>&1'
     # The nodes' DNS forwards to a stub on their own loopback (dns-stub.py, started by the scenarios that
     # need one), never to this machine's resolver.
-    "$SHOAL" lab up --nodes "$nodes" --dns-upstream 127.0.0.1:5353 >/dev/null || { fail "lab up"; exit 1; }
+    # shellcheck disable=SC2086 # the flags are words
+    "$SHOAL" lab up --nodes "$nodes" --dns-upstream 127.0.0.1:5353 ${LAB_UP_FLAGS:-} >/dev/null || { fail "lab up"; exit 1; }
     "$SHOAL" -H lab-1 init "$@" >/dev/null || { fail "init"; exit 1; }
     manager=$("$SHOAL" lab ls | awk '$1 == "lab-1" { print $2 }')
     token=$("$SHOAL" -H lab-1 join-token -q worker)

@@ -40,6 +40,9 @@ struct DaemonCommand: ParsableCommand {
                                valueName: "auto|ipvs|nftables"))
     var lb: String = "auto"
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics at http://ADDR:PORT/metrics (off by default).", valueName: "ADDR:PORT"))
+    var metricsAddr: String?
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'")
@@ -59,6 +62,13 @@ struct DaemonCommand: ParsableCommand {
         }
         guard dnsUpstream.count <= 3 else { throw ValidationError("--dns-upstream can be given 3 times at most, as resolv.conf's nameservers") }
         try Self.validateLoadBalancer(lb)
+        if let metricsAddr { try Self.validateMetricsAddress(metricsAddr) }
+    }
+
+    static func validateMetricsAddress(_ address: String) throws {
+        guard let hostPort = HostPort(address), hostPort.hasIPv4Host, hostPort.port > 0 else {
+            throw ValidationError("--metrics-addr must be an IPv4 ADDRESS:PORT, e.g. 127.0.0.1:9323, not '\(address)'")
+        }
     }
 
     static func validateLoadBalancer(_ lb: String) throws {
@@ -75,7 +85,8 @@ struct DaemonCommand: ParsableCommand {
             logLimits: RotatingLog.Limits(maximumBytes: Self.bytes(logMaxSize) ?? RotatingLog.Limits.standard.maximumBytes,
                                           maximumFiles: logMaxFile),
             dnsUpstreams: dnsUpstream.compactMap { HostPort($0, defaultPort: 53) },
-            loadBalancer: LoadBalancerBackend.Request(rawValue: lb) ?? .auto))
+            loadBalancer: LoadBalancerBackend.Request(rawValue: lb) ?? .auto,
+            metricsAddress: metricsAddr.flatMap { HostPort($0) }))
     }
 
     /// "10m", "512k", "1g" or a number of bytes, within 1 KiB...1 GiB.

@@ -19,8 +19,8 @@ struct DigCommand: ParsableCommand {
             one a task there gets. Without either, it is sent from where shoal dig runs (inside a task, through shoal exec).
             """)
 
-    @Option(help: "Ask from inside a task of this node attached to this network.") var network: String?
-    @Option(help: "Ask from inside this task of this node.") var task: String?
+    @Option(help: "Ask from inside a task of this node attached to this network.", completion: NameCompletion.networks) var network: String?
+    @Option(help: "Ask from inside this task of this node.", completion: NameCompletion.tasks) var task: String?
     @Argument(parsing: .captureForPassthrough, help: "dig's arguments.") var words: [String] = []
 
     func run() throws {

@@ -15,7 +15,7 @@ struct ExecCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Keep STDIN open even if not attached") var interactive = false
     @Flag(name: .shortAndLong, help: "Allocate a pseudo-TTY") var tty = false
-    @Argument(help: "The task.") var task: String
+    @Argument(help: "The task.", completion: NameCompletion.tasks) var task: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     /// The command without the `--` that may separate it from the task.

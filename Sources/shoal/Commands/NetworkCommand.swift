@@ -59,7 +59,7 @@ struct NetworkListCommand: ParsableCommand {
 struct NetworkInspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more networks.")
     @OptionGroup var format: InspectFormatOption
-    @Argument(help: "Network names or ids.") var networks: [String]
+    @Argument(help: "Network names or ids.", completion: NameCompletion.networks) var networks: [String]
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
@@ -71,7 +71,7 @@ struct NetworkInspectCommand: ParsableCommand {
 
 struct NetworkRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more networks.", aliases: ["remove"])
-    @Argument(help: "Network names or ids.") var networks: [String]
+    @Argument(help: "Network names or ids.", completion: NameCompletion.networks) var networks: [String]
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)

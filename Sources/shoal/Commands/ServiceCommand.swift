@@ -27,7 +27,8 @@ struct ServiceCreateCommand: ParsableCommand {
     @Option(help: "Restart when a task ends: none, on-failure or any.") var restartCondition = "any"
     @Option(help: "Delay between restarts, e.g. 1s, 500ms, 1m.") var restartDelay = "1s"
     @Option(help: "Restarts before giving up (0: no limit).") var restartMaxAttempts = 0
-    @Option(help: "Attach to an overlay network (repeatable: eth0, eth1, … in this order).") var network: [String] = []
+    @Option(help: "Attach to an overlay network (repeatable: eth0, eth1, … in this order).", completion: NameCompletion.networks)
+    var network: [String] = []
     @Option(help: "Endpoint mode: vip (a virtual IP balances over the tasks) or dnsrr (the name resolves to the tasks).")
     var endpointMode = "vip"
     @Option(name: [.customShort("p"), .long], help: ArgumentHelp(
@@ -114,7 +115,7 @@ struct TaskListOptions: ParsableArguments {
 struct ServiceTasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List the tasks of one or more services.")
     @OptionGroup var options: TaskListOptions
-    @Argument(help: "Service names or ids.") var services: [String]
+    @Argument(help: "Service names or ids.", completion: NameCompletion.services) var services: [String]
 
     func run() throws {
         try options.printTasks(SwarmClient.daemon(startingIfNeeded: false), queries: services.map { ["service": $0] })
@@ -125,7 +126,7 @@ struct ServiceInspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more services.")
     @Flag(help: "Print the information in a human friendly format.") var pretty = false
     @OptionGroup var format: InspectFormatOption
-    @Argument(help: "Service names or ids.") var services: [String]
+    @Argument(help: "Service names or ids.", completion: NameCompletion.services) var services: [String]
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
@@ -184,7 +185,7 @@ struct ServiceInspectCommand: ParsableCommand {
 struct ServiceScaleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "scale", abstract: "Scale one or more replicated services.")
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the services to converge.") var detach = false
-    @Argument(help: "SERVICE=REPLICAS pairs.") var scales: [String]
+    @Argument(help: "SERVICE=REPLICAS pairs.", completion: NameCompletion.services) var scales: [String]
 
     func run() throws {
         // Every pair is checked before anything changes.
@@ -216,8 +217,8 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(help: "Remove an environment variable (repeatable).") var envRm: [String] = []
     @Option(help: "Add a placement constraint (repeatable).") var constraintAdd: [String] = []
     @Option(help: "Remove a placement constraint (repeatable).") var constraintRm: [String] = []
-    @Option(help: "Attach to an overlay network (repeatable).") var networkAdd: [String] = []
-    @Option(help: "Detach from an overlay network (repeatable).") var networkRm: [String] = []
+    @Option(help: "Attach to an overlay network (repeatable).", completion: NameCompletion.networks) var networkAdd: [String] = []
+    @Option(help: "Detach from an overlay network (repeatable).", completion: NameCompletion.networks) var networkRm: [String] = []
     @Option(help: "Endpoint mode: vip or dnsrr.") var endpointMode: String?
     @Option(help: ArgumentHelp("Add or update a published port (repeatable).", valueName: "port")) var publishAdd: [String] = []
     @Option(help: ArgumentHelp("Remove a published port by its target port, e.g. 8080 or 8080/udp (repeatable).", valueName: "port"))
@@ -232,7 +233,7 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(name: [.customShort("u"), .long], help: "The tasks' user: UID or UID:GID.") var user: String?
     @OptionGroup var resources: ResourceOptions
     @Flag(name: .shortAndLong, help: "Exit immediately instead of waiting for the service to converge.") var detach = false
-    @Argument(help: "Service name or id.") var service: String
+    @Argument(help: "Service name or id.", completion: NameCompletion.services) var service: String
     @Argument(parsing: .postTerminator, help: "A new command for the tasks.") var command: [String] = []
 
     func run() throws {
@@ -270,7 +271,7 @@ struct HealthOptions: ParsableArguments {
 
 struct ServiceRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more services.", aliases: ["remove"])
-    @Argument(help: "Service names or ids.") var services: [String]
+    @Argument(help: "Service names or ids.", completion: NameCompletion.services) var services: [String]
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
@@ -286,7 +287,7 @@ struct ServiceLogsCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Follow the output.") var follow = false
     @Option(help: "Number of lines to show from the end of each task's output.") var tail: Int?
     @Flag(help: "Only the lines, without the task and node.") var raw = false
-    @Argument(help: "Service name or id, or a task id.") var target: String
+    @Argument(help: "Service name or id, or a task id.", completion: NameCompletion.services) var target: String
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)

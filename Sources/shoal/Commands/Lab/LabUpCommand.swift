@@ -22,6 +22,10 @@ struct LabUpCommand: ParsableCommand {
                                valueName: "auto|ipvs|nftables"))
     var lb: String?
 
+    @Option(help: ArgumentHelp("Where each node's daemon serves Prometheus metrics, inside its own network namespace (their --metrics-addr).",
+                               valueName: "ADDR:PORT"))
+    var metricsAddr: String?
+
     func validate() throws {
         guard (1...32).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 32") }
         try Lab.validate(name: lab.name)
@@ -29,12 +33,13 @@ struct LabUpCommand: ParsableCommand {
             throw ValidationError("--dns-upstream must be an IPv4 address with an optional :PORT, not '\(upstream)'")
         }
         if let lb { try DaemonCommand.validateLoadBalancer(lb) }
+        if let metricsAddr { try DaemonCommand.validateMetricsAddress(metricsAddr) }
     }
 
     func run() throws {
         try requireRoot("shoal lab up")
         let state = try Lab(name: lab.name).up(nodes: nodes, executable: DaemonLauncher.currentExecutable(),
-                                               dnsUpstreams: dnsUpstream, loadBalancer: lb)
+                                               dnsUpstreams: dnsUpstream, loadBalancer: lb, metricsAddress: metricsAddr)
         print("Lab \(state.name) is up on \(state.subnet) with \(state.nodes.count) nodes:")
         print(LabListCommand.table([state]))
     }

@@ -25,7 +25,7 @@ struct NodeInspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Display detailed information on one or more nodes.")
     @Flag(help: "Print the information in a human friendly format.") var pretty = false
     @OptionGroup var format: InspectFormatOption
-    @Argument(help: "Node ids, id prefixes or hostnames; 'self' for this node.") var nodes: [String]
+    @Argument(help: "Node ids, id prefixes or hostnames; 'self' for this node.", completion: NameCompletion.nodes) var nodes: [String]
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
@@ -65,7 +65,7 @@ struct NodeInspectCommand: ParsableCommand {
 struct NodeTasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ps", abstract: "List tasks running on one or more nodes.")
     @OptionGroup var options: TaskListOptions
-    @Argument(help: "Nodes (default: this node).") var nodes: [String] = []
+    @Argument(help: "Nodes (default: this node).", completion: NameCompletion.nodes) var nodes: [String] = []
 
     func run() throws {
         let client = try SwarmClient.daemon(startingIfNeeded: false)
@@ -80,20 +80,20 @@ struct NodeTasksCommand: ParsableCommand {
 
 struct NodePromoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "promote", abstract: "Promote one or more nodes to manager in the swarm.")
-    @Argument var nodes: [String]
+    @Argument(completion: NameCompletion.nodes) var nodes: [String]
     func run() throws { try eachNode(nodes, "/nodes/promote") }
 }
 
 struct NodeDemoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "demote", abstract: "Demote one or more nodes from manager in the swarm.")
-    @Argument var nodes: [String]
+    @Argument(completion: NameCompletion.nodes) var nodes: [String]
     func run() throws { try eachNode(nodes, "/nodes/demote") }
 }
 
 struct NodeUpdateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "update", abstract: "Update a node.")
     @Option(help: "Availability of the node: active, pause or drain.") var availability: String
-    @Argument var node: String
+    @Argument(completion: NameCompletion.nodes) var node: String
 
     func validate() throws {
         guard ["active", "pause", "drain"].contains(availability) else {
@@ -106,19 +106,19 @@ struct NodeUpdateCommand: ParsableCommand {
 
 struct NodeDrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "drain", abstract: "Drain nodes: move their tasks elsewhere (node update --availability drain).")
-    @Argument var nodes: [String]
+    @Argument(completion: NameCompletion.nodes) var nodes: [String]
     func run() throws { try eachNode(nodes, "/nodes/update", availability: "drain") }
 }
 
 struct NodePauseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause nodes: keep their tasks, place nothing new (node update --availability pause).")
-    @Argument var nodes: [String]
+    @Argument(completion: NameCompletion.nodes) var nodes: [String]
     func run() throws { try eachNode(nodes, "/nodes/update", availability: "pause") }
 }
 
 struct NodeActivateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "activate", abstract: "Make nodes available for tasks again (node update --availability active).")
-    @Argument var nodes: [String]
+    @Argument(completion: NameCompletion.nodes) var nodes: [String]
     func run() throws { try eachNode(nodes, "/nodes/update", availability: "active") }
 }
 
@@ -126,7 +126,7 @@ struct NodeRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove one or more nodes from the swarm.",
                                                     aliases: ["remove"])
     @Flag(name: .shortAndLong, help: "Force remove a node from the swarm.") var force = false
-    @Argument var nodes: [String]
+    @Argument(completion: NameCompletion.nodes) var nodes: [String]
     func run() throws { try eachNode(nodes, "/nodes/remove", force: force) }
 }
 
