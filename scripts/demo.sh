@@ -55,8 +55,8 @@ until [ "$(running_whoami)" = 3 ]; do sleep 0.2; done
 run -H lab-2 service ps whoami
 for node in lab-1 lab-2 lab-3; do
     address=$(shoal lab ls | awk -v node="$node" '$1 == node { print $2 }')
-    say "curl -s http://$address:8080 | grep Hostname   # $node's address: each request may land on any task"
-    shoal lab exec lab-1 -- curl -s --max-time 3 "http://$address:8080" | grep '^Hostname'
+    say "for i in 1 2 3; do curl -s http://$address:8080 | grep Hostname; done   # $node's address: round robin over the tasks"
+    for _ in 1 2 3; do shoal lab exec lab-1 -- curl -s --max-time 3 "http://$address:8080" | grep '^Hostname'; done
 done
 
 # Seed 004: the swarm's DNS, from a task on the same network: the service's VIP, then its tasks.
