@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "AddressingTests", dependencies: ["Addressing"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "Addressing", "TestSupport"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Addressing", "Netlink", "TestSupport"]),
-        .testTarget(name: "NameServerTests", dependencies: ["Addressing", "DNS", "NameServer", "Netlink", "TestSupport"]
+        .testTarget(name: "NameServerTests", dependencies: ["Addressing", "DNS", "NameServer", "Netlink", "Metrics", "TestSupport"]
                         + nio("NIOPosix")),
         .testTarget(name: "NetworkTests", dependencies: ["Addressing", "Netlink", "Network", "TestSupport"]),
         .testTarget(

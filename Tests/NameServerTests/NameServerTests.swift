@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Addressing
+import Metrics
 @testable import DNS
 import NIOConcurrencyHelpers
 import NIOPosix
@@ -59,8 +60,14 @@ struct NameServerTests {
         return (try DNSMessage(parsing: bytes), took)
     }
 
+    /// The server's count of `result` in /metrics.
+    private func counted(_ result: String, by server: NameServer) -> Double? {
+        server.metricFamilies().first { $0.name == "swarm_dns_queries_total" }?.samples
+            .first { $0.labels == [Label("result", result)] }?.value
+    }
+
     @Test func aTaskGetsItsNetworksNamesOverUDPAndTCP() async throws {
-        try await withServer { namespace, _ in
+        try await withServer { namespace, server in
             for transport in [DNSTransport.udp, .tcp] {
                 let reply = try await ask("web", in: namespace, over: transport)
                 #expect(reply.header.responseCode == .noError && reply.header.id == 0x1234)
@@ -68,6 +75,7 @@ struct NameServerTests {
             }
             let slot = try await ask("web.1", in: namespace)
             #expect(slot.answers.map(\.data) == [.a(taskAddress)])
+            #expect(counted("noerror", by: server) == 3 && counted("forwarded", by: server) == nil)
         }
     }
 
@@ -77,8 +85,9 @@ struct NameServerTests {
             [StubUpstream.reply(to: query, address: IPv4Address(0xc000_0207), id: query.header.id &+ 1),
              StubUpstream.reply(to: query, address: IPv4Address(0xc000_0208))]
         }
-        try await withServer(upstreams: [upstream]) { namespace, _ in
+        try await withServer(upstreams: [upstream]) { namespace, server in
             let reply = try await ask("outside.example", in: namespace)
+            #expect(counted("forwarded", by: server) == 1 && counted("noerror", by: server) == nil)
             #expect(reply.header.id == 0x1234, "the client's id comes back")
             #expect(reply.answers.map(\.data) == [.a(IPv4Address(0xc000_0208))])
         }
