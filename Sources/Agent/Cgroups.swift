@@ -210,3 +210,15 @@ struct CgroupTree: Sendable {
         guard write(descriptor, bytes, bytes.count) == bytes.count else { throw SystemError.errno("write \(value) to \(file)") }
     }
 }
+
+extension CgroupTree {
+    /// Moves the calling process into the cgroup at `directory` (its children follow it there):
+    /// task-init joins its task's cgroups, task-exec those of the task it enters, as docker exec does.
+    static func join(_ directory: String) -> Bool {
+        let descriptor = open("\(directory)/cgroup.procs", O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        // 0: the writing process, in v1 and v2 alike.
+        return write(descriptor, "0", 1) == 1
+    }
+}

@@ -304,7 +304,8 @@ public actor TaskAgent {
         return ExecTarget(taskID: id, name: task.slotName, pid: child.pid, netNamespaceInode: UInt64(namespace.st_ino),
                           env: Self.environment(task.spec.env, hostname: Self.hostname(of: id)), workdir: task.spec.workdir,
                           capabilityAdd: task.spec.capabilityAdd, capabilityDrop: task.spec.capabilityDrop,
-                          securityOptions: task.spec.securityOptions, user: task.spec.user)
+                          securityOptions: task.spec.securityOptions, user: task.spec.user,
+                          cgroups: cgroups?.layout.directories(of: id).filter { FileSystem.exists($0) } ?? [])
     }
 
     /// Stops every task (SIGTERM, then SIGKILL after the grace period) and waits for them.

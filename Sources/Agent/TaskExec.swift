@@ -4,12 +4,13 @@ import Glibc
 import CShoalSystem
 import ShoalAPI
 
-/// `shoal task-exec --pid P --net-inode I --name N [--workdir D] [--tty] [--stdin] [CONFINEMENT] -- CMD [ARGS…]`:
+/// `shoal task-exec --pid P --net-inode I --name N [--workdir D] [--tty] [--stdin] [--cgroup DIR]… [CONFINEMENT] -- CMD [ARGS…]`:
 /// what `shoal exec` becomes once the daemon has said where the task is
 /// (hidden from help). It joins the task's namespaces, which needs a process
 /// with one thread, so `Main` dispatches it before anything else runs. Its
 /// environment is the task's: the CLI passes it to execve. The command is
-/// confined as the task (`Confinement`'s options; docker's default when left out).
+/// confined as the task (`Confinement`'s options; docker's default when left out)
+/// and joins the task's cgroups first, so the task's limits hold it as well.
 public enum TaskExec {
     public static let commandName = "task-exec"
 
@@ -25,10 +26,11 @@ public enum TaskExec {
         public var tty: Bool
         public var attachStdin: Bool
         public var confinement: Confinement
+        public var cgroups: [String]
         public var command: [String]
 
         public init(pid: Int32, netNamespaceInode: UInt64, name: String, workdir: String?, tty: Bool, attachStdin: Bool,
-                    confinement: Confinement = .standard, command: [String]) {
+                    confinement: Confinement = .standard, cgroups: [String] = [], command: [String]) {
             self.pid = pid
             self.netNamespaceInode = netNamespaceInode
             self.name = name
@@ -36,6 +38,7 @@ public enum TaskExec {
             self.tty = tty
             self.attachStdin = attachStdin
             self.confinement = confinement
+            self.cgroups = cgroups
             self.command = command
         }
 
@@ -45,7 +48,7 @@ public enum TaskExec {
                       tty: tty, attachStdin: attachStdin,
                       confinement: try Confinement(capabilityAdd: target.capabilityAdd, capabilityDrop: target.capabilityDrop,
                                                securityOptions: target.securityOptions, user: target.user),
-                      command: command)
+                      cgroups: target.cgroups ?? [], command: command)
         }
 
         /// The command line after `shoal`: what `parse` reads back.
@@ -54,6 +57,7 @@ public enum TaskExec {
             if let workdir { arguments += ["--workdir", workdir] }
             if tty { arguments.append("--tty") }
             if attachStdin { arguments.append("--stdin") }
+            for cgroup in cgroups { arguments += ["--cgroup", cgroup] }
             return arguments + confinement.arguments + ["--"] + command
         }
 
@@ -62,12 +66,17 @@ public enum TaskExec {
             var values: [String: String] = [:]
             var (tty, attachStdin) = (false, false)
             var confinement = Confinement.standard
+            var cgroups: [String] = []
             var rest = arguments[...]
             while let option = rest.first, option != "--" {
                 rest = rest.dropFirst()
                 switch option {
                 case "--tty": tty = true
                 case "--stdin": attachStdin = true
+                case "--cgroup":
+                    guard let value = rest.first, value.hasPrefix("/") else { return .failure(ShoalError("task-exec: --cgroup needs a directory")) }
+                    cgroups.append(value)
+                    rest = rest.dropFirst()
                 case "--pid", "--net-inode", "--name", "--workdir":
                     guard let value = rest.first else { return .failure(ShoalError("task-exec: \(option) needs a value")) }
                     values[option] = value
@@ -89,7 +98,7 @@ public enum TaskExec {
                 return .failure(ShoalError("usage: shoal task-exec --pid P --net-inode I --name N [--workdir D] [--tty] [--stdin] -- CMD [ARGS…]"))
             }
             return .success(Options(pid: pid, netNamespaceInode: inode, name: name, workdir: values["--workdir"],
-                                    tty: tty, attachStdin: attachStdin, confinement: confinement, command: command))
+                                    tty: tty, attachStdin: attachStdin, confinement: confinement, cgroups: cgroups, command: command))
         }
     }
 
@@ -102,6 +111,11 @@ public enum TaskExec {
     }
 
     public static func run(_ options: Options) -> Result<Int32, ShoalError> {
+        // A cgroup the task no longer has went with the task (it stopped): shoal_task_exec says so below.
+        for cgroup in options.cgroups where !CgroupTree.join(cgroup) && errno != ENOENT {
+            return .failure(ShoalError("cannot join task \(options.name)'s cgroup \(cgroup): \(String(cString: strerror(errno)))",
+                                       exitCode: cannotRunStatus))
+        }
         let argv = options.command.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var error = [CChar](repeating: 0, count: 256)

@@ -98,7 +98,7 @@ public enum TaskInit {
             return error.message
         }
         for cgroup in options.cgroups {
-            guard join(cgroup) else { return "cannot join the task's cgroup \(cgroup): \(String(cString: strerror(errno)))" }
+            guard CgroupTree.join(cgroup) else { return "cannot join the task's cgroup \(cgroup): \(String(cString: strerror(errno)))" }
         }
         // Nothing here returns on success: the copies live until the program replaces this process.
         let argv = options.command.map { strdup($0) } + [nil]
@@ -122,14 +122,5 @@ public enum TaskInit {
         _ = shoal_task_init(options.hostname, options.program, options.workdir, argv, environ, 3, 4, &mounts, &confinement,
                             &error, Int32(error.count))
         return String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// Moves this process into the cgroup at `directory` (its children follow it there).
-    private static func join(_ directory: String) -> Bool {
-        let descriptor = open("\(directory)/cgroup.procs", O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        // 0: the writing process, in v1 and v2 alike.
-        return write(descriptor, "0", 1) == 1
     }
 }

@@ -20,10 +20,12 @@ public struct ExecTarget: Codable, Equatable, Sendable {
     public var securityOptions: [String]
     /// The task's `--user`: the exec'd command runs as it too, as docker's.
     public var user: String?
+    /// The task's cgroups: the exec'd command joins them, so the task's limits hold it too.
+    public var cgroups: [String]?
 
     public init(taskID: String, name: String, pid: Int32, netNamespaceInode: UInt64, env: [String], workdir: String?,
                 capabilityAdd: [String] = [], capabilityDrop: [String] = [], securityOptions: [String] = [],
-                user: String? = nil) {
+                user: String? = nil, cgroups: [String] = []) {
         self.taskID = taskID
         self.name = name
         self.pid = pid
@@ -34,6 +36,7 @@ public struct ExecTarget: Codable, Equatable, Sendable {
         self.capabilityDrop = capabilityDrop
         self.securityOptions = securityOptions
         self.user = user
+        self.cgroups = cgroups
     }
 }
 

@@ -71,12 +71,14 @@ struct TaskLookupTests {
 
     @Test func taskExecOptionsRoundTrip() {
         let options = TaskExec.Options(pid: 42, netNamespaceInode: 4026532000, name: "web.1", workdir: "/srv", tty: true,
-                                       attachStdin: true, command: ["sh", "-c", "echo --tty"])
+                                       attachStdin: true, cgroups: ["/sys/fs/cgroup/memory/shoal/t1", "/sys/fs/cgroup/pids/shoal/t1"],
+                                       command: ["sh", "-c", "echo --tty"])
         #expect(options.arguments == ["task-exec", "--pid", "42", "--net-inode", "4026532000", "--name", "web.1",
-                                      "--workdir", "/srv", "--tty", "--stdin", "--", "sh", "-c", "echo --tty"])
+                                      "--workdir", "/srv", "--tty", "--stdin", "--cgroup", "/sys/fs/cgroup/memory/shoal/t1",
+                                      "--cgroup", "/sys/fs/cgroup/pids/shoal/t1", "--", "sh", "-c", "echo --tty"])
         #expect(TaskExec.Options.parse(Array(options.arguments.dropFirst())) == .success(options))
         var plain = options
-        (plain.workdir, plain.tty, plain.attachStdin) = (nil, false, false)
+        (plain.workdir, plain.tty, plain.attachStdin, plain.cgroups) = (nil, false, false, [])
         #expect(TaskExec.Options.parse(Array(plain.arguments.dropFirst())) == .success(plain))
     }
 
@@ -87,6 +89,7 @@ struct TaskLookupTests {
         ["--pid", "42", "--name", "web.1", "--", "sh"],                                   // no inode
         ["--pid", "42", "--net-inode", "7", "--name", "web.1", "--bogus", "--", "sh"],
         ["--pid", "42", "--net-inode"],
+        ["--pid", "42", "--net-inode", "7", "--name", "web.1", "--cgroup", "relative", "--", "sh"],  // a cgroup is a directory's path
     ])
     func taskExecRefusesIncompleteOptions(arguments: [String]) {
         guard case .failure = TaskExec.Options.parse(arguments) else {

@@ -25,6 +25,9 @@ check "the command's exit status comes back" bash -c '"$SHOAL" -H lab-2 exec web
 check "a command killed by a signal is 128+N" bash -c '"$SHOAL" -H lab-2 exec web.1 -- sh -c "kill -9 \$\$"; [ $? = 137 ]'
 check "the command has the task's environment" \
     bash -c '[ "$("$SHOAL" -H lab-2 exec web.1 -- sh -c "echo \$HOSTNAME")" = "${1:0:12}" ]' _ "$id"
+check "the command joins the task's cgroups, as docker exec's does" bash -c '
+    [ "$("$SHOAL" -H lab-2 exec web.1 -- cat /proc/self/cgroup)" = "$("$SHOAL" -H lab-2 exec web.1 -- cat /proc/1/cgroup)" ] &&
+        "$SHOAL" -H lab-2 exec web.1 -- cat /proc/self/cgroup | grep -q "/$1\$"' _ "$id"
 check "-i passes stdin through" bash -c '[ "$(echo hi | "$SHOAL" -H lab-2 exec -i web.1 -- cat)" = hi ]'
 check "without -i the command's stdin is empty" bash -c '[ -z "$(echo hi | "$SHOAL" -H lab-2 exec web.1 -- cat)" ]'
 out=$(script -qec "$SHOAL -H lab-2 exec -it web.1 -- sh -c 'tty; exit 4'" /dev/null </dev/null); rc=$?
