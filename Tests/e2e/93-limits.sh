@@ -66,6 +66,27 @@ time.sleep(1000)' >/dev/null || fail "service create forks"
 fork_refused() { "$SHOAL" -H lab-1 service logs --raw forks | grep -Eq '^fork refused after 1?[0-9]$'; }
 export -f fork_refused
 check "--limit-pids 20 stops a fork loop below 20 processes" eventually 30 fork_refused
+# Its cgroup, as this host mounts cgroups (shoal's rule: a v1 memory controller wins over a unified mount):
+# cgroup v2's one directory, whose parents gave it the memory, cpu and pids controllers (their files are
+# there), or a directory in each v1 controller's hierarchy. The VM of `make vm-test` runs this on v2.
+cgroup_version=2
+awk '$(NF - 2) == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { found = 1 } END { exit !found }' /proc/self/mountinfo && cgroup_version=1
+forks_cgroup() {
+    local id mount directory directories=()
+    id=$(tasks_json forks | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin) if t["state"] == "running"][0])') ||
+        return 1
+    for mount in $(awk '$(NF - 2) ~ /^cgroup2?$/ { print $5 }' /proc/self/mountinfo); do
+        for directory in "$mount"/shoal/*/"$id"; do [ -d "$directory" ] && directories+=("$directory"); done
+    done
+    echo "task $id's cgroups: ${directories[*]}"
+    if [ "$cgroup_version" = 2 ]; then
+        [ "${#directories[@]}" = 1 ] && [ "$(cat "${directories[0]}/pids.max")" = 20 ] &&
+            [ "$(cat "${directories[0]}/memory.max")" = max ] && [ "$(cat "${directories[0]}/cpu.max")" = "max 100000" ]
+    else
+        [ "${#directories[@]}" = 3 ] && grep -qx 20 "${directories[@]/%//pids.max}" 2>/dev/null
+    fi
+}
+check "its cgroup is cgroup v$cgroup_version's, under the node's parent, with pids.max 20" forks_cgroup
 # service update takes the limits, --read-only, --mount-add/--mount-rm and --user, as docker's.
 "$SHOAL" -H lab-1 service update -d --limit-memory 64M --limit-pids 0 --read-only --user 65534:65534 \
     --mount-add type=tmpfs,target=/srv --mount-add type=tmpfs,target=/mnt forks >/dev/null || fail "service update forks"
