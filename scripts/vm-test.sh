@@ -86,8 +86,9 @@ copy_in() {
     done
 }
 # What Tests/e2e's sandbox scenarios run that busybox lacks or does otherwise (date +%N, head -c 64M, grep -P,
-# a tail that holds its input), then VM_BINARIES. sh too: busybox's runs its own applets ahead of PATH. Debian's python3 (not a version manager's shim earlier in
-# PATH), with only the standard modules its imports load: the whole library would triple the initramfs.
+# a tail that holds its input), then VM_BINARIES; this machine's sh too, as busybox's runs its own applets
+# ahead of PATH. Debian's python3 (not a version manager's shim earlier in PATH) with only the standard
+# modules the scenarios' imports load: the whole library would triple the initramfs.
 python=/usr/bin/python3
 [ -x "$python" ] || die "$python not found: run 'make deps' (it installs python3)"
 for program in sh bash grep date head tail ${VM_BINARIES:-}; do
@@ -97,7 +98,7 @@ done
 copy_in "$python"
 "$python" -c '
 import importlib.util, sys
-import json, ctypes, platform, os, time
+import json, ctypes, platform, os, time  # what Tests/e2e/92-sandbox.sh and 93-limits.sh import
 for module in list(sys.modules.values()):
     source = getattr(module, "__file__", None)
     if not source:
@@ -106,7 +107,7 @@ for module in list(sys.modules.values()):
     if source.endswith(".py"):
         print(importlib.util.cache_from_source(source))
 ' | sort -u | while read -r file; do
-    [ -f "$file" ] && copy_in "$file"
+    if [ -f "$file" ]; then copy_in "$file"; fi
 done
 
 # The modules a lab needs (veth, bridge, VXLAN, nftables with NAT, IPVS), each after what it depends on
@@ -153,6 +154,8 @@ fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# What udev makes on a host: bash's process substitution opens /dev/fd/N.
+ln -s /proc/self/fd /dev/fd && ln -s fd/0 /dev/stdin && ln -s fd/1 /dev/stdout && ln -s fd/2 /dev/stderr
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs shm /dev/shm
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
