@@ -71,14 +71,20 @@ check "--limit-pids 20 stops a fork loop below 20 processes" eventually 30 fork_
 # there), or a directory in each v1 controller's hierarchy. The VM of `make vm-test` runs this on v2.
 cgroup_version=2
 awk '$(NF - 2) == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { found = 1 } END { exit !found }' /proc/self/mountinfo && cgroup_version=1
-forks_cgroup() {
-    local id mount directory directories=()
-    id=$(tasks_json forks | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin) if t["state"] == "running"][0])') ||
-        return 1
+# task_cgroups ID… — the directories of these tasks' cgroups, under the lab nodes' parents in every hierarchy.
+task_cgroups() {
+    local mount id directory
     for mount in $(awk '$(NF - 2) ~ /^cgroup2?$/ { print $5 }' /proc/self/mountinfo); do
-        for directory in "$mount"/shoal/*/"$id"; do [ -d "$directory" ] && directories+=("$directory"); done
+        for id in "$@"; do
+            for directory in "$mount"/shoal/*/"$id"; do [ -d "$directory" ] && echo "$directory"; done
+        done
     done
-    echo "task $id's cgroups: ${directories[*]}"
+    return 0
+}
+forks_cgroup() {
+    local directories
+    mapfile -t directories < <(task_cgroups "$1")
+    echo "task $1's cgroups: ${directories[*]}"
     if [ "$cgroup_version" = 2 ]; then
         [ "${#directories[@]}" = 1 ] && [ "$(cat "${directories[0]}/pids.max")" = 20 ] &&
             [ "$(cat "${directories[0]}/memory.max")" = max ] && [ "$(cat "${directories[0]}/cpu.max")" = "max 100000" ]
@@ -86,7 +92,8 @@ forks_cgroup() {
         [ "${#directories[@]}" = 3 ] && grep -qx 20 "${directories[@]/%//pids.max}" 2>/dev/null
     fi
 }
-check "its cgroup is cgroup v$cgroup_version's, under the node's parent, with pids.max 20" forks_cgroup
+forks_task=$(tasks_json forks | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin) if t["state"] == "running"))')
+check "its cgroup is cgroup v$cgroup_version's, under the node's parent, with pids.max 20" forks_cgroup "$forks_task"
 # service update takes the limits, --read-only, --mount-add/--mount-rm and --user, as docker's.
 "$SHOAL" -H lab-1 service update -d --limit-memory 64M --limit-pids 0 --read-only --user 65534:65534 \
     --mount-add type=tmpfs,target=/srv --mount-add type=tmpfs,target=/mnt forks >/dev/null || fail "service update forks"
@@ -100,7 +107,10 @@ Resources:
   Memory:	64MiB"
 check "service update changes the limits, --read-only, the mounts and the user" bash -c \
     '[ "$("$SHOAL" -H lab-1 service inspect --pretty forks | sed -n "/^User:/,\$p")" = "$(printf "$1")" ]' _ "$updated"
+forks_tasks=$(tasks_json forks | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin)))')
 "$SHOAL" -H lab-1 service rm forks >/dev/null
+no_cgroups() { [ $# -gt 0 ] && [ -z "$(task_cgroups "$@")" ]; }
+check "a task's cgroups go with it (the updated one's and the removed one's)" eventually 10 no_cgroups $forks_tasks
 
 # A reservation larger than any node: pending, with docker's reason.
 "$SHOAL" -H lab-1 service create -d --name huge --reserve-memory 1t -- sleep 1000 >/dev/null || fail "service create huge"
