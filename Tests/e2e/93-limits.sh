@@ -81,19 +81,27 @@ task_cgroups() {
     done
     return 0
 }
-forks_cgroup() {
-    local directories
-    mapfile -t directories < <(task_cgroups "$1")
-    echo "task $1's cgroups: ${directories[*]}"
-    if [ "$cgroup_version" = 2 ]; then
-        [ "${#directories[@]}" = 1 ] && [ "$(cat "${directories[0]}/pids.max")" = 20 ] &&
-            [ "$(cat "${directories[0]}/memory.max")" = max ] && [ "$(cat "${directories[0]}/cpu.max")" = "max 100000" ]
-    else
-        [ "${#directories[@]}" = 3 ] && grep -qx 20 "${directories[@]/%//pids.max}" 2>/dev/null
-    fi
+# cgroup_holds ID FILE VALUE… — task ID's cgroups are this host's version's (v2: one directory, v1: one in
+# each of the memory, cpu and pids hierarchies) and each FILE in one of them holds VALUE.
+cgroup_holds() {
+    local directories directory held
+    mapfile -t directories < <(task_cgroups "$1"); shift
+    echo "the task's cgroups: ${directories[*]}"
+    [ "${#directories[@]}" = "$([ "$cgroup_version" = 2 ] && echo 1 || echo 3)" ] || return 1
+    while [ $# -gt 1 ]; do
+        held=
+        for directory in "${directories[@]}"; do [ -f "$directory/$1" ] && held=$(cat "$directory/$1"); done
+        [ "$held" = "$2" ] || { echo "$1 holds '$held', not '$2'"; return 1; }
+        shift 2
+    done
 }
 forks_task=$(tasks_json forks | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin) if t["state"] == "running"))')
-check "its cgroup is cgroup v$cgroup_version's, under the node's parent, with pids.max 20" forks_cgroup "$forks_task"
+if [ "$cgroup_version" = 2 ]; then
+    check "its cgroup is cgroup v2's, under the node's parent, with pids.max 20 and the memory and cpu controllers" \
+        cgroup_holds "$forks_task" pids.max 20 memory.max max cpu.max "max 100000"
+else
+    check "its cgroups are cgroup v1's, under the node's parent, with pids.max 20" cgroup_holds "$forks_task" pids.max 20
+fi
 # service update takes the limits, --read-only, --mount-add/--mount-rm and --user, as docker's.
 "$SHOAL" -H lab-1 service update -d --limit-memory 64M --limit-pids 0 --read-only --user 65534:65534 \
     --mount-add type=tmpfs,target=/srv --mount-add type=tmpfs,target=/mnt forks >/dev/null || fail "service update forks"
@@ -111,6 +119,17 @@ forks_tasks=$(tasks_json forks | python3 -c 'import json,sys; print(" ".join(t["
 "$SHOAL" -H lab-1 service rm forks >/dev/null
 no_cgroups() { [ $# -gt 0 ] && [ -z "$(task_cgroups "$@")" ]; }
 check "a task's cgroups go with it (the updated one's and the removed one's)" eventually 10 no_cgroups $forks_tasks
+
+# --limit-memory and --limit-cpu in the files of the host's cgroup version.
+"$SHOAL" -H lab-1 service create --name capped --limit-memory 64M --limit-cpu 0.5 -- sleep 1000 >/dev/null || fail "service create capped"
+capped_task=$(tasks_json capped | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin) if t["state"] == "running"))')
+if [ "$cgroup_version" = 2 ]; then
+    check "--limit-memory and --limit-cpu set memory.max and cpu.max" cgroup_holds "$capped_task" memory.max 67108864 cpu.max "50000 100000"
+else
+    check "--limit-memory and --limit-cpu set memory.limit_in_bytes and the CFS quota" \
+        cgroup_holds "$capped_task" memory.limit_in_bytes 67108864 cpu.cfs_quota_us 50000 cpu.cfs_period_us 100000
+fi
+"$SHOAL" -H lab-1 service rm capped >/dev/null
 
 # A reservation larger than any node: pending, with docker's reason.
 "$SHOAL" -H lab-1 service create -d --name huge --reserve-memory 1t -- sleep 1000 >/dev/null || fail "service create huge"
