@@ -51,7 +51,7 @@ bench-deps:
 
 test: deps $(BIN) unit e2e
 	@if command -v qemu-system-x86_64 >/dev/null; then $(MAKE) --no-print-directory vm-test; \
-	else echo "make test: qemu-system-x86_64 is missing, so the IPVS VM test did not run (make deps installs it)"; fi
+	else echo "make test: qemu-system-x86_64 is missing, so the VM test (IPVS, cgroup v2) did not run (make deps installs it)"; fi
 
 # The DNS fuzz test keeps both cores busy for a while: it runs after the
 # others, so their timeouts (TLS handshakes, elections) never race it.
@@ -62,7 +62,8 @@ unit: deps
 e2e: deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) DIST=$(CURDIR)/$(DIST) bash Tests/e2e/run.sh
 
-# IPVS, which this machine's kernel lacks: a 3-node lab inside a qemu VM of Debian's kernel.
+# Inside a qemu VM of Debian's kernel: IPVS, which this machine's kernel lacks (a 3-node lab), and the
+# task sandbox on cgroup v2, where this machine has v1 controllers (Tests/vm/suite.sh).
 vm-test: deps $(BIN)
 	SHOAL=$(CURDIR)/$(BIN) bash scripts/vm-test.sh
 

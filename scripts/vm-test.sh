@@ -5,21 +5,22 @@
 # and runs one guest scenario there as the VM's init. The VM's console is the test log; the exit status
 # is the scenario's.
 #
-#   scripts/vm-test.sh [SCENARIO [ARG…]]  SCENARIO: a guest script, default Tests/vm/mesh-ipvs.sh; it runs
-#                                         under busybox sh inside the VM, with the repository's Tests at /tests
+#   scripts/vm-test.sh [SCENARIO [ARG…]]  SCENARIO: a guest script, default Tests/vm/suite.sh; it runs
+#                                         under this machine's sh inside the VM, with the repository's Tests at /tests
 #   scripts/vm-test.sh --fetch-kernel     only downloads and unpacks the kernel (what `make deps` does)
 # Environment:
 #   SHOAL        the static binary (default bin/shoal)
 #   VM_CACHE     where the kernel package is downloaded and unpacked (default /var/cache/shoal-vm)
 #   VM_LOG       the test log (default .build/vm-test.log)
-#   VM_BINARIES  more host programs to copy in with their shared libraries, e.g. "bash curl" (a scenario
-#                of Tests/e2e needs bash: `VM_BINARIES="bash …" scripts/vm-test.sh Tests/vm/e2e.sh 92-sandbox`)
+#   VM_BINARIES  more host programs to copy in with their shared libraries, e.g. "curl"; the guest always
+#                gets what the sandbox scenarios of Tests/e2e run beyond busybox (this machine's sh, bash,
+#                GNU grep, date, head and tail, python3 with the modules they import), ahead of busybox's in PATH
 #   VM_MEMORY    MiB of guest memory (default 1536), VM_CPUS (default 2), VM_TIMEOUT seconds (default 540)
 # Any further arguments go to the scenario.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scenario=${1:-Tests/vm/mesh-ipvs.sh}
+scenario=${1:-Tests/vm/suite.sh}
 [ $# -gt 0 ] && shift
 SHOAL=${SHOAL:-bin/shoal}
 VM_CACHE=${VM_CACHE:-/var/cache/shoal-vm}
@@ -62,7 +63,8 @@ mkdir -p "$(dirname "$VM_LOG")"
 work=$(mktemp -d /tmp/shoal-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
-mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,var/lib,lib/modules,root,usr/bin,usr/sbin}
+# /mnt, /media and /srv as on a Debian host: the sandbox scenarios mount tasks' volumes there.
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,var/lib,lib/modules,root,usr/bin,usr/sbin,mnt,media,srv}
 cp "$busybox" "$root/bin/busybox"
 cp "$SHOAL" "$root/bin/shoal"
 cp -r Tests "$root/tests"
@@ -75,13 +77,37 @@ echo vm > "$root/etc/hostname"  # tasks get theirs bind-mounted over it
 # No network leaves the VM (-nic none): the resolver is a loopback address that answers nothing.
 printf 'nameserver 127.0.0.1\n' > "$root/etc/resolv.conf"
 
-# More programs, with the shared libraries ldd names (and the loader) at the same paths.
-for program in ${VM_BINARIES:-}; do
-    path=$(command -v "$program") || die "VM_BINARIES: no program $program on this machine"
-    mkdir -p "$root$(dirname "$path")" && cp -L "$path" "$root$path"
-    for library in $(ldd "$path" 2>/dev/null | grep -o '/[^ ]*'); do
+# copy_in FILE — FILE at the same path in the guest, with the shared libraries ldd names (and the loader).
+copy_in() {
+    local library
+    mkdir -p "$root$(dirname "$1")" && cp -L "$1" "$root$1"
+    for library in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*'); do
         mkdir -p "$root$(dirname "$library")" && cp -L "$library" "$root$library"
     done
+}
+# What Tests/e2e's sandbox scenarios run that busybox lacks or does otherwise (date +%N, head -c 64M, grep -P,
+# a tail that holds its input), then VM_BINARIES; this machine's sh too, as busybox's runs its own applets
+# ahead of PATH. Debian's python3 (not a version manager's shim earlier in PATH) with only the standard
+# modules the scenarios' imports load: the whole library would triple the initramfs.
+python=/usr/bin/python3
+[ -x "$python" ] || die "$python not found: run 'make deps' (it installs python3)"
+for program in sh bash grep date head tail ${VM_BINARIES:-}; do
+    path=$(command -v "$program") || die "VM_BINARIES: no program $program on this machine"
+    copy_in "$path"
+done
+copy_in "$python"
+"$python" -c '
+import importlib.util, sys
+import json, ctypes, platform, os, time  # what Tests/e2e/92-sandbox.sh and 93-limits.sh import
+for module in list(sys.modules.values()):
+    source = getattr(module, "__file__", None)
+    if not source:
+        continue
+    print(source)
+    if source.endswith(".py"):
+        print(importlib.util.cache_from_source(source))
+' | sort -u | while read -r file; do
+    if [ -f "$file" ]; then copy_in "$file"; fi
 done
 
 # The modules a lab needs (veth, bridge, VXLAN, nftables with NAT, IPVS), each after what it depends on
@@ -112,11 +138,14 @@ cat > "$root/init" <<'EOF'
 # Stage 1 copies the initramfs onto a tmpfs and switches to it (pivot_root, which tasks' sandboxes
 # use, does not work on the initramfs itself); stage 2 sets the machine up and runs the scenario.
 /bin/busybox --install -s /bin
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+# The programs copied in come before busybox's applets.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 if [ ! -e /.stage2 ]; then
     mount -t proc proc /proc
     mkdir -p /newroot && mount -t tmpfs -o mode=0755 root /newroot
-    cp -a /bin /etc /lib /root /sbin /tests /usr /var /init /scenario.sh /scenario.args /newroot/
+    for entry in /*; do  # all but the kernel's file systems: /lib64 too, where copied programs' loader is
+        case $entry in /proc | /sys | /dev | /newroot) ;; *) cp -a "$entry" /newroot/ ;; esac
+    done
     mkdir -p /newroot/proc /newroot/sys /newroot/dev /newroot/tmp /newroot/run
     touch /newroot/.stage2
     umount /proc
@@ -125,6 +154,8 @@ fi
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+# What udev makes on a host: bash's process substitution opens /dev/fd/N.
+ln -s /proc/self/fd /dev/fd && ln -s fd/0 /dev/stdin && ln -s fd/1 /dev/stdout && ln -s fd/2 /dev/stderr
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs shm /dev/shm
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run

@@ -66,6 +66,42 @@ time.sleep(1000)' >/dev/null || fail "service create forks"
 fork_refused() { "$SHOAL" -H lab-1 service logs --raw forks | grep -Eq '^fork refused after 1?[0-9]$'; }
 export -f fork_refused
 check "--limit-pids 20 stops a fork loop below 20 processes" eventually 30 fork_refused
+# Its cgroup, as this host mounts cgroups (shoal's rule: a v1 memory controller wins over a unified mount):
+# cgroup v2's one directory, whose parents gave it the memory, cpu and pids controllers (their files are
+# there), or a directory in each v1 controller's hierarchy. The VM of `make vm-test` runs this on v2.
+cgroup_version=2
+awk '$(NF - 2) == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { found = 1 } END { exit !found }' /proc/self/mountinfo && cgroup_version=1
+# task_cgroups ID… — the directories of these tasks' cgroups, under the lab nodes' parents in every hierarchy.
+task_cgroups() {
+    local mount id directory
+    for mount in $(awk '$(NF - 2) ~ /^cgroup2?$/ { print $5 }' /proc/self/mountinfo); do
+        for id in "$@"; do
+            for directory in "$mount"/shoal/*/"$id"; do [ -d "$directory" ] && echo "$directory"; done
+        done
+    done
+    return 0
+}
+# cgroup_holds ID FILE VALUE… — task ID's cgroups are this host's version's (v2: one directory, v1: one in
+# each of the memory, cpu and pids hierarchies) and each FILE in one of them holds VALUE.
+cgroup_holds() {
+    local directories directory held
+    mapfile -t directories < <(task_cgroups "$1"); shift
+    echo "the task's cgroups: ${directories[*]}"
+    [ "${#directories[@]}" = "$([ "$cgroup_version" = 2 ] && echo 1 || echo 3)" ] || return 1
+    while [ $# -gt 1 ]; do
+        held=
+        for directory in "${directories[@]}"; do [ -f "$directory/$1" ] && held=$(cat "$directory/$1"); done
+        [ "$held" = "$2" ] || { echo "$1 holds '$held', not '$2'"; return 1; }
+        shift 2
+    done
+}
+forks_task=$(tasks_json forks | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin) if t["state"] == "running"))')
+if [ "$cgroup_version" = 2 ]; then
+    check "its cgroup is cgroup v2's, under the node's parent, with pids.max 20 and the memory and cpu controllers" \
+        cgroup_holds "$forks_task" pids.max 20 memory.max max cpu.max "max 100000"
+else
+    check "its cgroups are cgroup v1's, under the node's parent, with pids.max 20" cgroup_holds "$forks_task" pids.max 20
+fi
 # service update takes the limits, --read-only, --mount-add/--mount-rm and --user, as docker's.
 "$SHOAL" -H lab-1 service update -d --limit-memory 64M --limit-pids 0 --read-only --user 65534:65534 \
     --mount-add type=tmpfs,target=/srv --mount-add type=tmpfs,target=/mnt forks >/dev/null || fail "service update forks"
@@ -79,7 +115,21 @@ Resources:
   Memory:	64MiB"
 check "service update changes the limits, --read-only, the mounts and the user" bash -c \
     '[ "$("$SHOAL" -H lab-1 service inspect --pretty forks | sed -n "/^User:/,\$p")" = "$(printf "$1")" ]' _ "$updated"
+forks_tasks=$(tasks_json forks | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin)))')
 "$SHOAL" -H lab-1 service rm forks >/dev/null
+no_cgroups() { [ $# -gt 0 ] && [ -z "$(task_cgroups "$@")" ]; }
+check "a task's cgroups go with it (the updated one's and the removed one's)" eventually 10 no_cgroups $forks_tasks
+
+# --limit-memory and --limit-cpu in the files of the host's cgroup version.
+"$SHOAL" -H lab-1 service create --name capped --limit-memory 64M --limit-cpu 0.5 -- sleep 1000 >/dev/null || fail "service create capped"
+capped_task=$(tasks_json capped | python3 -c 'import json,sys; print(" ".join(t["id"] for t in json.load(sys.stdin) if t["state"] == "running"))')
+if [ "$cgroup_version" = 2 ]; then
+    check "--limit-memory and --limit-cpu set memory.max and cpu.max" cgroup_holds "$capped_task" memory.max 67108864 cpu.max "50000 100000"
+else
+    check "--limit-memory and --limit-cpu set memory.limit_in_bytes and the CFS quota" \
+        cgroup_holds "$capped_task" memory.limit_in_bytes 67108864 cpu.cfs_quota_us 50000 cpu.cfs_period_us 100000
+fi
+"$SHOAL" -H lab-1 service rm capped >/dev/null
 
 # A reservation larger than any node: pending, with docker's reason.
 "$SHOAL" -H lab-1 service create -d --name huge --reserve-memory 1t -- sleep 1000 >/dev/null || fail "service create huge"

@@ -1,4 +1,4 @@
-# Helpers of the guest scenarios (busybox sh inside the VM of scripts/vm-test.sh): `check` records
+# Helpers of the guest scenarios (sh inside the VM of scripts/vm-test.sh): `check` records
 # one PASS or FAIL line per check, `finish` exits non-zero when any failed.
 failures=0
 
