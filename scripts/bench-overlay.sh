@@ -11,7 +11,7 @@ source "$here/bench-lib.sh"
 : "${SHOAL:?set SHOAL to the shoal binary (make bench-overlay does)}"
 SHOAL=$(readlink -f "$SHOAL")
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 
 work=$(mktemp -d)
 export SHOAL_LAB_ROOT="$work/labs"
