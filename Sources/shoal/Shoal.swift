@@ -14,7 +14,7 @@ struct Shoal: ParsableCommand {
         version: Defaults.version,
         subcommands: [
             DaemonCommand.self, InitCommand.self, JoinCommand.self, JoinTokenCommand.self, LeaveCommand.self, SwarmCommand.self,
-            NodeCommand.self, ServiceCommand.self, ExecCommand.self, InspectCommand.self, NetworkCommand.self, DigCommand.self, LabCommand.self,
+            NodeCommand.self, ServiceCommand.self, RunCommand.self, ExecCommand.self, InspectCommand.self, NetworkCommand.self, DigCommand.self, LabCommand.self,
             WhoamiCommand.self, VersionCommand.self, InfoCommand.self, NamespaceExecCommand.self,
         ]
     )
