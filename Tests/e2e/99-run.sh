@@ -19,14 +19,23 @@ check "whoami and client run" eventually 30 bash -c '[ "$(running_tasks service 
     [ "$(running_tasks service ps client | wc -l)" = 1 ]'
 vip=$("$SHOAL" -H lab-1 service inspect whoami | python3 -c '
 import json, sys; print(json.load(sys.stdin)[0]["Endpoint"]["VirtualIPs"][0]["Addr"].split("/")[0])')
-# What the networks' users on lab-2 (a worker) are before any one-off: the same after each.
-endpoints() { "$SHOAL" -H "lab-$1" network inspect dig_default | grep -E '"(Name|IPv4Address)" : ' | grep -v '"lab-' | sort; }
+# The tasks and addresses on dig_default of lab-2 and lab-3 (workers) before any one-off: the same after each.
+# (Keys come in any order: a line's indentation and trailing comma say nothing.)
+endpoints() {
+    "$SHOAL" -H "lab-$1" network inspect dig_default | grep -E '"(Name|IPv4Address)" : ' | grep -v '"lab-' | sed 's/^ *//; s/,$//' | sort
+}
 before2=$(endpoints 2)
 before3=$(endpoints 3)
-# nothing_left — no service but whoami and client, no one-off task or address on the workers' network.
+# nothing_left — no service but whoami and client, no one-off task or address on the workers' network
+# (what differs is printed when it does not hold).
 nothing_left() {
-    [ "$("$SHOAL" -H lab-1 service ls --format '{{.Name}}' | sort | paste -sd,)" = client,whoami ] &&
-        [ "$(endpoints 2)" = "$before2" ] && [ "$(endpoints 3)" = "$before3" ]
+    local services now2 now3
+    services=$("$SHOAL" -H lab-1 service ls --format '{{.Name}}' | sort | paste -sd,)
+    now2=$(endpoints 2)
+    now3=$(endpoints 3)
+    [ "$services" = client,whoami ] && [ "$now2" = "$before2" ] && [ "$now3" = "$before3" ] && return 0
+    printf 'services: %s\nlab-2: %s\n(before: %s)\nlab-3: %s\n(before: %s)\n' "$services" "$now2" "$before2" "$now3" "$before3"
+    return 1
 }
 
 check "on a worker, shoal run … dig +short whoami prints the VIP" bash -c '

@@ -38,6 +38,8 @@ struct RunCommand: ParsableCommand {
     static let endingSignals = [SIGINT, SIGTERM, SIGHUP]
 
     func validate() throws {
+        // The command's arguments are captured as they are: `--help` before any command is shoal run's own.
+        if ["--help", "-h"].contains(command.first) { throw CleanExit.helpRequest(self) }
         if network == nil {
             throw ValidationError("shoal run needs --network NETWORK: a one-off reaches the swarm's DNS on an attachable overlay network")
         }
