@@ -68,6 +68,7 @@ check "and nothing of it is left" eventually 20 nothing_left
 check_fails "a network not manually attachable is refused in docker's words" \
     "^shoal: Could not attach to network plain: rpc error: code = PermissionDenied desc = network plain not manually attachable$" \
     "$SHOAL" -H lab-2 run --rm --network plain -- true
+check "shoal run --help is its help, not a command" bash -c '"$SHOAL" run --help | grep -q "^OVERVIEW: Run a one-off command"'
 check_fails "no --network: one line" "^shoal: shoal run needs --network NETWORK" "$SHOAL" -H lab-2 run -- true
 check_fails "-e without a value is refused" '^shoal: invalid environment variable "K": use -e KEY=VALUE$' \
     "$SHOAL" -H lab-2 run -e K --network dig_default -- true
