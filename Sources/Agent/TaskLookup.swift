@@ -16,6 +16,8 @@ public protocol ReferencedTask {
 
 extension ReferencedTask {
     public var isRunning: Bool { stateName == TaskState.running.rawValue }
+    /// Its process has ended, or never will start.
+    public var hasEnded: Bool { TaskState(rawValue: stateName)?.isTerminal == true }
     /// The full name, `<service>.<slot>.<id>`.
     var fullName: String { "\(slotName).\(taskID)" }
 }

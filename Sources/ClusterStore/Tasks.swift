@@ -80,9 +80,19 @@ public struct ServiceObject: Codable, Equatable, Sendable {
     public var virtualIPs: [NetworkAddress]
     /// The ports it publishes, each with its published port decided.
     public var ports: [PublishedPort]
+    /// Set for the service `shoal run` makes for its one-off process (nil in
+    /// objects stored before `shoal run` existed).
+    public var oneOff: OneOff?
+
+    /// What makes a service a one-off: the node whose `shoal run` owns it.
+    public struct OneOff: Codable, Equatable, Sendable {
+        public var nodeID: String
+        public init(nodeID: String) { self.nodeID = nodeID }
+    }
 
     public init(meta: ObjectMeta, name: String, mode: ServiceMode, spec: TaskSpec, generation: UInt64 = 1,
-                endpointMode: EndpointMode = .vip, virtualIPs: [NetworkAddress] = [], ports: [PublishedPort] = []) {
+                endpointMode: EndpointMode = .vip, virtualIPs: [NetworkAddress] = [], ports: [PublishedPort] = [],
+                oneOff: OneOff? = nil) {
         self.meta = meta
         self.name = name
         self.mode = mode
@@ -91,6 +101,7 @@ public struct ServiceObject: Codable, Equatable, Sendable {
         self.endpointMode = endpointMode
         self.virtualIPs = virtualIPs
         self.ports = ports
+        self.oneOff = oneOff
     }
 }
 

@@ -31,6 +31,11 @@ public enum ClusterProtocol {
     /// A node asks for a new certificate before its current one expires, over
     /// mutual TLS with that certificate (empty body → `RenewAnswer`).
     public static let renewCertificate: UInt8 = 132
+    /// A node asks a manager to make or remove a one-off of its own (`shoal run`
+    /// on a worker): a `Call` to one of `oneOffPaths` → `CallAnswer`. The manager
+    /// names the sender as the node, whatever the call says.
+    public static let oneOffCall: UInt8 = 133
+    public static let oneOffPaths: Set<String> = [OneOff.createPath, OneOff.removePath]
 
     /// Everything a node must act on, complete each time (the newest replaces the last).
     public struct Assignments: Codable, Equatable, Sendable {

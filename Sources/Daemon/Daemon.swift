@@ -265,6 +265,17 @@ public enum Daemon {
             try TaskReference.validate(reference)
             return try await answering { try .json(await swarm.inspectTask(reference)) }
         }
+        router.add("POST", OneOff.createPath, forThisNode(swarm) { request, nodeID in
+            let body = try request.decode(OneOffRequest.self)
+            return try await answering { try .json(await swarm.control().createOneOff(body, on: nodeID)) }
+        })
+        router.add("POST", OneOff.removePath, forThisNode(swarm) { request, nodeID in
+            let body = try request.decode(ServiceReferenceRequest.self)
+            return try await answering {
+                try await swarm.control().removeOneOff(body.service, of: nodeID)
+                return try .json(MessageResponse(message: body.service))
+            }
+        })
         // Answered by this node's agent from its own tasks: `shoal exec` enters them on this node.
         router.add("GET", "/tasks/exec") { request in
             if let network = request.query["network"] {
@@ -307,6 +318,20 @@ public enum Daemon {
                 if let answer { return APIResponse(status: answer.status, contentType: "application/json", body: answer.body) }
             }
             return try await handler(request)
+        }
+    }
+
+    /// A `shoal run` call: asked here, it is for this node and runs on the leader
+    /// (`Swarm.handOverOneOffCall`, from a worker too); handed over, the query names the node.
+    private static func forThisNode(_ swarm: Swarm,
+                                    _ handler: @escaping @Sendable (APIRequest, _ nodeID: String) async throws -> APIResponse)
+        -> HTTPRouter.Handler {
+        { request in
+            if request.query[forwardedMark] != nil { return try await handler(request, request.query[OneOff.nodeQuery] ?? "") }
+            let answer = try await answering { try await swarm.handOverOneOffCall(path: request.path, body: request.body) }
+            if let answer { return APIResponse(status: answer.status, contentType: "application/json", body: answer.body) }
+            guard let nodeID = await swarm.nodeID else { throw APIError(status: 503, message: SwarmError.notInSwarm.description) }
+            return try await handler(request, nodeID)
         }
     }
 

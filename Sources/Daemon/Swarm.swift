@@ -272,6 +272,21 @@ public actor Swarm {
         return try await manager.forwardToLeader(call).map { ($0.status, $0.body) }
     }
 
+    /// `shoal run`'s calls, made here for this node: a manager that does not
+    /// lead hands them to the leader, a worker to a manager (which names the
+    /// worker as the node). Nil when this node leads and runs the call itself.
+    public func handOverOneOffCall(path: String, body: [UInt8]) async throws -> (status: Int, body: [UInt8])? {
+        guard let nodeID else { throw SwarmError.notInSwarm }
+        let call = ClusterProtocol.Call(method: "POST", path: path, query: [OneOff.nodeQuery: nodeID], body: body)
+        switch role {
+        case .manager(let manager): return try await manager.forwardToLeader(call).map { ($0.status, $0.body) }
+        case .worker(let worker):
+            let answer = try await worker.oneOffCall(call)
+            return (answer.status, answer.body)
+        case .none, .joining, .leaving: throw SwarmError.notInSwarm
+        }
+    }
+
     private func startManager(_ identity: NodeIdentity, bootstrap: Bool) async throws -> ManagerRuntime {
         let runtime = try await ManagerRuntime.start(
             identity: identity, dataDirectory: dataDirectory, bootstrap: bootstrap, group: group, agent: agent, logger: logger,

@@ -44,6 +44,7 @@ final class FrameRouter: Sendable {
         ClusterProtocol.renewCertificate: .node,
         ClusterProtocol.forwardedCall: .manager,
         ClusterProtocol.logs: .manager,
+        ClusterProtocol.oneOffCall: .node,
     ]
 
     /// Set once the runtime exists: frames that come before are dropped.
@@ -138,6 +139,20 @@ final class FrameRouter: Sendable {
             guard let call = ClusterProtocol.decode(ClusterProtocol.Call.self, from: frame) else { return Self.refusal(of: frame.kind) }
             guard let handler = runtime.callHandler.value else { return nil }
             return ClusterProtocol.frame(ClusterProtocol.forwardedCall, await handler(call))
+        case ClusterProtocol.oneOffCall:
+            guard let peer, var call = ClusterProtocol.decode(ClusterProtocol.Call.self, from: frame),
+                  call.method == "POST", ClusterProtocol.oneOffPaths.contains(call.path) else { return Self.refusal(of: frame.kind) }
+            // The sender's certificate names the node: a worker makes and removes only its own one-offs.
+            call.query = [OneOff.nodeQuery: peer.nodeID]
+            let answer: ClusterProtocol.CallAnswer?
+            do {
+                answer = try await runtime.forwardToLeader(call)
+            } catch {
+                answer = ClusterProtocol.CallAnswer(status: 503, body: Self.errorBody("\(error)"))
+            }
+            if let answer { return ClusterProtocol.frame(frame.kind, answer) }
+            guard let handler = runtime.callHandler.value else { return nil }
+            return ClusterProtocol.frame(frame.kind, await handler(call))
         case ClusterProtocol.logs:
             guard let request = ClusterProtocol.decode(ClusterProtocol.LogsRequest.self, from: frame) else { return nil }
             return ClusterProtocol.frame(ClusterProtocol.logs, await agent.logs(request))
@@ -152,12 +167,20 @@ final class FrameRouter: Sendable {
         case ClusterProtocol.forwardedCall:
             // A worker's certificate, or a demoted or removed manager's, cannot forward calls.
             ClusterProtocol.frame(kind, ClusterProtocol.CallAnswer(
-                status: 403, body: Array(#"{"message":"only a manager of this swarm may forward calls"}"#.utf8)))
+                status: 403, body: errorBody("only a manager of this swarm may forward calls")))
+        case ClusterProtocol.oneOffCall:
+            ClusterProtocol.frame(kind, ClusterProtocol.CallAnswer(
+                status: 403, body: errorBody("only a node of this swarm may make or remove its one-offs")))
         case ClusterProtocol.renewCertificate:
             ClusterProtocol.frame(kind, ClusterProtocol.RenewAnswer.refused("a certificate of this swarm is needed to renew one"))
         default:
             nil
         }
+    }
+
+    /// An answer's body as the local API words an error.
+    private static func errorBody(_ message: String) -> [UInt8] {
+        (try? Array(JSONEncoder().encode(APIErrorBody(message: message)))) ?? []
     }
 
     /// The manager with Raft id `id` and where to reach it: the store's, else a seed's.

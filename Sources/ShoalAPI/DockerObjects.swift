@@ -173,7 +173,7 @@ public struct DockerService: Encodable, Equatable, Sendable {
         createdAt = service.createdAt
         updatedAt = service.updatedAt
         self.spec = Spec(
-            name: spec.name,
+            name: spec.name, labels: service.labels ?? [:],
             taskTemplate: TaskTemplate(
                 containerSpec: ContainerSpec(
                     command: Array(spec.command.prefix(1)), args: Array(spec.command.dropFirst()), env: spec.env, dir: spec.workdir,

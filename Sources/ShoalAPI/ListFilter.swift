@@ -47,10 +47,10 @@ public struct ListFilter: Equatable, Sendable {
             && accepts("label") { Self.labelMatches($0, [:]) }
     }
 
-    /// service ls: id and name prefixes, mode, labels (shoal's services carry none yet).
+    /// service ls: id and name prefixes, mode, labels (the daemon's: a one-off's `OneOff.nodeLabel`).
     public func accepts(_ service: ServiceDetail) -> Bool {
         accepts("id") { service.id.hasPrefix($0) } && accepts("name") { service.spec.name.hasPrefix($0) }
-            && accepts("mode") { service.mode == $0 } && accepts("label") { Self.labelMatches($0, [:]) }
+            && accepts("mode") { service.mode == $0 } && accepts("label") { Self.labelMatches($0, service.labels ?? [:]) }
     }
 
     /// service ps and node ps: id and name prefixes (of `web.1.<task id>`), the node by id, id prefix

@@ -158,9 +158,11 @@ public struct ServiceDetail: Codable, Sendable {
     public var running: Int
     public var desired: Int
     public var endpoint: ServiceEndpoint
+    /// docker's service labels: what the daemon sets (`OneOff.nodeLabel` on a one-off); nil from older daemons.
+    public var labels: [String: String]?
 
     public init(id: String, version: UInt64, createdAt: Date, updatedAt: Date, spec: ServiceSpecRequest,
-                running: Int, desired: Int, endpoint: ServiceEndpoint) {
+                running: Int, desired: Int, endpoint: ServiceEndpoint, labels: [String: String]? = nil) {
         self.id = id
         self.version = version
         self.createdAt = createdAt
@@ -169,6 +171,7 @@ public struct ServiceDetail: Codable, Sendable {
         self.running = running
         self.desired = desired
         self.endpoint = endpoint
+        self.labels = labels
     }
 
     public var mode: String { spec.replicas == nil ? "global" : "replicated" }

@@ -13,8 +13,9 @@ struct Shoal: ParsableCommand {
         version: Defaults.version,
         subcommands: [
             DaemonCommand.self, InitCommand.self, JoinCommand.self, JoinTokenCommand.self, LeaveCommand.self, SwarmCommand.self,
-            NodeCommand.self, ServiceCommand.self, ExecCommand.self, InspectCommand.self, NetworkCommand.self, DigCommand.self, LabCommand.self,
-            WhoamiCommand.self, VersionCommand.self, InfoCommand.self, CompletionCommand.self, NamespaceExecCommand.self,
+            NodeCommand.self, ServiceCommand.self, RunCommand.self, ExecCommand.self, InspectCommand.self, NetworkCommand.self,
+            DigCommand.self, LabCommand.self, WhoamiCommand.self, VersionCommand.self, InfoCommand.self, CompletionCommand.self,
+            NamespaceExecCommand.self,
         ]
     )
 

@@ -184,6 +184,19 @@ import Testing
         if status == 404 { #expect(message.hasPrefix("no such task on this node: web.1: run shoal exec on the node that runs it")) }
     }
 
+    @Test(arguments: [OneOff.createPath, OneOff.removePath])
+    func oneOffCallsOutsideASwarmAreOneLineAndWriteNothing(path: String) async throws {
+        let folder = try Self.temporaryDirectory()
+        defer { FileSystem.removeTree(folder) }
+        let body = path == OneOff.createPath ? #"{"network":"net","env":[]}"# : #"{"service":"probe"}"#
+        let answer = await Self.daemonRouter(in: folder).respond(
+            to: APIRequest(method: "POST", path: path, query: [:], body: Array(body.utf8)))
+        #expect(answer.status >= 400)
+        let message = try JSONDecoder().decode(APIErrorBody.self, from: Data(answer.body)).message
+        #expect(message == SwarmError.notInSwarm.description)
+        #expect(FileSystem.list(folder).isEmpty)
+    }
+
     @Test func initRefusesAHeartbeatPeriodNoManagerCouldRunWith() async throws {
         let folder = try Self.temporaryDirectory()
         defer { FileSystem.removeTree(folder) }

@@ -6,7 +6,7 @@ check "the binary is statically linked" bash -c 'file "$SHOAL" | grep -q "static
 check "the binary is at most 30 MB" bash -c '[ "$(stat -c %s "$SHOAL")" -le $((30 * 1024 * 1024)) ]'
 
 help=$("$SHOAL" --help)
-for command in daemon init join join-token leave node service network dig lab whoami version info; do
+for command in daemon init join join-token leave node service run network dig lab whoami version info completion; do
     check "--help lists $command" bash -c 'printf "%s\n" "$1" | grep -Eq "^  $2 "' _ "$help" "$command"
 done
 check "version prints the client version" bash -c '"$SHOAL" version | grep -Eq "[0-9]+\.[0-9]+\.[0-9]+"'

@@ -16,12 +16,15 @@ public final class WorkerSession: Sendable {
     private let renewal: CertificateRenewal
     private let transport: Transport
     private let managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>
+    private let group: EventLoopGroup
     private let loop = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    private init(renewal: CertificateRenewal, transport: Transport, managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>) {
+    private init(renewal: CertificateRenewal, transport: Transport, managers: NIOLockedValueBox<[ClusterProtocol.ManagerInfo]>,
+                 group: EventLoopGroup) {
         self.renewal = renewal
         self.transport = transport
         self.managers = managers
+        self.group = group
     }
 
     /// Heartbeats at the default period until the leader tells the swarm's.
@@ -64,7 +67,7 @@ public final class WorkerSession: Sendable {
         _ = try await transport.listen(host: listen.host, port: listen.port)
         let renewal = CertificateRenewal(identity: identity, dataDirectory: dataDirectory)
         renewal.start(transport: transport, managers: { managers.withLockedValue { $0 } }, group: group, logger: logger)
-        let session = WorkerSession(renewal: renewal, transport: transport, managers: managers)
+        let session = WorkerSession(renewal: renewal, transport: transport, managers: managers, group: group)
         let heartbeats = Task {
             while !Task.isCancelled {
                 session.send(ClusterProtocol.heartbeat(.init(reports: await agent.reports(),
@@ -78,6 +81,27 @@ public final class WorkerSession: Sendable {
 
     /// Task statuses changed here: every manager hears at once (the leader writes them).
     public func report(_ reports: [TaskReport]) { send(ClusterProtocol.heartbeat(.init(reports: reports))) }
+
+    /// `shoal run` on this worker: asks each manager in turn until one answers
+    /// (it hands the call to the leader); the answer's status says how it went.
+    public func oneOffCall(_ call: ClusterProtocol.Call) async throws -> ClusterProtocol.CallAnswer {
+        var lastError: any Error = SwarmError("no manager is known to this node: check shoal info", kind: .unavailable)
+        for manager in managers.withLockedValue({ $0 }) {
+            do {
+                let peer = try HostPort(peer: manager.address)
+                let frame = try await Request.send(ClusterProtocol.frame(ClusterProtocol.oneOffCall, call), host: peer.host,
+                                                   port: peer.port, trustedRootDER: nil, credentials: identity.credentials,
+                                                   group: group, timeout: .seconds(60))
+                guard let answer = ClusterProtocol.decode(ClusterProtocol.CallAnswer.self, from: frame) else {
+                    throw SwarmError("manager \(manager.address) sent an answer this node cannot read", kind: .badPeerAnswer)
+                }
+                return answer
+            } catch {
+                lastError = SwarmError("cannot reach manager \(manager.address) (\(error)): retry in a moment", kind: .unavailable)
+            }
+        }
+        throw lastError
+    }
 
     private func send(_ frame: Frame) {
         for manager in managers.withLockedValue({ $0 }) {

@@ -10,7 +10,11 @@ import Transport
 extension ControlAPI {
     /// `service create`.
     public func createService(_ request: ServiceSpecRequest) async throws -> ServiceCreated {
-        let snapshot = manager.store.snapshot
+        try await createService(request, oneOff: nil, in: manager.store.snapshot)
+    }
+
+    /// `service create`, or the service `shoal run` makes (`oneOff` set).
+    func createService(_ request: ServiceSpecRequest, oneOff: ServiceObject.OneOff?, in snapshot: Store) async throws -> ServiceCreated {
         var spec = try Self.validate(request, networks: snapshot.networks)
         let endpointMode = try Self.endpointMode(request.endpointMode)
         guard !snapshot.services.contains(where: { $0.name == request.name }) else {
@@ -21,7 +25,7 @@ extension ControlAPI {
         spec.networks = try Self.attachingIngress(spec.networks, ports: ports, in: snapshot)
         let service = ServiceObject(meta: ObjectMeta(id: id), name: request.name,
                                     mode: request.replicas.map { .replicated(replicas: $0) } ?? .global, spec: spec,
-                                    endpointMode: endpointMode, ports: ports)
+                                    endpointMode: endpointMode, ports: ports, oneOff: oneOff)
         try Self.checkCapacity(snapshot.services + [service], nodes: snapshot.nodes)
         _ = try await manager.propose([.create(.service(service))])
         return ServiceCreated(id: service.meta.id)
@@ -422,7 +426,7 @@ extension ControlAPI {
                              running: tasks.filter { $0.status.state == .running }.count, desired: desired,
                              endpoint: ServiceEndpoint(virtualIPs: service.virtualIPs.map {
                                  ServiceEndpoint.VirtualIP(networkID: $0.networkID, addr: $0.address.description)
-                             }))
+                             }), labels: service.oneOff.map { [OneOff.nodeLabel: $0.nodeID] })
     }
 
     private static func envKey(_ entry: String) -> String {
