@@ -15,7 +15,10 @@ ROUNDS=${ROUNDS:-5}
 
 work=$(mktemp -d)
 export SHOAL_LAB_ROOT="$work/labs"
+# The servers started here outside tasks (a task's die with it): stopped on exit, as namespaces do not end processes.
+servers=()
 cleanup() {
+    for pid in ${servers[@]+"${servers[@]}"}; do kill "$pid" 2>/dev/null || true; done
     for ns in kvx2 kvx3 kt2 kt3; do ip netns del "$ns" 2>/dev/null || true; done
     "$SHOAL" lab down --name bench >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -58,11 +61,15 @@ build_kernel_side() {  # NODE_NS VXNS TASKNS LOCAL REMOTE ADDRESS PEER_ADDRESS
 }
 build_kernel_side "$(node_ns bench-2)" kvx2 kt2 "${underlay2%%:*}" "${underlay3%%:*}" 192.168.250.2 192.168.250.3
 build_kernel_side "$(node_ns bench-3)" kvx3 kt3 "${underlay3%%:*}" "${underlay2%%:*}" 192.168.250.3 192.168.250.2
-ip netns exec kt3 iperf3 -s -D
+ip netns exec kt3 iperf3 -s >/dev/null 2>&1 &
+servers+=($!)
 ip netns exec kt3 "$SHOAL" whoami --port 8080 >/dev/null 2>&1 &
+servers+=($!)
 # The underlay: a server in bench-3's own namespace.
-nsenter --net="$(node_ns bench-3)" iperf3 -s -p 5202 -D
+nsenter --net="$(node_ns bench-3)" iperf3 -s -p 5202 >/dev/null 2>&1 &
+servers+=($!)
 nsenter --net="$(node_ns bench-3)" "$SHOAL" whoami --port 8081 >/dev/null 2>&1 &
+servers+=($!)
 sleep 1
 
 throughput() { python3 -c 'import json,sys; print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'; }

@@ -102,6 +102,12 @@ public enum TaskExec {
         }
     }
 
+    /// The exec'd command's environment: the task's, with a TERM under `-t` when the task has none (as docker exec gives).
+    public static func environment(_ taskEnvironment: [String], tty: Bool) -> [String] {
+        guard tty, !taskEnvironment.contains(where: { $0.hasPrefix("TERM=") }) else { return taskEnvironment }
+        return taskEnvironment + ["TERM=xterm"]
+    }
+
     /// Runs the command in the task; its exit status, or why it could not run (with the status to exit with).
     public static func run(_ arguments: [String]) -> Result<Int32, ShoalError> {
         switch Options.parse(arguments) {

@@ -32,11 +32,8 @@ struct ExecCommand: ParsableCommand {
         }
         let target: ExecTarget = try SwarmClient.daemon(startingIfNeeded: false).get("/tasks/exec", query: ["task": task])
         let options = try TaskExec.Options(target, tty: tty, attachStdin: interactive, command: commandLine)
-        var environment = target.env
-        // docker exec -t gives the command a TERM when the task has none.
-        if tty && !environment.contains(where: { $0.hasPrefix("TERM=") }) { environment.append("TERM=xterm") }
         let argv = (["shoal"] + options.arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
+        let envp = TaskExec.environment(target.env, tty: tty).map { strdup($0) } + [nil]
         execve("/proc/self/exe", argv, envp)
         throw ShoalError("cannot run shoal task-exec: \(String(cString: strerror(errno)))", hint: "check /proc is mounted",
                          exitCode: TaskExec.cannotRunStatus)

@@ -101,10 +101,8 @@ struct RunCommand: ParsableCommand {
         let command = OneOff.command(commandLine, environment: target.env, executable: try DaemonLauncher.currentExecutable(),
                                      isExecutable: { access($0, X_OK) == 0 })
         let options = try TaskExec.Options(target, tty: tty, attachStdin: interactive, command: command)
-        var environment = target.env
-        if tty && !environment.contains(where: { $0.hasPrefix("TERM=") }) { environment.append("TERM=xterm") }
         let argv = (["shoal"] + options.arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup($0) } + [nil]
+        let envp = TaskExec.environment(target.env, tty: tty).map { strdup($0) } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
