@@ -162,9 +162,16 @@ struct NameServerTests {
     @Test func aStoppedTaskFreesItsAddress() async throws {
         try await withServer { namespace, server in
             server.stop(taskID: "t0")
-            try await Task.sleep(for: .milliseconds(100))
-            // The address is free again: serving the task anew binds it.
-            try await server.serve(taskID: "t0", inNetworkNamespace: namespace, networks: [network])
+            // The address is free again once the closes are through: serving the task anew binds it.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while true {
+                do {
+                    try await server.serve(taskID: "t0", inNetworkNamespace: namespace, networks: [network])
+                    break
+                } catch where ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
             let reply = try await ask("web", in: namespace)
             #expect(reply.answers.count == 1)
         }

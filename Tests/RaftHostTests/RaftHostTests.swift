@@ -134,6 +134,14 @@ import Testing
         }
     }
 
+    /// Followers apply a moment after the leader answers: a busy machine stretches that moment.
+    private func waitUntilEveryMemberApplied(_ entries: [[UInt8]], in cluster: Cluster) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while cluster.ids.contains(where: { cluster.journals[$0]?.applied != entries }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     @Test func proposalsAreAppliedEverywhereInOrder() async throws {
         let cluster = try Cluster()
         defer { cluster.shutdown() }
@@ -141,7 +149,7 @@ import Testing
         var answers: [[UInt8]] = []
         for i in 0..<20 { answers.append(try await cluster.propose([UInt8(i)])) }
         #expect(answers.allSatisfy { String(decoding: $0, as: UTF8.self).hasPrefix("ok ") })
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitUntilEveryMemberApplied((0..<20).map { [UInt8($0)] }, in: cluster)
         for id in cluster.ids {
             #expect(cluster.journals[id]?.applied == (0..<20).map { [UInt8($0)] })
         }
@@ -212,7 +220,7 @@ import Testing
             try await leader.propose([UInt8](repeating: 9, count: 5000))
         }
         #expect(String(decoding: try await cluster.propose([2]), as: UTF8.self).hasPrefix("ok "))
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntilEveryMemberApplied([[1], [2]], in: cluster)
         for id in cluster.ids { #expect(cluster.journals[id]?.applied == [[1], [2]]) }
     }
 
