@@ -10,7 +10,7 @@ source "$here/bench-lib.sh"
 : "${SHOAL:?set SHOAL to the shoal binary (make bench-lb does)}"
 SHOAL=$(readlink -f "$SHOAL")
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 CONNECTIONS=32
 # The hand-built VIP: an address of the benchmarking range (RFC 2544), nowhere else in use.
 HAND_VIP=198.18.0.10
@@ -48,8 +48,13 @@ done
 # conntrack tables with closed connections within a run, and whoever runs later would measure that: in
 # the client's and the backends' namespaces, ports in TIME_WAIT are reused and conntrack forgets closed
 # connections at once. The same for every peer.
+# TCP timestamps without per-destination offsets (tcp_timestamps=2): the peers reach the same backends by
+# different addresses (a VIP, the hand-built VIP, directly), and with reused ports a SYN whose offset was
+# drawn for another address meets the backend's TIME_WAIT of the previous connection older-looking: the
+# backend drops it (PAWS), the client retries a second later, and a run's new-connection rate collapsed by
+# up to 6× (seen as TcpExtPAWSTimewait on the backends, TCPSynRetrans on the client).
 for pid in "$client_pid" $(pgrep -f -x "$SHOAL whoami --port 8080"); do
-    nsenter --target "$pid" --net sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65000" \
+    nsenter --target "$pid" --net sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.tcp_timestamps=2 net.ipv4.ip_local_port_range="1024 65000" \
         net.netfilter.nf_conntrack_tcp_timeout_time_wait=1
 done
 
