@@ -179,3 +179,13 @@ extension LogsRequest: ValidatedRequest {
         }
     }
 }
+
+extension OneOffRequest: ValidatedRequest {
+    public func validate() throws(ShoalError) {
+        try checkReference(network, "network")
+        if let name { try checkReference(name, "one-off") }
+        if env.contains(where: { $0.utf8.contains(0) }) {
+            throw ShoalError("an environment variable of the one-off holds a NUL byte", hint: "remove it")
+        }
+    }
+}

@@ -4,6 +4,14 @@ import Testing
 
 /// The pure parts of `shoal run` on the client's side.
 @Suite struct OneOffModelTests {
+    @Test func theDaemonRefusesAOneOffRequestItCannotStore() {
+        #expect(throws: Never.self) { try OneOffRequest(name: "probe", network: "dig_default", env: ["K=V"]).validate() }
+        for bad in [OneOffRequest(network: ""), OneOffRequest(network: String(repeating: "n", count: 257)),
+                    OneOffRequest(name: "", network: "net"), OneOffRequest(network: "net", env: ["K=a\u{0}b"])] {
+            #expect(throws: ShoalError.self) { try bad.validate() }
+        }
+    }
+
     @Test func theExitStatusIsTheCommandsOr128PlusTheSignalThatKilledIt() {
         #expect(OneOff.exitStatus(waitStatus: 0) == 0)
         #expect(OneOff.exitStatus(waitStatus: 3 << 8) == 3)
