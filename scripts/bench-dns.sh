@@ -10,7 +10,7 @@ source "$here/bench-lib.sh"
 : "${SHOAL:?set SHOAL to the shoal binary (make bench-dns does)}"
 SHOAL=$(readlink -f "$SHOAL")
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 
 work=$(mktemp -d)
 chmod 755 "$work"
@@ -54,7 +54,6 @@ sleep 1
 perf() { "$SHOAL" -H bench-1 exec client.1 -- dnsperf -s "$1" -p "$2" -d "$work/queries" -l "$SECONDS_PER_RUN" "${@:3}"; }
 qps() { perf "$1" "$2" | awk '/Queries per second:/ { print $4 }'; }
 p99() { perf "$1" "$2" -v | awk '/^> / { print $NF }' | sort -g | awk '{ v[NR] = $1 } END { print v[int(NR * 0.99)] }'; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 declare -a shoal_qps dnsmasq_qps shoal_p99 dnsmasq_p99
 for round in $(seq "$ROUNDS"); do
@@ -67,16 +66,17 @@ for round in $(seq "$ROUNDS"); do
         echo "round $round $peer: $q qps, p99 $l s" >&2
     done
 done
-sq=$(printf '%s\n' "${shoal_qps[@]}" | median); dq=$(printf '%s\n' "${dnsmasq_qps[@]}" | median)
-sl=$(printf '%s\n' "${shoal_p99[@]}" | median); dl=$(printf '%s\n' "${dnsmasq_p99[@]}" | median)
-qps_ratio=$(awk -v a="$sq" -v b="$dq" 'BEGIN { printf "%.2f", a / b }')
-p99_ratio=$(awk -v a="$sl" -v b="$dl" 'BEGIN { printf "%.2f", a / b }')
+sq=$(median "${shoal_qps[@]}") dq=$(median "${dnsmasq_qps[@]}")
+sl=$(median "${shoal_p99[@]}") dl=$(median "${dnsmasq_p99[@]}")
+qps_ratio=$(paired_ratio "${shoal_qps[*]}" "${dnsmasq_qps[*]}")
+p99_ratio=$(paired_ratio "${shoal_p99[*]}" "${dnsmasq_p99[*]}")
 
 body=$(mktemp)
 cat > "$body" <<EOF
 ## DNS: shoal's embedded server against dnsmasq (\`make bench-dns\`)
 
-dnsperf 2.10 from inside one task, ${SECONDS_PER_RUN} s per run, ${ROUNDS} rounds alternating, medians; the
+dnsperf 2.10 from inside one task, ${SECONDS_PER_RUN} s per run, ${ROUNDS} rounds alternating who goes first;
+the table has each figure's median, the ratios are the medians of the per-round ratios. The
 queries cycle through whoami, tasks.whoami (3 addresses), whoami.1–3 and nosuch.example (forwarded by both to
 an identical dnsmasq upstream). $(machine_line).
 

@@ -10,7 +10,7 @@ source "$here/bench-lib.sh"
 : "${SHOAL:?set SHOAL to the shoal binary (make bench-lb does)}"
 SHOAL=$(readlink -f "$SHOAL")
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
-ROUNDS=${ROUNDS:-5}
+ROUNDS=${ROUNDS:-9}
 CONNECTIONS=32
 # The hand-built VIP: an address of the benchmarking range (RFC 2544), nowhere else in use.
 HAND_VIP=198.18.0.10
@@ -97,10 +97,9 @@ rps() {
     in_client wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" "${header[@]}" "$1" \
         | awk '/^Requests\/sec:/ { print $2 }'
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 declare -A url=([shoal]="http://$vip:8080/" [nat]="http://$HAND_VIP:8080/" [haproxy]="http://127.0.0.1:8081/"
                 [direct]="http://$backend_a:8080/")
-declare -A results
+declare -A rounds  # PEER.MODE → its figures, a word per round, in round order
 peers=(shoal nat haproxy direct)
 for round in $(seq "$ROUNDS"); do
     # Each round starts with another peer, so none always runs first on a warmer machine.
@@ -108,21 +107,18 @@ for round in $(seq "$ROUNDS"); do
         peer=${peers[$(( (round + i) % 4 ))]}
         for mode in keepalive newconn; do
             r=$(rps "${url[$peer]}" "$mode")
-            results[$peer.$mode]="${results[$peer.$mode]:-} $r"
+            rounds[$peer.$mode]="${rounds[$peer.$mode]:-} $r"
             echo "round $round $peer $mode: $r requests/s" >&2
         done
     done
 done
-for key in "${!results[@]}"; do
+declare -A medians
+for key in "${!rounds[@]}"; do
     # shellcheck disable=SC2086  # the figures are one word each
-    results[$key]=$(median ${results[$key]})
+    medians[$key]=$(median ${rounds[$key]})
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-a=$(ratio "${results[shoal.keepalive]}" "${results[nat.keepalive]}")
-b=$(ratio "${results[shoal.newconn]}" "${results[nat.newconn]}")
-c=$(ratio "${results[shoal.keepalive]}" "${results[haproxy.keepalive]}")
-d=$(ratio "${results[shoal.newconn]}" "${results[haproxy.newconn]}")
-e=$(ratio "${results[shoal.keepalive]}" "${results[direct.keepalive]}")
+vs() { paired_ratio "${rounds[shoal.$2]}" "${rounds[$1.$2]}"; }
+a=$(vs nat keepalive) b=$(vs nat newconn) c=$(vs haproxy keepalive) d=$(vs haproxy newconn) e=$(vs direct keepalive)
 last="lb keepalive_vs_nat=$a newconn_vs_nat=$b keepalive_vs_haproxy=$c newconn_vs_haproxy=$d keepalive_vs_direct=$e"
 
 body=$(mktemp)
@@ -130,17 +126,18 @@ cat > "$body" <<EOF
 ## Load balancing: a service VIP against NAT by hand, HAProxy and no balancer (\`make bench-lb\`)
 
 wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }'), 2 threads and $CONNECTIONS connections from inside a client task, ${SECONDS_PER_RUN} s per run,
-$ROUNDS rounds with the order of peers rotated, medians; the backends are 2 tasks of \`shoal whoami\` on one
-overlay. The hand-built VIP is one nftables DNAT rule with \`numgen inc\` in the client's namespace; HAProxy
+$ROUNDS rounds with the order of peers rotated; the table has each figure's median, the ratios are the medians of
+the per-round ratios. The backends are 2 tasks of \`shoal whoami\` on one overlay. The hand-built VIP is
+one nftables DNAT rule with \`numgen inc\` in the client's namespace; HAProxy
 $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }') runs there too (http mode, round robin). Keep-alive reuses connections; "new" sends
 \`Connection: close\`, a TCP connection per request. $(machine_line).
 
 | path | keep-alive requests/s | new connection requests/s |
 | --- | ---: | ---: |
-| shoal VIP ($("$SHOAL" -H bench-1 info 2>/dev/null | awk -F': ' '/Load balancer/ { print $2 }' | grep . || echo nftables)) | ${results[shoal.keepalive]} | ${results[shoal.newconn]} |
-| VIP by hand (nftables DNAT) | ${results[nat.keepalive]} | ${results[nat.newconn]} |
-| HAProxy | ${results[haproxy.keepalive]} | ${results[haproxy.newconn]} |
-| one backend directly | ${results[direct.keepalive]} | ${results[direct.newconn]} |
+| shoal VIP ($("$SHOAL" -H bench-1 info 2>/dev/null | awk -F': ' '/Load balancer/ { print $2 }' | grep . || echo nftables)) | ${medians[shoal.keepalive]} | ${medians[shoal.newconn]} |
+| VIP by hand (nftables DNAT) | ${medians[nat.keepalive]} | ${medians[nat.newconn]} |
+| HAProxy | ${medians[haproxy.keepalive]} | ${medians[haproxy.newconn]} |
+| one backend directly | ${medians[direct.keepalive]} | ${medians[direct.newconn]} |
 
 \`$last\` (targets: keepalive_vs_nat ≥ 0.95, newconn_vs_nat ≥ 0.95, keepalive_vs_haproxy ≥ 1.3)
 EOF

@@ -39,3 +39,21 @@ bench_swarm() {
     for node in bench-2 bench-3; do "$SHOAL" -H "$node" join --token "$token" "$manager" >/dev/null; done
     until [ "$("$SHOAL" -H bench-1 node ls | grep -c ' Ready ')" = 3 ]; do sleep 0.1; done
 }
+
+# median V… — the middle value (the lower of the two middle ones for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# ratio A B — A / B to two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# paired_ratio "A1 A2 …" "B1 B2 …" — the median over rounds of Ai / Bi. A round measures its two figures
+# minutes apart at most, so a round the machine ran slower for (another process, a cache, the clock)
+# slows both and leaves their ratio; the medians of each side alone keep that noise.
+paired_ratio() {
+    local -a a b per_round=()
+    read -r -a a <<< "$1"
+    read -r -a b <<< "$2"
+    local i
+    for i in "${!a[@]}"; do per_round+=("$(awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN { printf "%.6f", x / y }')"); done
+    ratio "$(median "${per_round[@]}")" 1
+}

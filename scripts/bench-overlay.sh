@@ -73,7 +73,6 @@ servers+=($!)
 sleep 1
 
 throughput() { python3 -c 'import json,sys; print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))'; }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 shoal_mbps=() kernel_mbps=() underlay_mbps=() shoal_cps=() kernel_cps=() underlay_cps=()
 # measure PATH — one throughput and one connection-rate figure over PATH (shoal, kernel or underlay).
 measure() {
@@ -96,7 +95,6 @@ for round in $(seq "$ROUNDS"); do
 done
 s_mbps=$(median "${shoal_mbps[@]}") k_mbps=$(median "${kernel_mbps[@]}") u_mbps=$(median "${underlay_mbps[@]}")
 s_cps=$(median "${shoal_cps[@]}") k_cps=$(median "${kernel_cps[@]}") u_cps=$(median "${underlay_cps[@]}")
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 throughput_vs_kernel=$(ratio "$s_mbps" "$k_mbps")
 connect_vs_kernel=$(ratio "$s_cps" "$k_cps")
 throughput_vs_underlay=$(ratio "$s_mbps" "$u_mbps")

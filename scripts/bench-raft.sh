@@ -63,7 +63,6 @@ measure() {
 }
 
 field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
 start_shoal; measure shoal; stop_all
 start_etcd; measure etcd; stop_all

@@ -45,8 +45,6 @@ print(time.time_ns())
 PY
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 floor_starts=() floor_stops=() converges=() teardowns=()
 for round in $(seq "$ROUNDS"); do
     read -r floor_start floor_stop < <("$SHOAL" lab exec bench-2 -- python3 "$here/task-init-floor.py" "$SHOAL" "$COUNT")
@@ -69,7 +67,6 @@ done
 floor_start=$(median "${floor_starts[@]}") floor_stop=$(median "${floor_stops[@]}")
 converge=$(median "${converges[@]}") teardown=$(median "${teardowns[@]}")
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 converge_ratio=$(ratio "$converge" "$floor_start")
 teardown_ratio=$(ratio "$teardown" "$floor_stop")
 

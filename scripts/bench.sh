@@ -35,7 +35,6 @@ sleep 3
 etcd_rss=$(rss_kib "$etcd_pid")
 etcd_size=$(stat -c %s "$(readlink -f "$ETCD")")
 
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 mib() { python3 -c "print(f'{$1 / 1048576:.1f}')"; }
 size_ratio=$(ratio "$shoal_size" "$etcd_size")
 rss_ratio=$(ratio "$shoal_rss" "$etcd_rss")
