@@ -35,7 +35,8 @@ public struct ServiceRow: ListRow, Equatable {
         mode = service.mode
         replicas = "\(service.running)/\(service.desired)"
         command = service.spec.command.joined(separator: " ")
-        ports = service.spec.ports.map(\.summary).joined(separator: ", ")
+        // As docker's: a host-mode port is its tasks', shown by `service ps`.
+        ports = PortConfig.summaries(service.spec.ports.filter { !$0.isHostMode })
     }
 
     public var cells: [String] { [id, name, mode, replicas, command, ports] }
@@ -72,17 +73,25 @@ public struct TaskRow: ListRow, Equatable {
     public var id, name, command, node, desiredState, currentState, error, ports: String
     /// Beyond docker's row: its health check's status (starting, healthy or unhealthy); left out without a check.
     public var health: String?
+    /// And the whole of it, its failing streak and last probes, where `shoal inspect TASK` has it: `State.Health`.
+    public var state: HealthState?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id = "ID", name = "Name", command = "Command", node = "Node", desiredState = "DesiredState"
-        case currentState = "CurrentState", error = "Error", ports = "Ports", health = "Health"
+        case currentState = "CurrentState", error = "Error", ports = "Ports", health = "Health", state = "State"
+    }
+
+    public struct HealthState: Codable, Equatable, Sendable {
+        public var health: TaskHealth
+        enum CodingKeys: String, CodingKey { case health = "Health" }
     }
     public static let titles = titleMap(CodingKeys.allCases.map(\.rawValue))
 
     public init(id: String, name: String, command: String, node: String, desiredState: String, currentState: String,
-                error: String, ports: String, health: String? = nil) {
+                error: String, ports: String, health: TaskHealth? = nil) {
         (self.id, self.name, self.command, self.node) = (id, name, command, node)
         (self.desiredState, self.currentState, self.error, self.ports) = (desiredState, currentState, error, ports)
-        self.health = health
+        self.health = health?.status.rawValue
+        state = health.map(HealthState.init)
     }
 
     public var cells: [String] { [id, name, command, node, desiredState, currentState, error, ports] }

@@ -82,8 +82,16 @@ public struct PortConfig: Codable, Equatable, Hashable, Sendable {
         return nil
     }
 
-    /// `*:80->8080/tcp`, as `service ls` shows it.
+    /// Published on one node, straight to that node's task (`mode=host`), rather than on every node.
+    public var isHostMode: Bool { publishMode == "host" }
+
+    /// `*:80->8080/tcp`, as `service ls` shows an ingress port and `service ps` a task's host-mode port.
     public var summary: String {
         "*:\(publishedPort.map(String.init) ?? "")->\(targetPort)/\(`protocol`)"
+    }
+
+    /// The PORTS cell: the ports' summaries, as docker joins them.
+    public static func summaries(_ ports: some Sequence<PortConfig>) -> String {
+        ports.map(\.summary).joined(separator: ", ")
     }
 }

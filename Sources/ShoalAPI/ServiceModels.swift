@@ -198,10 +198,13 @@ public struct TaskSummary: Codable, Sendable {
     public var createdAt: Date
     /// Its health check's last word, for a task that has one (docker's `State.Health`).
     public var health: TaskHealth?
+    /// The host-mode ports it holds on its node while it runs (docker's `Status.PortStatus`).
+    public var hostPorts: [PortConfig]?
 
     public init(id: String, name: String, serviceID: String, serviceName: String, slot: Int, nodeID: String?,
                 node: String?, command: [String], desiredState: String, state: String, stateSince: Date,
-                message: String, error: String, exitCode: Int32?, address: String?, createdAt: Date, health: TaskHealth? = nil) {
+                message: String, error: String, exitCode: Int32?, address: String?, createdAt: Date, health: TaskHealth? = nil,
+                hostPorts: [PortConfig]? = nil) {
         self.id = id
         self.name = name
         self.serviceID = serviceID
@@ -219,6 +222,7 @@ public struct TaskSummary: Codable, Sendable {
         self.address = address
         self.createdAt = createdAt
         self.health = health
+        self.hostPorts = hostPorts
     }
 
     /// `<service>.<slot>` or `<service>.<node id>`, as tables show it.

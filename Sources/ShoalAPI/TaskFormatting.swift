@@ -58,8 +58,8 @@ public enum TaskFormatting {
                                     name: index == 0 ? task.slotName : " \\_ \(task.slotName)",
                                     command: task.command.joined(separator: " "), node: task.node ?? "",
                                     desiredState: task.desiredState.capitalized, currentState: currentState(task, now: now),
-                                    error: error(task.error, untruncated: untruncated), ports: "",
-                                    health: task.health?.status.rawValue))
+                                    error: error(task.error, untruncated: untruncated), ports: PortConfig.summaries(task.hostPorts ?? []),
+                                    health: task.health))
             }
         }
         return rows

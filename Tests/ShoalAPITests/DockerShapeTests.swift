@@ -27,6 +27,36 @@ import Testing
         #expect(ServiceRow.titles["Replicas"] == "REPLICAS")
     }
 
+    @Test func hostModePortsAreTheTasksNotTheServiceLists() throws {
+        var spec = service.spec
+        spec.ports = [PortConfig(targetPort: 8080, publishedPort: 80),
+                      PortConfig(protocol: "udp", targetPort: 53, publishedPort: 5353, publishMode: "host")]
+        var detail = service
+        detail.spec = spec
+        #expect(ServiceRow(detail).ports == "*:80->8080/tcp")
+
+        func task(state: String, hostPorts: [PortConfig]?) -> TaskSummary {
+            TaskSummary(id: "t1", name: "web.1.t1", serviceID: "s", serviceName: "web", slot: 1, nodeID: "n1", node: "swarm02",
+                        command: ["dns"], desiredState: "running", state: state, stateSince: epoch, message: "", error: "",
+                        exitCode: nil, address: nil, createdAt: epoch, hostPorts: hostPorts)
+        }
+        let hostPorts = spec.ports.filter(\.isHostMode)
+        #expect(TaskFormatting.taskRows([task(state: "running", hostPorts: hostPorts)], now: epoch).first?.ports == "*:5353->53/udp")
+        #expect(TaskFormatting.taskRows([task(state: "pending", hostPorts: nil)], now: epoch).first?.ports == "")
+    }
+
+    @Test func aTasksRowCarriesItsWholeHealthWhereInspectHasIt() throws {
+        let probe = TaskHealth.Probe(start: epoch, end: epoch + 1, exitCode: 1, output: "no /mnt/ok")
+        let health = TaskHealth(status: .unhealthy, failingStreak: 2, log: [probe])
+        let task = TaskSummary(id: "t1", name: "web.1.t1", serviceID: "s", serviceName: "web", slot: 1, nodeID: "n1", node: "swarm02",
+                               command: ["web"], desiredState: "shutdown", state: "failed", stateSince: epoch, message: "",
+                               error: "task: unhealthy", exitCode: nil, address: nil, createdAt: epoch, health: health)
+        let row = try #require(TaskFormatting.taskRows([task], now: epoch).first)
+        let encoded = try json(row)
+        #expect(encoded.contains(#""Health":"unhealthy""#))
+        #expect(encoded.contains(#""State":{"Health":{"FailingStreak":2,"Log":[{"End":"1970-01-01T00:00:01Z","ExitCode":1,"Output":"no /mnt/ok","Start":"1970-01-01T00:00:00Z"}],"Status":"unhealthy"}}"#))
+    }
+
     @Test func nodeRowsHaveDockersKeys() throws {
         let node = NodeSummary(id: "3kru4v3w3lezys0tc9cnoczou", hostname: "swarm00", isSelf: true, status: "ready", availability: "active",
                                role: "manager", managerStatus: "leader", engineVersion: "0.1.0", address: "10.0.0.2:2377")

@@ -28,6 +28,8 @@ check "info shows the node id" bash -c '"$SHOAL" -H lab-1 info | grep -q "$1"' _
 
 worker=$("$SHOAL" -H lab-1 join-token -q worker)
 manager=$("$SHOAL" -H lab-1 join-token -q manager)
+check "docker's words work too: shoal swarm join-token is join-token" \
+    bash -c '[ "$("$SHOAL" -H lab-1 swarm join-token -q worker)" = "$1" ]' _ "$worker"
 check "worker and manager tokens share the CA digest, not the secret" \
     bash -c '[ "${1%-*}" = "${2%-*}" ] && [ "$1" != "$2" ]' _ "$worker" "$manager"
 check "join-token prints docker's text" bash -c '"$SHOAL" -H lab-1 join-token worker | grep -q "^To add a worker to this swarm, run the following command:$"'

@@ -29,7 +29,7 @@ check "lab-1 is still the Leader" shows lab-1 "Ready +Active +Leader"
 check_fails "rm of a node that is up is refused" "node lab-2 is not down and can't be removed" "$SHOAL" -H lab-1 node rm lab-2
 check_fails "rm of a manager is refused" "must be demoted to worker before removal" "$SHOAL" -H lab-1 node rm lab-1
 check "inspect --pretty shows the node" bash -c '"$SHOAL" -H lab-1 node inspect --pretty lab-2 | grep -q "^Hostname:.*lab-2"'
-check "inspect self names this node" bash -c '"$SHOAL" -H lab-1 node inspect self | grep -q "\"Hostname\" : \"lab-1\""'
+check "inspect self names this node" bash -c '"$SHOAL" -H lab-1 node inspect self | grep -q "\"Hostname\": \"lab-1\""'
 
 check "a worker leaves with docker's text" bash -c '[ "$("$SHOAL" -H lab-3 leave)" = "Node left the swarm." ]'
 check "the node it left shows Down" eventually 10 shows lab-3 "Down"

@@ -84,6 +84,9 @@ check "mode=host answers on the task's node" eventually 20 \
     "$SHOAL" lab exec lab-1 -- curl -sf --max-time 3 "http://$(echo $addresses | cut -d" " -f3):8090"
 check "and nowhere else" bash -c '! "$SHOAL" lab exec lab-1 -- curl -sf --max-time 3 "http://$(echo $addresses | cut -d" " -f2):8090"'
 check "and at localhost on that node" "$SHOAL" lab exec lab-3 -- curl -sf --max-time 3 http://localhost:8090
+check "as docker's: service ps shows the task's host port, service ls no port" bash -c '
+    "$SHOAL" -H lab-1 service ps direct | grep " Running " | grep -q " \*:8090->81/tcp$" &&
+        "$SHOAL" -H lab-1 service ls | grep " direct " | grep -vq "8090"'
 # A host port is its node's: a second task of the service has nowhere to go.
 "$SHOAL" -H lab-1 service scale --detach direct=2 >/dev/null
 check "a second task publishing host port 8090 stays pending with docker's reason" eventually 10 bash -c '

@@ -81,13 +81,14 @@ sleep 3.5
 check "2 failed checks later the task gets no request through the port" bash -c '
     ! hostnames_via lab-1 "$port" 20 | grep -qw "$victim"'
 check "nor through the VIP" bash -c '! vip_hostnames 20 | grep -qw "$victim"'
-check "service ps: it failed, unhealthy, and was replaced" eventually 30 bash -c '
+check "service ps: it failed, unhealthy (its streak and probes in the json), and was replaced" eventually 30 bash -c '
     "$SHOAL" -H lab-1 service ps web --no-trunc --format json | python3 -c "
 import json, sys
 tasks = [json.loads(line) for line in sys.stdin]
 victim = [t for t in tasks if t[\"ID\"] == sys.argv[1]][0]
 assert victim[\"CurrentState\"].startswith(\"Failed\") and \"dockerexec: unhealthy container\" in victim[\"Error\"], victim
 assert victim.get(\"Health\") == \"unhealthy\", victim
+assert victim[\"State\"][\"Health\"][\"FailingStreak\"] >= 2 and victim[\"State\"][\"Health\"][\"Log\"][-1][\"ExitCode\"] == 1, victim
 assert len([t for t in tasks if t[\"CurrentState\"].startswith(\"Running\") and t.get(\"Health\") == \"healthy\"]) == 3
 " "$victim_id"'
 check "inspect says why: State.Health with the failing probes" bash -c '

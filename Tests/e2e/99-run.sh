@@ -22,7 +22,7 @@ import json, sys; print(json.load(sys.stdin)[0]["Endpoint"]["VirtualIPs"][0]["Ad
 # The tasks and addresses on dig_default of lab-2 and lab-3 (workers) before any one-off: the same after each.
 # (Keys come in any order: a line's indentation and trailing comma say nothing.)
 endpoints() {
-    "$SHOAL" -H "lab-$1" network inspect dig_default | grep -E '"(Name|IPv4Address)" : ' | grep -v '"lab-' | sed 's/^ *//; s/,$//' | sort
+    "$SHOAL" -H "lab-$1" network inspect dig_default | grep -E '"(Name|IPv4Address)": ' | grep -v '"lab-' | sed 's/^ *//; s/,$//' | sort
 }
 before2=$(endpoints 2)
 before3=$(endpoints 3)

@@ -126,13 +126,15 @@ extension ControlAPI {
             tasks = tasks.filter { $0.nodeID == id }
         }
         let hostnames = Dictionary(uniqueKeysWithValues: snapshot.nodes.map { ($0.meta.id, $0.hostname) })
+        let hostPorts = Dictionary(uniqueKeysWithValues: snapshot.services.map { ($0.meta.id, Self.portConfigs($0.ports).filter(\.isHostMode)) })
         return tasks.sorted(by: TaskPlan.newestFirst).map { task in
             TaskSummary(id: task.meta.id, name: task.name, serviceID: task.serviceID, serviceName: task.serviceName,
                         slot: task.slot, nodeID: task.nodeID, node: task.nodeID.flatMap { hostnames[$0] },
                         command: task.spec.command, desiredState: task.desiredState.rawValue,
                         state: task.status.state.rawValue, stateSince: task.status.timestamp,
                         message: task.status.message, error: task.status.error, exitCode: task.status.exitCode,
-                        address: task.status.address, createdAt: task.meta.createdAt, health: Self.health(of: task))
+                        address: task.status.address, createdAt: task.meta.createdAt, health: Self.health(of: task),
+                        hostPorts: task.status.state == .running ? hostPorts[task.serviceID] : nil)
         }
     }
 

@@ -17,10 +17,10 @@ struct FormatOption: ParsableArguments {
     }
 }
 
-/// Prints a value as indented JSON, its keys sorted unless the value gives them in docker's order.
-func printJSON<Value: Encodable>(_ value: Value, sortedKeys: Bool = true) throws {
+/// Prints a value as indented JSON, its keys sorted.
+func printJSON<Value: Encodable>(_ value: Value) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = sortedKeys ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .withoutEscapingSlashes]
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
@@ -82,7 +82,7 @@ struct InspectFormatOption: ParsableArguments {
     var format: String?
 
     func print<Detail: Encodable>(_ details: [Detail]) throws {
-        guard let format, format != "json" else { return try printJSON(details, sortedKeys: false) }
+        guard let format, format != "json" else { return Swift.print(try GoJSON.indented(details)) }
         do {
             let template = try Template(format)
             for detail in details { Swift.print(try template.execute(templateValue(detail))) }

@@ -3,7 +3,9 @@ import ShoalAPI
 
 struct SwarmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "swarm", abstract: "Manage the swarm.", subcommands: [SwarmUpdateCommand.self])
+        commandName: "swarm", abstract: "Manage the swarm.",
+        discussion: "init, join, join-token and leave are also here, where docker's tutorials put them: 'shoal swarm init' is 'shoal init'.",
+        subcommands: [InitCommand.self, JoinCommand.self, JoinTokenCommand.self, LeaveCommand.self, SwarmUpdateCommand.self])
 }
 
 struct SwarmUpdateCommand: ParsableCommand {
