@@ -34,7 +34,7 @@ public struct ServiceRow: ListRow, Equatable {
         name = service.spec.name
         mode = service.mode
         replicas = "\(service.running)/\(service.desired)"
-        command = service.spec.command.joined(separator: " ")
+        command = TaskFormatting.commandLine(service.spec.command)
         // As docker's: a host-mode port is its tasks', shown by `service ps`.
         ports = PortConfig.summaries(service.spec.ports.filter { !$0.isHostMode })
     }

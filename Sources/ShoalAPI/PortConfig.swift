@@ -58,13 +58,12 @@ public struct PortConfig: Codable, Equatable, Hashable, Sendable {
         if let problem { throw invalid(problem) }
     }
 
-    /// `--publish-rm`: `TARGET[/PROTOCOL]`, the port a task listens on.
-    public static func target(parsing text: String) throws(ShoalError) -> (port: Int, protocol: String) {
-        let (port, proto) = splitProtocol(text)
-        guard let number = Int(port), (1...65535).contains(number), protocols.contains(proto) else {
-            throw ShoalError("invalid port \"\(text.prefix(64))\" to remove", hint: "give its target port, e.g. 8080 or 8080/udp")
-        }
-        return (number, proto)
+    /// Whether `--publish-rm` of `removal` takes this port away. As docker reads it, `--publish-rm` is a
+    /// `--publish` value: `TARGET[/PROTOCOL]` removes the ports to that target, `PUBLISHED:TARGET` (or the
+    /// long form) only the one published there.
+    public func isRemoved(by removal: PortConfig) -> Bool {
+        targetPort == removal.targetPort && `protocol` == removal.protocol
+            && (removal.publishedPort == nil || removal.publishedPort == publishedPort)
     }
 
     private static func splitProtocol(_ text: String) -> (ports: Substring, protocol: String) {

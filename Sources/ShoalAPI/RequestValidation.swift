@@ -109,7 +109,9 @@ private func checkPorts(_ ports: [PortConfig], removing removed: [String]) throw
         throw ShoalError("\(max(ports.count, removed.count)) published ports given", hint: "publish \(Limits.portsPerService.upperBound) at most")
     }
     if let problem = ports.lazy.compactMap(\.problem).first { throw ShoalError("invalid published port: \(problem)") }
-    for text in removed { _ = try PortConfig.target(parsing: text) }
+    for text in removed {
+        if let problem = try PortConfig(parsing: text).problem { throw ShoalError("invalid port to remove: \(problem)") }
+    }
 }
 
 /// `--network` values: a bounded list of names or ids.

@@ -30,6 +30,33 @@ public enum TaskFormatting {
         "\(state.capitalized) \(humanDuration(now.timeIntervalSince(since))) ago"
     }
 
+    /// COMMAND: the arguments on one line, each that holds a space, a quote or a control character (a
+    /// `sh -c` script) quoted as Go's %q quotes it, so a table keeps its rows and the words their bounds.
+    public static func commandLine(_ arguments: [String]) -> String {
+        arguments.map { argument in
+            let plain = !argument.isEmpty && !argument.unicodeScalars.contains {
+                $0.properties.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f
+            }
+            return plain ? argument : goQuoted(argument)
+        }.joined(separator: " ")
+    }
+
+    private static func goQuoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7f: out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
     /// ERROR: quoted, cut to 30 characters with "…" unless `untruncated`.
     public static func error(_ text: String, untruncated: Bool = false) -> String {
         guard !text.isEmpty else { return "" }
@@ -56,7 +83,7 @@ public enum TaskFormatting {
             for (index, task) in history.enumerated() {
                 rows.append(TaskRow(id: untruncated ? task.id : String(task.id.prefix(12)),
                                     name: index == 0 ? task.slotName : " \\_ \(task.slotName)",
-                                    command: task.command.joined(separator: " "), node: task.node ?? "",
+                                    command: commandLine(task.command), node: task.node ?? "",
                                     desiredState: task.desiredState.capitalized, currentState: currentState(task, now: now),
                                     error: error(task.error, untruncated: untruncated), ports: PortConfig.summaries(task.hostPorts ?? []),
                                     health: task.health))

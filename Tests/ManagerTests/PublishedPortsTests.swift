@@ -45,6 +45,17 @@ import Testing
 
     @Test func portsShowAsDockerShowsThem() throws {
         #expect(try PortConfig(parsing: "80:8080").summary == "*:80->8080/tcp")
-        #expect(try PortConfig.target(parsing: "53/udp") == (53, "udp"))
+    }
+
+    @Test func publishRmTakesATargetOrAWholePublishValueAsDockerDoes() throws {
+        let ports = try ["8080:80", "9090:80", "53:53/udp", "published=5353,target=53,protocol=udp,mode=host"].map(PortConfig.init(parsing:))
+        func left(_ removal: String) throws -> [String] {
+            let removal = try PortConfig(parsing: removal)
+            return ports.filter { !$0.isRemoved(by: removal) }.map(\.summary)
+        }
+        #expect(try left("80") == ["*:53->53/udp", "*:5353->53/udp"])
+        #expect(try left("9090:80") == ["*:8080->80/tcp", "*:53->53/udp", "*:5353->53/udp"])
+        #expect(try left("published=5353,target=53,protocol=udp") == ["*:8080->80/tcp", "*:9090->80/tcp", "*:53->53/udp"])
+        #expect(try left("53") == ports.map(\.summary))  // tcp: no such port
     }
 }

@@ -24,6 +24,13 @@ import Testing
         #expect(TaskFormatting.humanDuration(3 * 86400) == "3 days")
     }
 
+    @Test func aCommandStaysOnOneLineWithItsWordsBounded() {
+        #expect(TaskFormatting.commandLine(["sleep", "100"]) == "sleep 100")
+        #expect(TaskFormatting.commandLine(["sh", "-c", "while true; do\n\techo \"hi\" > /x; done", ""])
+                == #"sh -c "while true; do\n\techo \"hi\" > /x; done" """#)
+        #expect(TaskFormatting.commandLine(["a\u{1}b", "c\\d", "é"]) == #""a\x01b" "c\\d" é"#)
+    }
+
     @Test func psRowsPutEachSlotsNewestTaskFirstAndItsHistoryUnderIt() {
         let tasks = [
             task("faapm76m2wgd0000000000000", slot: 1, node: "swarm01", desired: "shutdown", state: "failed", since: 180,

@@ -72,6 +72,11 @@ check "scale to 1: one task answers a second later" bash -c '
 check "publish-add: 8081 answers too, on every node" eventually 10 bash -c '
     for address in $addresses; do "$SHOAL" lab exec lab-1 -- curl -sf --max-time 3 "http://$address:8081" >/dev/null || exit 1; done'
 check "service ls shows both ports" bash -c '"$SHOAL" -H lab-1 service ls | grep -q "\*:8080->80/tcp, \*:8081->80/tcp"'
+"$SHOAL" -H lab-1 service update --detach --publish-rm 8081:80 web >/dev/null
+check "publish-rm PUBLISHED:TARGET takes that one port away" eventually 10 bash -c '
+    ! "$SHOAL" lab exec lab-1 -- curl -sf --max-time 2 "http://$(echo $addresses | cut -d" " -f2):8081" >/dev/null &&
+        "$SHOAL" lab exec lab-1 -- curl -sf --max-time 2 "http://$(echo $addresses | cut -d" " -f2):8080" >/dev/null'
+"$SHOAL" -H lab-1 service update --detach --publish-add 8081:80 web >/dev/null
 "$SHOAL" -H lab-1 service update --detach --publish-rm 80 web >/dev/null
 check "publish-rm by target port: neither answers any more" eventually 10 bash -c '
     for port in 8080 8081; do ! "$SHOAL" lab exec lab-1 -- curl -sf --max-time 2 "http://$(echo $addresses | cut -d" " -f2):$port" >/dev/null || exit 1; done'

@@ -86,9 +86,9 @@ extension ControlAPI {
         (spec.user, spec.resources) = (checked.user, checked.resources)
         var ports = Self.portConfigs(service.ports)
         for text in request.publishRemove {
-            let target: (port: Int, protocol: String)
-            do { target = try PortConfig.target(parsing: text) } catch { throw SwarmError(error.message) }
-            ports.removeAll { $0.targetPort == target.port && $0.protocol == target.protocol }
+            let removal: PortConfig
+            do { removal = try PortConfig(parsing: text) } catch { throw SwarmError(error.message) }
+            ports.removeAll { $0.isRemoved(by: removal) }
         }
         for added in request.publishAdd {
             // docker's --publish-add replaces the port published on the same port and protocol.

@@ -150,7 +150,7 @@ struct ServiceInspectCommand: ParsableCommand {
                       "RestartPolicy:", " Condition:     \(spec.restartCondition)",
                       " Delay:         \(Durations.text(spec.restartDelaySeconds))",
                       " Max attempts:  \(spec.restartMaxAttempts)",
-                      "Command:        \(spec.command.joined(separator: " "))"]
+                      "Command:        \(TaskFormatting.commandLine(spec.command))"]
             if !spec.env.isEmpty { lines += ["Env:            \(spec.env.joined(separator: " "))"] }
             if let workdir = spec.workdir { lines += ["Dir:            \(workdir)"] }
             lines += ["Endpoint Mode:  \(spec.endpointMode)"]
@@ -221,7 +221,8 @@ struct ServiceUpdateCommand: ParsableCommand {
     @Option(help: "Detach from an overlay network (repeatable).", completion: NameCompletion.networks) var networkRm: [String] = []
     @Option(help: "Endpoint mode: vip or dnsrr.") var endpointMode: String?
     @Option(help: ArgumentHelp("Add or update a published port (repeatable).", valueName: "port")) var publishAdd: [String] = []
-    @Option(help: ArgumentHelp("Remove a published port by its target port, e.g. 8080 or 8080/udp (repeatable).", valueName: "port"))
+    @Option(help: ArgumentHelp("Remove a published port: by its target port, e.g. 80 or 53/udp, or as published, e.g. 8080:80 (repeatable).",
+                               valueName: "port"))
     var publishRm: [String] = []
     @Option(help: "Add a Linux capability, e.g. NET_ADMIN, or ALL (repeatable).") var capAdd: [String] = []
     @Option(help: "Drop a Linux capability, e.g. NET_RAW, or ALL (repeatable).") var capDrop: [String] = []
