@@ -28,7 +28,7 @@ let package = Package(
             dependencies: ["Addressing", "ShoalAPI", "Daemon", "Lab", "Whoami", "Agent", "DNS", "NameServer", "GoTemplate", "Network", argumentParser]
                 + nio("NIOCore", "NIOPosix")
         ),
-        .target(name: "ShoalAPI", dependencies: ["Addressing"]),
+        .target(name: "ShoalAPI", dependencies: ["Addressing", "GoTemplate"]),
         // docker's Go-template language for --format: pure, no dependencies.
         .target(name: "GoTemplate"),
         // Prometheus' text format and histograms: pure, no dependencies.

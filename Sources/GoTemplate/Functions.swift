@@ -265,7 +265,7 @@ enum Printf {
         case ("x", .string(let text)): return text.utf8.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         case ("f", .int(let number)): return fixed(Double(number), precision ?? 6)
         case ("f", .double(let number)): return fixed(number, precision ?? 6)
-        case ("q", .string(let text)): return goQuoted(text)
+        case ("q", .string(let text)): return GoQuote.quoted(text)
         case ("t", .bool(let flag)): return String(flag)
         case ("s", _), ("v", _):
             let text = value.printed

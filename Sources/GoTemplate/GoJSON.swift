@@ -25,9 +25,9 @@ final class JSONNode {
     static func encoding(_ value: some Encodable, codingPath: [any CodingKey]) throws -> JSONNode {
         let node = JSONNode()
         switch value {
-        case let text as String: node.content = .literal(TemplateValue.quotedJSON(text))
+        case let text as String: node.content = .literal(GoQuote.json(text))
         case let flag as Bool: node.content = .literal(String(flag))
-        case let date as Date: node.content = .literal(TemplateValue.quotedJSON(date.formatted(.iso8601)))
+        case let date as Date: node.content = .literal(GoQuote.json(date.formatted(.iso8601)))
         case let number as Double: node.content = .literal(Self.number(number))
         case let number as Float: node.content = .literal(Self.number(Double(number)))
         case let integer as any BinaryInteger: node.content = .literal(String(describing: integer))
@@ -81,7 +81,7 @@ final class JSONNode {
         case .object(let members):
             out += "{\n"
             for (index, member) in members.enumerated() {
-                out += inner + TemplateValue.quotedJSON(member.key) + ": "
+                out += inner + GoQuote.json(member.key) + ": "
                 member.value.write(to: &out, indent: indent, depth: depth + 1)
                 out += index == members.count - 1 ? "\n" : ",\n"
             }

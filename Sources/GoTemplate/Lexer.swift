@@ -19,23 +19,9 @@ struct Token: Equatable {
         case .keyword: "<\(value)>"
         case .rightDelim: "\"}}\""
         case .leftDelim: "\"{{\""
-        default: value.count > 10 ? goQuoted(String(value.prefix(10))) + "..." : goQuoted(value)
+        default: value.count > 10 ? GoQuote.quoted(String(value.prefix(10))) + "..." : GoQuote.quoted(value)
         }
     }
-}
-
-func goQuoted(_ text: String) -> String {
-    var out = "\""
-    for character in text {
-        switch character {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        default: out.append(character)
-        }
-    }
-    return out + "\""
 }
 
 /// Cuts a template into tokens: text between actions, and the tokens of each

@@ -279,11 +279,11 @@ struct Parser {
         case .null:
             return .literal(.null, text: "nil")
         case .string:
-            return .literal(.string(token.value), text: goQuoted(token.value))
+            return .literal(.string(token.value), text: GoQuote.quoted(token.value))
         case .number:
             if let value = Int(token.value) { return .literal(.int(value), text: token.value) }
             if let value = Double(token.value) { return .literal(.double(value), text: token.value) }
-            throw error("bad number syntax: \(goQuoted(token.value))", at: token)
+            throw error("bad number syntax: \(GoQuote.quoted(token.value))", at: token)
         case .leftParen:
             let inner = try pipeline(context: "parenthesized pipeline", declarations: 1)
             return .parenthesized(inner, fieldChain())

@@ -172,12 +172,12 @@ struct Executor {
                 if let member = members[name] {
                     value = member
                 } else if missingKeyIsError {
-                    throw failure("map has no entry for key \(goQuoted(name))", at: position, node: node)
+                    throw failure("map has no entry for key \(GoQuote.quoted(name))", at: position, node: node)
                 } else {
                     value = .null
                 }
             case .null:
-                if missingKeyIsError { throw failure("nil data; no entry for key \(goQuoted(name))", at: position, node: node) }
+                if missingKeyIsError { throw failure("nil data; no entry for key \(GoQuote.quoted(name))", at: position, node: node) }
                 return .null
             default:
                 throw failure("can't evaluate field \(name) in type \(value.goTypeName)", at: position, node: node)

@@ -67,33 +67,13 @@ public enum TemplateValue: Equatable, Sendable {
         case .bool(let value): String(value)
         case .int(let value): String(value)
         case .double(let value): value.isFinite ? Self.goFloat(value) : "null"
-        case .string(let value): Self.quotedJSON(value)
+        case .string(let value): GoQuote.json(value)
         case .array(let values): "[" + values.map(\.json).joined(separator: ",") + "]"
         case .object(let members):
-            "{" + members.keys.sorted().map { Self.quotedJSON($0) + ":" + members[$0, default: .null].json }.joined(separator: ",") + "}"
+            "{" + members.keys.sorted().map { GoQuote.json($0) + ":" + members[$0, default: .null].json }.joined(separator: ",") + "}"
         }
     }
 
-    static func quotedJSON(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}": out += unicodeEscape(scalar.value)
-            default: scalar.value < 0x20 ? (out += unicodeEscape(scalar.value)) : out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    private static func unicodeEscape(_ value: UInt32) -> String {
-        let hex = String(value, radix: 16)
-        return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-    }
 }
 
 extension TemplateValue: Decodable {

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import GoTemplate
 
 /// How docker words task states and durations in `service ps`, `node ps`
 /// and the converge progress. Pure, so it is tested directly.
@@ -37,24 +38,8 @@ public enum TaskFormatting {
             let plain = !argument.isEmpty && !argument.unicodeScalars.contains {
                 $0.properties.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f
             }
-            return plain ? argument : goQuoted(argument)
+            return plain ? argument : GoQuote.quoted(argument)
         }.joined(separator: " ")
-    }
-
-    private static func goQuoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f: out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// ERROR: quoted, cut to 30 characters with "…" unless `untruncated`.

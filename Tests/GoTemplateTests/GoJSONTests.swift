@@ -78,4 +78,9 @@ import Testing
         #expect(try GoJSON.indented(Double.nan) == "null")
         #expect(try GoJSON.indented([1, 2], indent: "  ") == "[\n  1,\n  2\n]")
     }
+
+    @Test func quotingFollowsStrconvOrEncodingJSON() {
+        #expect(GoQuote.quoted("a\"b\\c\n\u{1}\u{7f}<&>é") == #""a\"b\\c\n\x01\x7f<&>é""#)
+        #expect(GoQuote.json("a\"b\\c\n\u{1}\u{7f}<&>é") == "\"a\\\"b\\\\c\\n\\u0001\u{7f}\\u003c\\u0026\\u003eé\"")
+    }
 }
