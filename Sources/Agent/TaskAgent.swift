@@ -834,7 +834,7 @@ public actor TaskAgent {
     }
 
     /// A task's hostname, as docker's container hostnames: the first 12 characters of its id.
-    static func hostname(of id: String) -> String { String(id.prefix(12)) }
+    static func hostname(of id: String) -> String { DNSDirectory.hostname(ofTask: id) }
 
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

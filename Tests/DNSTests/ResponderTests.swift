@@ -72,6 +72,17 @@ func makeDirectory() throws -> DNSDirectory {
         #expect(addresses(try reply("db.1")) == ["10.0.1.6"])
     }
 
+    @Test func aTasksHostnameIsItsShortIDAsAContainersIs() throws {
+        #expect(DNSDirectory.hostname(ofTask: "t3ccccccccccccccccccccccc") == "t3cccccccccc")
+        #expect(addresses(try reply("t3cccccccccc")) == ["10.0.1.5"])
+        #expect(addresses(try reply("t3cccccccccc.front")) == ["10.0.1.5"])
+        #expect(addresses(try reply("t6ffffffffff", from: ["n2"])) == ["10.0.2.3"])
+        guard case .forward = directory.respond(to: try makeQuery("t6ffffffffff"), over: .udp, fromNetworks: ["n1"], rotation: 0) else {
+            Issue.record("a task of another network was named")
+            return
+        }
+    }
+
     @Test func namesMatchInAnyCaseAndEchoTheAskersCase() throws {
         let message = try reply("WhoAmI.2.")
         #expect(addresses(message) == ["10.0.1.4"])

@@ -64,6 +64,12 @@ check "a slot name reaches a task's web server by name" bash -c '
     "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 5 http://whoami.1:8080 | grep -q "^Hostname: "'
 check "a dnsrr service's name reaches one of its tasks" bash -c '
     "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 5 http://rr:8081 | grep -q "^Hostname: "'
+check "a task's hostname resolves to it, as a container's short id does: from itself" bash -c '
+    [ "$("$SHOAL" -H lab-2 exec client.1 -- sh -c "getent hosts \$(hostname)" | cut -d" " -f1)" = \
+      "$("$SHOAL" -H lab-2 exec client.1 -- ip -4 -o addr show eth0 | awk "{ split(\$4, a, \"/\"); print a[1] }")" ]'
+check "and from another task, where its web server answers by that name" bash -c '
+    host=$("$SHOAL" -H lab-1 service ps whoami --format "{{.ID}} {{.Node}}" | awk "NR == 1 { print \$1 }")
+    "$SHOAL" -H lab-2 exec client.1 -- curl -sf --max-time 5 "http://$host:8080" | grep -qx "Hostname: $host"'
 
 # 2. Scope and upstream.
 check "a service of another network is NXDOMAIN here" bash -c 'ask db | grep -q "status: NXDOMAIN"'
