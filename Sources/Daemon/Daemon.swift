@@ -135,7 +135,8 @@ public enum Daemon {
                                         listenAddress: configuration.listenAddress,
                                         advertiseAddress: configuration.advertiseAddress, pid: getpid(),
                                         certExpirySeconds: certificates.certExpirySeconds,
-                                        certificateExpiresAt: certificates.expiresAt, loadBalancer: loadBalancer?.rawValue))
+                                        certificateExpiresAt: certificates.expiresAt, loadBalancer: loadBalancer?.rawValue,
+                                        swarm: await swarm.membership()))
         }
         router.add("POST", "/swarm/init") { request in
             let body = try request.decode(SwarmInitRequest.self)

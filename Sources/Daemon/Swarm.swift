@@ -72,6 +72,18 @@ public actor Swarm {
         return [isManager(1)] + manager.metricFamilies()
     }
 
+    /// `info`'s Swarm lines.
+    public func membership() -> DaemonInfo.SwarmMembership {
+        switch role {
+        case .none: return .init(state: "inactive")
+        case .joining, .leaving: return .init(state: "pending")
+        case .worker: return .init(state: "active")
+        case .manager(let manager):
+            let counts = manager.memberCounts
+            return .init(state: "active", isManager: true, managers: counts.managers, nodes: counts.nodes)
+        }
+    }
+
     /// The swarm calls of the local API, on a manager.
     public func control() throws(SwarmError) -> ControlAPI {
         switch role {

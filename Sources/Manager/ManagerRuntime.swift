@@ -32,6 +32,12 @@ public final class ManagerRuntime: Sendable {
     let callHandler = LateBound<@Sendable (ClusterProtocol.Call) async -> ClusterProtocol.CallAnswer>()
     private let loops = LateBound<[Task<Void, Never>]>()
 
+    /// The swarm's managers and nodes, as this manager's replica of the store holds them.
+    public var memberCounts: (managers: Int, nodes: Int) {
+        let nodes = store.snapshot.nodes
+        return (nodes.filter { $0.role == .manager }.count, nodes.count)
+    }
+
     private init(renewal: CertificateRenewal, store: ReplicatedStore, host: RaftHost, transport: Transport,
                  dispatcher: Dispatcher, taskLoop: TaskLoop, agent: any NodeAgent, group: EventLoopGroup, logger: Logger) {
         self.renewal = renewal

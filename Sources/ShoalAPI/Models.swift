@@ -17,10 +17,25 @@ public struct DaemonInfo: Codable, Equatable, Sendable {
     public var certificateExpiresAt: Date?
     /// What balances VIPs and published ports: "ipvs" or "nftables".
     public var loadBalancer: String?
+    /// docker info's Swarm lines: this node's place in a swarm.
+    public var swarm: SwarmMembership?
+
+    public struct SwarmMembership: Codable, Equatable, Sendable {
+        /// docker's LocalNodeState: inactive, pending (joining or leaving) or active.
+        public var state: String
+        public var isManager: Bool
+        /// On a manager: the managers and the nodes of the swarm, as its store holds them.
+        public var managers, nodes: Int?
+
+        public init(state: String, isManager: Bool = false, managers: Int? = nil, nodes: Int? = nil) {
+            (self.state, self.isManager, self.managers, self.nodes) = (state, isManager, managers, nodes)
+        }
+    }
 
     public init(version: String, nodeID: String?, hostname: String, dataDirectory: String,
                 socketPath: String, listenAddress: String, advertiseAddress: String?, pid: Int32,
-                certExpirySeconds: Double? = nil, certificateExpiresAt: Date? = nil, loadBalancer: String? = nil) {
+                certExpirySeconds: Double? = nil, certificateExpiresAt: Date? = nil, loadBalancer: String? = nil,
+                swarm: SwarmMembership? = nil) {
         self.version = version
         self.nodeID = nodeID
         self.hostname = hostname
@@ -32,6 +47,7 @@ public struct DaemonInfo: Codable, Equatable, Sendable {
         self.certExpirySeconds = certExpirySeconds
         self.certificateExpiresAt = certificateExpiresAt
         self.loadBalancer = loadBalancer
+        self.swarm = swarm
     }
 }
 

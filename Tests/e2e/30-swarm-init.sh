@@ -25,6 +25,10 @@ check "node ls has docker's columns" bash -c 'head -1 <<<"$1" | grep -Eq "^ID +H
 check "node ls shows lab-1 as this node, Ready, Active, Leader" \
     bash -c 'grep -Eq "^$2 \* +lab-1 +Ready +Active +Leader +[0-9.]+$" <<<"$1"' _ "$listing" "$node_id"
 check "info shows the node id" bash -c '"$SHOAL" -H lab-1 info | grep -q "$1"' _ "$node_id"
+check "and docker's Swarm lines: active, a manager, 1 manager, 1 node" bash -c '
+    out=$("$SHOAL" -H lab-1 info); grep -Eq "^Swarm: +active$" <<<"$out" && grep -Eq "^Is Manager: +true$" <<<"$out" &&
+        grep -Eq "^Managers: +1$" <<<"$out" && grep -Eq "^Nodes: +1$" <<<"$out"'
+check "a node in no swarm says inactive" bash -c '"$SHOAL" -H lab-2 info | grep -Eq "^Swarm: +inactive$"'
 
 worker=$("$SHOAL" -H lab-1 join-token -q worker)
 manager=$("$SHOAL" -H lab-1 join-token -q manager)

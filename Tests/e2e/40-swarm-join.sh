@@ -57,6 +57,8 @@ check_fails "an unreachable manager is a clear error" "cannot reach a manager at
 check "node ls is unchanged by the refused joins" \
     bash -c '[ "$("$SHOAL" -H lab-1 node ls -q | sort)" = "$1" ]' _ "$before"
 check "the refused node is in no swarm" bash -c '"$SHOAL" -H lab-4 info | grep -q "(not in a swarm)"'
+check "info: a worker is active, not a manager; the manager counts 3 nodes" bash -c '
+    "$SHOAL" -H lab-2 info | grep -Eq "^Is Manager: +false$" && "$SHOAL" -H lab-1 info | grep -Eq "^Nodes: +3$"'
 
 manager_token=$("$SHOAL" -H lab-1 join-token -q manager)
 check "with the manager token lab-4 joins as a manager" \

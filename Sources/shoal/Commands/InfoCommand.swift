@@ -25,6 +25,10 @@ struct InfoCommand: ParsableCommand {
             info.certExpirySeconds.map { ("Cert Expiry", CertificateExpiry.text($0)) },
             info.certificateExpiresAt.map { ("Node Certificate Expires", "\($0)") },
             info.loadBalancer.map { ("Load Balancer", $0) },
+            info.swarm.map { ("Swarm", $0.state) },
+            info.swarm.flatMap { $0.state == "active" ? ("Is Manager", String($0.isManager)) : nil },
+            info.swarm?.managers.map { ("Managers", String($0)) },
+            info.swarm?.nodes.map { ("Nodes", String($0)) },
         ].compactMap { $0 }
         let width = (rows.map(\.0.count).max() ?? 0) + 2
         for (label, value) in rows {
