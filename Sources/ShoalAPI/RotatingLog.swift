@@ -48,20 +48,44 @@ public final class RotatingLog: Sendable {
 
     deinit { state.withLock { _ = close($0.fd) } }
 
-    /// Appends `bytes`, rotating first when they would not fit. A write that
-    /// fails (a full disk) is dropped: logging never stops the caller.
+    /// Appends `bytes`, rotating first when they would not fit. More than a
+    /// file holds (a task's output read in one go) is spread over files, cut
+    /// after a line where one ends in the room left, so no file outgrows the
+    /// limit. A write that fails (a full disk) is dropped: logging never
+    /// stops the caller.
     public func append(_ bytes: [UInt8]) {
         state.withLock { state in
-            if state.size > 0, state.size + bytes.count > limits.maximumBytes { rotate(&state) }
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { write(state.fd, $0.baseAddress, $0.count) }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { break }
-                offset += written
+            var rest = bytes[...]
+            while !rest.isEmpty {
+                if state.size > 0, state.size + rest.count > limits.maximumBytes { rotate(&state) }
+                let room = limits.maximumBytes - state.size
+                let piece = room > 0 ? Self.piece(of: rest, room: room) : rest  // rotation failed: keep to this file
+                let written = Self.write(piece, to: state.fd)
+                state.size += written
+                guard written == piece.count else { return }
+                rest = rest.dropFirst(written)
             }
-            state.size += offset
         }
+    }
+
+    /// What of `bytes` goes in `room`: all of them if they fit, else up to the last line end there, else `room`
+    /// bytes of a line longer than that.
+    static func piece(of bytes: ArraySlice<UInt8>, room: Int) -> ArraySlice<UInt8> {
+        guard bytes.count > room else { return bytes }
+        let window = bytes.prefix(room)
+        return window.lastIndex(of: UInt8(ascii: "\n")).map { bytes[...$0] } ?? window
+    }
+
+    /// Writes all of `bytes` unless a write fails; how many were written.
+    private static func write(_ bytes: ArraySlice<UInt8>, to fd: Int32) -> Int {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.dropFirst(offset).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { break }
+            offset += written
+        }
+        return offset
     }
 
     private func rotate(_ state: inout State) {

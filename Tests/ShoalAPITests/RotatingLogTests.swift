@@ -31,6 +31,24 @@ import Testing
         #expect(String(decoding: all.bytes, as: UTF8.self).hasSuffix("line 49\n"))
     }
 
+    @Test func moreThanAFileHoldsIsSpreadOverFilesCutAtLineEnds() throws {
+        let directory = try temporaryDirectory()
+        defer { FileSystem.removeTree(directory) }
+        let path = "\(directory)/out.log"
+        let log = try RotatingLog(path: path, limits: .init(maximumBytes: 20, maximumFiles: 3))
+        // 50 lines of 8 bytes in one write, as a task's whole output read at once.
+        let text = (0..<50).map { "line \($0 < 10 ? "0" : "")\($0)\n" }.joined()
+        log.append(Array(text.utf8))
+        for file in ["out.log", "out.log.1", "out.log.2"] { #expect(size("\(directory)/\(file)") == 16, "\(file)") }
+        let kept = String(decoding: RotatingLog.read(path, from: 0, maximumBytes: 1000).bytes, as: UTF8.self)
+        #expect(kept == "line 44\nline 45\nline 46\nline 47\nline 48\nline 49\n")
+        #expect(RotatingLog.range(path) == 352..<400)
+        // A line longer than a file is cut at the limit.
+        log.append(Array((String(repeating: "x", count: 45) + "\n").utf8))
+        #expect(size(path) == 6 && size("\(path).1") == 20 && size("\(path).2") == 20)
+        #expect(RotatingLog.piece(of: Array("ab\ncd\nef".utf8)[...], room: 7) == Array("ab\ncd\n".utf8)[...])
+    }
+
     @Test func readsAcrossARotationBoundaryWithStableOffsets() throws {
         let directory = try temporaryDirectory()
         defer { FileSystem.removeTree(directory) }
