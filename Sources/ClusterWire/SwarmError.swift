@@ -5,8 +5,10 @@ public struct SwarmError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The request itself is wrong (a name, a value out of range).
         case invalid
         case notFound
-        /// It contradicts what the swarm holds (a name taken, a version moved on).
+        /// It contradicts what the swarm holds (a name taken).
         case conflict
+        /// Another write moved the object on between its read and this write: read it again and retry.
+        case outOfSequence
         /// Larger than the swarm replicates.
         case tooLarge
         /// This node cannot answer now (no leader, not a manager, a peer out of reach): retry or go elsewhere.

@@ -373,7 +373,7 @@ public enum Daemon {
         switch kind {
         case .invalid: 400
         case .notFound: 404
-        case .conflict: 409
+        case .conflict, .outOfSequence: 409
         case .tooLarge: 413
         case .failed: 500
         case .badPeerAnswer: 502

@@ -148,7 +148,9 @@ public final class ManagerRuntime: Sendable {
         }
         switch try ReplicatedStore.outcome(from: answer) {
         case .applied(let version): return version
-        case .refused(let error): throw SwarmError("\(error)", kind: .conflict)
+        case .refused(let error):
+            if case .versionConflict = error { throw SwarmError("\(error)", kind: .outOfSequence) }
+            throw SwarmError("\(error)", kind: .conflict)
         }
     }
 
@@ -215,4 +217,18 @@ private final class StoreStateMachine: ReplicatedStateMachine, Sendable {
     func apply(_ command: [UInt8], at index: UInt64) -> [UInt8] { store.apply(command, at: index) }
     func snapshot() -> [UInt8] { store.encodedSnapshot() }
     func restore(from snapshot: [UInt8]) throws { try store.restore(from: snapshot) }
+}
+
+/// Runs `write` (a read of the store, a change and its proposal) again, up to 5 times in all, when another
+/// write moved an object on in between: the nodes' heartbeats and the orchestrator write all the time, and
+/// what a user asks for does not depend on the version it happened to read.
+func retryingOutOfSequence<Result>(_ write: () async throws -> Result) async throws -> Result {
+    for _ in 1..<5 {
+        do {
+            return try await write()
+        } catch let error as SwarmError where error.kind == .outOfSequence {
+            continue
+        }
+    }
+    return try await write()
 }

@@ -15,6 +15,10 @@ public struct ControlAPI: Sendable {
 
     /// The join token for `role`; with `rotate`, a new secret first (old tokens stop working for new joins).
     public func joinToken(role: String, rotate: Bool) async throws -> JoinTokenResponse {
+        try await retryingOutOfSequence { try await joinTokenOnce(role: role, rotate: rotate) }
+    }
+
+    private func joinTokenOnce(role: String, rotate: Bool) async throws -> JoinTokenResponse {
         guard let nodeRole = NodeRole(rawValue: role) else { throw SwarmError("unknown role \(role)") }
         guard var cluster = manager.store.snapshot.cluster else { throw SwarmError.notInSwarm }
         let caDER = try CertificateAuthority(certificatePEM: cluster.rootCACertificatePEM,
@@ -36,12 +40,14 @@ public struct ControlAPI: Sendable {
     /// `shoal swarm update`: the swarm's settings. A new certificate expiry
     /// applies to the certificates issued from now on (nodes renew theirs at half their lifetime).
     public func update(_ request: SwarmUpdateRequest) async throws {
-        guard var cluster = manager.store.snapshot.cluster else { throw SwarmError.notInSwarm }
-        if let seconds = request.certExpirySeconds {
-            if let problem = CertificateExpiry.problem(seconds) { throw SwarmError(problem) }
-            cluster.nodeCertificateValiditySeconds = seconds
+        try await retryingOutOfSequence {
+            guard var cluster = manager.store.snapshot.cluster else { throw SwarmError.notInSwarm }
+            if let seconds = request.certExpirySeconds {
+                if let problem = CertificateExpiry.problem(seconds) { throw SwarmError(problem) }
+                cluster.nodeCertificateValiditySeconds = seconds
+            }
+            _ = try await manager.propose([.update(.cluster(cluster))])
         }
-        _ = try await manager.propose([.update(.cluster(cluster))])
     }
 
     /// How long the swarm's node certificates are valid, as this manager knows it.

@@ -52,6 +52,10 @@ extension ControlAPI {
 
     /// `network rm`: refused while a service names the network or a task is still on it.
     public func removeNetwork(_ reference: String) async throws {
+        try await retryingOutOfSequence { try await removeNetworkOnce(reference) }
+    }
+
+    private func removeNetworkOnce(_ reference: String) async throws {
         let snapshot = manager.store.snapshot
         let network = try Self.resolveNetwork(reference, in: snapshot.networks)
         guard !network.ingress else {

@@ -27,10 +27,12 @@ extension ControlAPI {
         guard let wanted = NodeAvailability(rawValue: availability) else {
             throw SwarmError("invalid availability \(availability): use active, pause or drain")
         }
-        var node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
-        guard node.availability != wanted else { return }
-        node.availability = wanted
-        _ = try await manager.propose([.update(.node(node))])
+        try await retryingOutOfSequence {
+            var node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
+            guard node.availability != wanted else { return }
+            node.availability = wanted
+            _ = try await manager.propose([.update(.node(node))])
+        }
     }
 
     /// `node demote`: refused for the last manager and when quorum would be lost.
@@ -55,6 +57,10 @@ extension ControlAPI {
 
     /// `node rm`: a node must be down (or `force`d), and a manager demoted first.
     public func remove(_ reference: String, force: Bool) async throws {
+        try await retryingOutOfSequence { try await removeOnce(reference, force: force) }
+    }
+
+    private func removeOnce(_ reference: String, force: Bool) async throws {
         let node = try NodeReference.resolve(reference, in: manager.store.snapshot.nodes)
         if node.role == .manager {
             throw SwarmError("rpc error: node \(node.meta.id) is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal")

@@ -22,11 +22,13 @@ extension ControlAPI {
 
     /// Removes a one-off of node `nodeID`; any other service is refused (that is `service rm`'s).
     public func removeOneOff(_ reference: String, of nodeID: String) async throws {
-        let service = try Self.resolveService(reference, in: manager.store.snapshot.services)
-        guard service.oneOff?.nodeID == nodeID else {
-            throw SwarmError("service \(service.name) is not a one-off of this node: remove it with shoal service rm", kind: .conflict)
+        try await retryingOutOfSequence {
+            let service = try Self.resolveService(reference, in: manager.store.snapshot.services)
+            guard service.oneOff?.nodeID == nodeID else {
+                throw SwarmError("service \(service.name) is not a one-off of this node: remove it with shoal service rm", kind: .conflict)
+            }
+            _ = try await manager.propose([.delete(.service, id: service.meta.id, expectedVersion: service.meta.version)])
         }
-        _ = try await manager.propose([.delete(.service, id: service.meta.id, expectedVersion: service.meta.version)])
     }
 
     /// The service a one-off is, checked as docker checks `docker run --network`; the first problem is the error.

@@ -45,6 +45,10 @@ extension ControlAPI {
 
     /// `service update` and `service scale`: a changed task spec starts a rolling replacement.
     public func updateService(_ request: ServiceUpdateRequest) async throws -> ServiceCreated {
+        try await retryingOutOfSequence { try await updateServiceOnce(request) }
+    }
+
+    private func updateServiceOnce(_ request: ServiceUpdateRequest) async throws -> ServiceCreated {
         let snapshot = manager.store.snapshot
         var service = try Self.resolveService(request.service, in: snapshot.services)
         if let replicas = request.replicas {
@@ -109,8 +113,10 @@ extension ControlAPI {
 
     /// `service rm`: the orchestrator stops and removes its tasks.
     public func removeService(_ reference: String) async throws {
-        let service = try Self.resolveService(reference, in: manager.store.snapshot.services)
-        _ = try await manager.propose([.delete(.service, id: service.meta.id, expectedVersion: service.meta.version)])
+        try await retryingOutOfSequence {
+            let service = try Self.resolveService(reference, in: manager.store.snapshot.services)
+            _ = try await manager.propose([.delete(.service, id: service.meta.id, expectedVersion: service.meta.version)])
+        }
     }
 
     /// `service ps SERVICE` (`service` set) and `node ps NODE` (`node` set).

@@ -11,17 +11,20 @@ extension ManagerRuntime {
     /// certificate, joins Raft as a learner, catches up, then becomes a voter.
     func promote(_ nodeID: String) async throws {
         guard host.currentStatus.isLeader else { throw SwarmError.notLeader(leaderAddress()) }
-        guard var node = store.snapshot.nodes.first(where: { $0.meta.id == nodeID }),
-              let cluster = store.snapshot.cluster else { throw SwarmError("node \(nodeID) not found", kind: .notFound) }
-        guard let publicKey = node.publicKeyPEM else {
-            throw SwarmError("node \(node.hostname) has no key on record: it must leave and join again before it can be promoted")
-        }
         let raftID = UInt64.random(in: 1...UInt64.max >> 2)
-        let certificate = try cluster.issueNodeCertificate(nodeID: nodeID, role: .manager, publicKeyPEM: publicKey)
-        node.role = .manager
-        node.raftID = raftID
-        node.managerReachable = nil
-        _ = try await propose([.update(.node(node))])
+        let (node, certificate) = try await retryingOutOfSequence { () async throws -> (NodeObject, String) in
+            guard var node = store.snapshot.nodes.first(where: { $0.meta.id == nodeID }),
+                  let cluster = store.snapshot.cluster else { throw SwarmError("node \(nodeID) not found", kind: .notFound) }
+            guard let publicKey = node.publicKeyPEM else {
+                throw SwarmError("node \(node.hostname) has no key on record: it must leave and join again before it can be promoted")
+            }
+            let certificate = try cluster.issueNodeCertificate(nodeID: nodeID, role: .manager, publicKeyPEM: publicKey)
+            node.role = .manager
+            node.raftID = raftID
+            node.managerReachable = nil
+            _ = try await propose([.update(.node(node))])
+            return (node, certificate)
+        }
         try await changeMembership(ConfChange(kind: .addLearner, node: raftID, context: Array(nodeID.utf8)))
         let promotion = ClusterProtocol.frame(
             ClusterProtocol.promotion,
@@ -44,21 +47,24 @@ extension ManagerRuntime {
     /// leader itself works the same way: Raft keeps it leading until the
     /// removal commits, then hands leadership to an up-to-date voter.
     func demote(_ nodeID: String) async throws {
-        let status = host.currentStatus
-        guard status.isLeader else { throw SwarmError.notLeader(leaderAddress()) }
-        let nodes = store.snapshot.nodes
-        guard var node = nodes.first(where: { $0.meta.id == nodeID }), let raftID = node.raftID else {
-            throw SwarmError("node \(nodeID) is not a manager", kind: .notFound)
+        let raftID = try await retryingOutOfSequence { () async throws -> UInt64 in
+            let status = host.currentStatus
+            guard status.isLeader else { throw SwarmError.notLeader(leaderAddress()) }
+            let nodes = store.snapshot.nodes
+            guard var node = nodes.first(where: { $0.meta.id == nodeID }), let raftID = node.raftID else {
+                throw SwarmError("node \(nodeID) is not a manager", kind: .notFound)
+            }
+            let voters = nodes.compactMap(\.raftID)
+            let reachableAfter = voters.filter { $0 != raftID && ($0 == status.leader || status.peers[$0]?.recentlyActive == true) }
+            guard reachableAfter.count >= (voters.count - 1) / 2 + 1 else {
+                throw SwarmError("can't remove member from the raft: this would result in a loss of quorum")
+            }
+            node.role = .worker
+            node.raftID = nil
+            node.managerReachable = nil
+            _ = try await propose([.update(.node(node))])
+            return raftID
         }
-        let voters = nodes.compactMap(\.raftID)
-        let reachableAfter = voters.filter { $0 != raftID && ($0 == status.leader || status.peers[$0]?.recentlyActive == true) }
-        guard reachableAfter.count >= (voters.count - 1) / 2 + 1 else {
-            throw SwarmError("can't remove member from the raft: this would result in a loss of quorum")
-        }
-        node.role = .worker
-        node.raftID = nil
-        node.managerReachable = nil
-        _ = try await propose([.update(.node(node))])
         try await changeMembership(ConfChange(kind: .removeNode, node: raftID, context: Array(nodeID.utf8)))
     }
 
