@@ -134,7 +134,7 @@ $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }') runs there too (http mode
 
 | path | keep-alive requests/s | new connection requests/s |
 | --- | ---: | ---: |
-| shoal VIP ($("$SHOAL" -H bench-1 info 2>/dev/null | awk -F': ' '/Load balancer/ { print $2 }' | grep . || echo nftables)) | ${medians[shoal.keepalive]} | ${medians[shoal.newconn]} |
+| shoal VIP ($("$SHOAL" -H bench-1 info 2>/dev/null | awk '/^Load Balancer:/ { print $NF }' | grep . || echo nftables)) | ${medians[shoal.keepalive]} | ${medians[shoal.newconn]} |
 | VIP by hand (nftables DNAT) | ${medians[nat.keepalive]} | ${medians[nat.newconn]} |
 | HAProxy | ${medians[haproxy.keepalive]} | ${medians[haproxy.newconn]} |
 | one backend directly | ${medians[direct.keepalive]} | ${medians[direct.newconn]} |

@@ -85,15 +85,15 @@ public struct DNSDirectory: Sendable {
         return nil
     }
 
+    /// A task's hostname: its id's first 12 characters, as a container's is its short id.
+    public static func hostname(ofTask id: String) -> String { String(id.prefix(12)) }
+
     /// Every name of one network. A service's names come first and win over a clashing task name:
     /// `<service>`, `tasks.<service>`, `<service>.<slot>`, `<service>.<slot>.<task id>`, `<task id>`, and the
     /// task's hostname, its id's first 12 characters (docker resolves a container's short id the same way);
     /// each also as `<name>.<network name>` (docker resolves both); reverse names of task
     /// addresses (`<service>.<slot>.<task id>.<network name>`, docker's) and of virtual IPs
     /// (`<service>.<network name>`; docker has none: it forwards those).
-    /// A task's hostname: its id's first 12 characters, as a container's is its short id.
-    public static func hostname(ofTask id: String) -> String { String(id.prefix(12)) }
-
     private static func entries(of network: Network) -> [WireKey: Entry] {
         var entries: [WireKey: Entry] = [:]
         let networkName = try? DNSName(network.name.lowercased())

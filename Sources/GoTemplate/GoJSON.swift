@@ -20,7 +20,9 @@ final class JSONNode {
         case object([(key: String, value: JSONNode)])
     }
 
-    var content: Content = .unset
+    var content: Content
+
+    init(_ content: Content = .unset) { self.content = content }
 
     static func encoding(_ value: some Encodable, codingPath: [any CodingKey]) throws -> JSONNode {
         let node = JSONNode()
@@ -32,10 +34,9 @@ final class JSONNode {
         case let number as Float: node.content = .literal(Self.number(Double(number)))
         case let integer as any BinaryInteger: node.content = .literal(String(describing: integer))
         case let map as [String: any Encodable]:  // as Go writes a map: its keys sorted
-            node.content = .object([])
-            for key in map.keys.sorted() {
-                if let member = map[key] { node.set(key, try encoding(member, codingPath: codingPath)) }
-            }
+            node.content = .object(try map.sorted { $0.key < $1.key }.map { key, member in
+                (key, try encoding(member, codingPath: codingPath))
+            })
         default: try value.encode(to: TreeEncoder(node: node, codingPath: codingPath))
         }
         return node
@@ -46,21 +47,20 @@ final class JSONNode {
         value.isFinite ? TemplateValue.goFloat(value) : "null"
     }
 
+    /// Sets member `key` (again: replaced in its place). The members are taken out of `content` while they
+    /// change, so the array is not copied each time.
     func set(_ key: String, _ value: JSONNode) {
-        var members: [(key: String, value: JSONNode)] = []
-        if case .object(let existing) = content { members = existing }
-        if let index = members.firstIndex(where: { $0.key == key }) {
-            members[index].value = value
-        } else {
-            members.append((key, value))
-        }
+        guard case .object(var members) = content else { content = .object([(key, value)]); return }
+        content = .unset
+        if let index = members.firstIndex(where: { $0.key == key }) { members[index].value = value } else { members.append((key, value)) }
         content = .object(members)
     }
 
     func append(_ value: JSONNode) {
-        var elements: [JSONNode] = []
-        if case .array(let existing) = content { elements = existing }
-        content = .array(elements + [value])
+        guard case .array(var elements) = content else { content = .array([value]); return }
+        content = .unset
+        elements.append(value)
+        content = .array(elements)
     }
 
     func write(to out: inout String, indent: String, depth: Int) {
@@ -115,7 +115,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let node: JSONNode
     let codingPath: [any CodingKey]
 
-    mutating func encodeNil(forKey key: Key) throws { node.set(key.stringValue, Self.null) }
+    mutating func encodeNil(forKey key: Key) throws { node.set(key.stringValue, JSONNode(.literal("null"))) }
     mutating func encode(_ value: some Encodable, forKey key: Key) throws { try put(value, key) }
 
     private func put(_ value: some Encodable, _ key: Key) throws {
@@ -143,12 +143,6 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         node.set(name, child)
         return TreeEncoder(node: child, codingPath: codingPath)
     }
-
-    static var null: JSONNode {
-        let node = JSONNode()
-        node.content = .literal("null")
-        return node
-    }
 }
 
 private struct UnkeyedContainer: UnkeyedEncodingContainer {
@@ -159,7 +153,7 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
         return 0
     }
 
-    mutating func encodeNil() throws { node.append(KeyedContainer<IndexKey>.null) }
+    mutating func encodeNil() throws { node.append(JSONNode(.literal("null"))) }
     mutating func encode(_ value: some Encodable) throws {
         node.append(try JSONNode.encoding(value, codingPath: codingPath + [IndexKey(intValue: count)]))
     }
