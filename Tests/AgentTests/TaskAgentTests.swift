@@ -165,7 +165,8 @@ import Testing
             return stopped
         }, retained: [])
         for id in ids { #expect(await waitFor(id, .shutdown) != nil) }
-        #expect(ContinuousClock.now - stopping < TaskAgent.stopGracePeriod / 2, "SIGTERM did it, not the SIGKILL after the grace period")
+        // A SIGKILL comes only once the grace period is over: anything sooner was SIGTERM, however busy the machine.
+        #expect(ContinuousClock.now - stopping < TaskAgent.stopGracePeriod, "SIGTERM did it, not the SIGKILL after the grace period")
         #expect(!processExists(mentioning: "sleep 100"), "no task outlives its stop")
         await cleanUp()
     }
